@@ -1,0 +1,362 @@
+package kernelmodel
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// NetdevTx is netdev_tx_t, what ndo_start_xmit returns.
+type NetdevTx int
+
+// Values of NetdevTx.
+const (
+	NETDEV_TX_OK   NetdevTx = 0
+	NETDEV_TX_BUSY NetdevTx = 0x10
+)
+
+// NetDeviceOps is struct net_device_ops: what a driver implements.
+type NetDeviceOps interface {
+	// Open is ndo_open: allocate rings, request the irq, enable NAPI and
+	// interrupts, start the queue. It runs in a task.
+	Open(t *Task) error
+	// Stop is ndo_stop: the reverse. It runs in a task.
+	Stop(t *Task) error
+	// StartXmit is ndo_start_xmit. On NETDEV_TX_OK the driver owns skb; on
+	// NETDEV_TX_BUSY the caller keeps it.
+	StartXmit(skb *SKB) NetdevTx
+}
+
+// NetDeviceStats is struct rtnl_link_stats64 (ip -s link).
+type NetDeviceStats struct {
+	RxPackets, TxPackets uint64
+	RxBytes, TxBytes     uint64
+	RxErrors, TxErrors   uint64
+	RxDropped, TxDropped uint64
+	Multicast            uint64
+	RxLengthErrors       uint64
+	RxOverErrors         uint64
+	RxCRCErrors          uint64
+	RxFIFOErrors         uint64
+	RxMissedErrors       uint64
+	TxAbortedErrors      uint64
+	TxCarrierErrors      uint64
+	TxFIFOErrors         uint64
+	RxNoHandler          uint64
+}
+
+// NetDevice is a struct net_device.
+type NetDevice struct {
+	Name    string
+	Ifindex int
+	Addr    [6]byte
+	MTU     int
+	Ops     NetDeviceOps
+	Stats   NetDeviceStats
+	// Features are NETIF_F_* bits the driver offers.
+	Features uint64
+
+	k       *Kernel
+	up      bool
+	carrier bool
+	rx      []RxQueue
+	tx      []TxQueue
+}
+
+// Feature bits (NETIF_F_*).
+const (
+	NETIF_F_SG      = 1 << 0
+	NETIF_F_IP_CSUM = 1 << 1
+	NETIF_F_RXCSUM  = 1 << 2
+	NETIF_F_TSO     = 1 << 3
+	NETIF_F_HW_VLAN = 1 << 4
+	NETIF_F_RXHASH  = 1 << 5
+	NETIF_F_GRO     = 1 << 6
+)
+
+// RxQueue is a struct netdev_rx_queue: where RPS is configured.
+type RxQueue struct {
+	rpsMap []int // CPUs from rps_cpus, ascending
+}
+
+// TxQueue is a struct netdev_queue.
+type TxQueue struct {
+	stopped  bool
+	dev      *NetDevice
+	wq       WaitQueueHead // woken by netif_tx_wake_queue (for pktgen and dev_queue_xmit)
+	Restarts uint64
+	Stops    uint64
+}
+
+// AllocEtherdev is alloc_etherdev_mqs(): a net_device with n TX and RX
+// queues.
+func (k *Kernel) AllocEtherdev(name string, txqs, rxqs int) *NetDevice {
+	if txqs < 1 {
+		txqs = 1
+	}
+	if rxqs < 1 {
+		rxqs = 1
+	}
+	d := &NetDevice{Name: name, MTU: 1500, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs)}
+	for i := range d.tx {
+		d.tx[i].dev = d
+		d.tx[i].stopped = true
+	}
+	return d
+}
+
+// RegisterNetdev is register_netdev().
+func (k *Kernel) RegisterNetdev(d *NetDevice) error {
+	if d.Ops == nil {
+		return errors.New("register_netdev: no net_device_ops")
+	}
+	for _, o := range k.devs {
+		if o.Name == d.Name {
+			return fmt.Errorf("register_netdev: %s exists", d.Name)
+		}
+	}
+	k.devs = append(k.devs, d)
+	d.Ifindex = len(k.devs)
+	return nil
+}
+
+// DevGetByName is dev_get_by_name().
+func (k *Kernel) DevGetByName(name string) *NetDevice {
+	for _, d := range k.devs {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// Kernel is the device's kernel.
+func (d *NetDevice) Kernel() *Kernel { return d.k }
+
+// DevOpen is dev_open() (ip link set up): calls ndo_open from a task.
+func (d *NetDevice) DevOpen(t *Task) error {
+	if d.up {
+		return nil
+	}
+	if err := d.Ops.Open(t); err != nil {
+		return fmt.Errorf("%s: open: %w", d.Name, err)
+	}
+	d.up = true
+	return nil
+}
+
+// DevClose is dev_close(): calls ndo_stop from a task.
+func (d *NetDevice) DevClose(t *Task) error {
+	if !d.up {
+		return nil
+	}
+	d.up = false
+	return d.Ops.Stop(t)
+}
+
+// IsUp is netif_running().
+func (d *NetDevice) IsUp() bool { return d.up }
+
+// NetifCarrierOn is netif_carrier_on().
+func (d *NetDevice) NetifCarrierOn() { d.carrier = true }
+
+// NetifCarrierOff is netif_carrier_off().
+func (d *NetDevice) NetifCarrierOff() { d.carrier = false }
+
+// NetifCarrierOK is netif_carrier_ok().
+func (d *NetDevice) NetifCarrierOK() bool { return d.carrier }
+
+// NumRxQueues is the number of RX queues.
+func (d *NetDevice) NumRxQueues() int { return len(d.rx) }
+
+// SetRPSCPUs sets /sys/class/net/<dev>/queues/rx-<q>/rps_cpus: a CPU mask.
+func (d *NetDevice) SetRPSCPUs(q int, mask uint64) error {
+	if q < 0 || q >= len(d.rx) {
+		return fmt.Errorf("%s: no rx queue %d", d.Name, q)
+	}
+	var m []int
+	for c := 0; c < 64; c++ {
+		if mask&(1<<c) != 0 {
+			if c >= len(d.k.cpus) {
+				return fmt.Errorf("%s: rps_cpus %#x names CPU %d of %d", d.Name, mask, c, len(d.k.cpus))
+			}
+			m = append(m, c)
+		}
+	}
+	d.rx[q].rpsMap = m
+	return nil
+}
+
+// TxQueue returns TX queue i (netdev_get_tx_queue).
+func (d *NetDevice) TxQueue(i int) *TxQueue { return &d.tx[i] }
+
+// NetifStopQueue is netif_stop_queue() on queue 0.
+func (d *NetDevice) NetifStopQueue() { d.tx[0].Stop() }
+
+// NetifWakeQueue is netif_wake_queue() on queue 0.
+func (d *NetDevice) NetifWakeQueue() { d.tx[0].Wake() }
+
+// NetifStartQueue is netif_start_queue() on queue 0.
+func (d *NetDevice) NetifStartQueue() { d.tx[0].stopped = false }
+
+// NetifQueueStopped is netif_queue_stopped() on queue 0.
+func (d *NetDevice) NetifQueueStopped() bool { return d.tx[0].stopped }
+
+// Stop is netif_tx_stop_queue().
+func (q *TxQueue) Stop() {
+	if !q.stopped {
+		q.Stops++
+		q.stopped = true
+	}
+}
+
+// Stopped is netif_xmit_stopped().
+func (q *TxQueue) Stopped() bool { return q.stopped }
+
+// Wake is netif_tx_wake_queue(): restart a stopped queue and let whoever
+// waits to transmit (the qdisc via NET_TX, pktgen) go on.
+func (q *TxQueue) Wake() {
+	if !q.stopped {
+		return
+	}
+	q.stopped = false
+	q.Restarts++
+	q.dev.k.tracePoint(q.dev.k.cur, "netif_tx_wake_queue", 0, 0)
+	q.wq.WakeUp()
+}
+
+// WaitQueue is the wait queue woken when the queue restarts.
+func (q *TxQueue) WaitQueue() *WaitQueueHead { return &q.wq }
+
+// DevQueueXmit is dev_queue_xmit() for a device without a qdisc
+// (noqueue): hand skb to the driver now; if the queue is stopped or the
+// driver is busy the packet is dropped and counted. The qdisc layer sits
+// here once the stack provides one.
+func (k *Kernel) DevQueueXmit(skb *SKB) NetdevTx {
+	d := skb.Dev
+	q := &d.tx[int(skb.QueueMapping)%len(d.tx)]
+	if !d.up || q.stopped {
+		d.Stats.TxDropped++
+		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+		return NETDEV_TX_BUSY
+	}
+	k.tracePoint(k.cur, "net_dev_start_xmit", skb.ID, int64(len(skb.Data)))
+	rc := d.Ops.StartXmit(skb)
+	if rc != NETDEV_TX_OK {
+		d.Stats.TxDropped++
+		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+	}
+	return rc
+}
+
+// netTxAction is net_tx_action(): frees completed SKBs and runs qdiscs. The
+// model has no qdisc yet; hooks run here.
+func (c *CPU) netTxAction() {
+	if h := c.k.softirqHooks[NET_TX_SOFTIRQ]; h != nil {
+		h(c)
+	}
+}
+
+// EtherType values.
+const (
+	ETH_P_IP    = 0x0800
+	ETH_P_ARP   = 0x0806
+	ETH_P_8021Q = 0x8100
+	ETH_P_IPV6  = 0x86DD
+	ETH_P_ALL   = 0x0003
+	ETH_HLEN    = 14
+)
+
+// EthTypeTrans is eth_type_trans(): set skb->protocol, pkt_type and dev,
+// note the MAC header and pull it.
+func (k *Kernel) EthTypeTrans(skb *SKB, d *NetDevice) uint16 {
+	skb.Dev = d
+	if len(skb.Data) < ETH_HLEN {
+		return 0
+	}
+	skb.MACHeader = skb.head
+	dst := skb.Data[0:6]
+	switch {
+	case dst[0]&1 != 0:
+		if dst[0] == 0xff && dst[1] == 0xff && dst[2] == 0xff && dst[3] == 0xff && dst[4] == 0xff && dst[5] == 0xff {
+			skb.PktType = PACKET_BROADCAST
+		} else {
+			skb.PktType = PACKET_MULTICAST
+		}
+	case [6]byte(dst) != d.Addr:
+		skb.PktType = PACKET_OTHERHOST
+	default:
+		skb.PktType = PACKET_HOST
+	}
+	skb.Protocol = binary.BigEndian.Uint16(skb.Data[12:14])
+	skb.Pull(ETH_HLEN)
+	skb.NetHeader = skb.head
+	return skb.Protocol
+}
+
+// PacketType is a struct packet_type: a protocol handler (dev_add_pack).
+// Type ETH_P_ALL sees every packet (taps) and gets a reference it must not
+// free; other handlers own the skb they are given.
+type PacketType struct {
+	Type uint16
+	Dev  *NetDevice // nil: any device
+	Func func(skb *SKB)
+}
+
+// DevAddPack is dev_add_pack().
+func (k *Kernel) DevAddPack(pt *PacketType) {
+	if pt.Type == ETH_P_ALL {
+		k.ptypeAll = append(k.ptypeAll, pt)
+		return
+	}
+	k.ptype = append(k.ptype, pt)
+}
+
+// NetifReceiveSKB is netif_receive_skb(): steer by RPS or deliver now.
+func (k *Kernel) NetifReceiveSKB(skb *SKB) {
+	c := k.cur
+	if c == nil {
+		c = k.cpus[0]
+	}
+	if cpu := k.getRPSCPU(skb); cpu >= 0 {
+		k.enqueueToBacklog(skb, k.cpus[cpu])
+		return
+	}
+	k.netifReceiveSKBCore(c, skb)
+}
+
+// netifReceiveSKBCore is __netif_receive_skb_core(): taps, then the
+// protocol handler.
+func (k *Kernel) netifReceiveSKBCore(c *CPU, skb *SKB) {
+	c.Softnet.Processed++
+	k.Charge(k.Cost.ReceiveSKB)
+	k.tracePoint(c, "__netif_receive_skb_core", skb.ID, int64(skb.Protocol))
+	d := skb.Dev
+	if d != nil {
+		d.Stats.RxPackets++
+		d.Stats.RxBytes += uint64(len(skb.Data) + ETH_HLEN)
+	}
+	for _, pt := range k.ptypeAll {
+		if pt.Dev == nil || pt.Dev == d {
+			pt.Func(skb)
+		}
+	}
+	for _, pt := range k.ptype {
+		if pt.Type == skb.Protocol && (pt.Dev == nil || pt.Dev == d) {
+			k.Charge(k.Cost.Deliver)
+			pt.Func(skb)
+			return
+		}
+	}
+	if d != nil {
+		d.Stats.RxNoHandler++
+	}
+	k.KfreeSKB(skb, SKB_DROP_REASON_UNHANDLED_PROTO)
+}
+
+// netifReceiveSKBListInternal is netif_receive_skb_list_internal().
+func (k *Kernel) netifReceiveSKBListInternal(list *SKBHead) {
+	for s := list.Dequeue(); s != nil; s = list.Dequeue() {
+		k.NetifReceiveSKB(s)
+	}
+}

@@ -1,0 +1,83 @@
+package kernelmodel
+
+import (
+	"fmt"
+
+	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/pci"
+)
+
+// PCIDev is a struct pci_dev: the kernel's handle on one PCI function, with
+// the interrupt the platform routed its INTx pin to and the DMA memory it
+// may use. Drivers get one in probe.
+type PCIDev struct {
+	Name string // bus/device/function, e.g. "0000:00:03.0"
+	Func pci.Function
+	IRQ  int           // pdev->irq: the legacy INTx interrupt
+	DMA  dma.Allocator // dma_alloc_coherent
+
+	k *Kernel
+}
+
+// NewPCIDev is what PCI enumeration makes for fn: a pci_dev with a fresh
+// interrupt number for its INTx pin. The platform connects the device's
+// INTx output to Kernel.INTxLine(pdev.IRQ).
+func (k *Kernel) NewPCIDev(name string, fn pci.Function, mem dma.Allocator) *PCIDev {
+	return &PCIDev{Name: name, Func: fn, IRQ: k.AllocIRQ(), DMA: mem, k: k}
+}
+
+// Kernel is the device's kernel.
+func (p *PCIDev) Kernel() *Kernel { return p.k }
+
+// VendorDevice reads the vendor and device IDs.
+func (p *PCIDev) VendorDevice() (uint16, uint16) {
+	return uint16(p.Func.ConfigRead(pci.VendorID, 2)), uint16(p.Func.ConfigRead(pci.DeviceID, 2))
+}
+
+// EnableDevice is pci_enable_device_mem(): turn on memory decoding.
+func (p *PCIDev) EnableDevice() error {
+	v, _ := p.VendorDevice()
+	if v == 0xFFFF {
+		return fmt.Errorf("%s: no device", p.Name)
+	}
+	cmd := p.Func.ConfigRead(pci.Command, 2)
+	p.Func.ConfigWrite(pci.Command, 2, cmd|pci.CommandMemory)
+	return nil
+}
+
+// SetMaster is pci_set_master(): enable bus mastering (DMA).
+func (p *PCIDev) SetMaster() {
+	cmd := p.Func.ConfigRead(pci.Command, 2)
+	p.Func.ConfigWrite(pci.Command, 2, cmd|pci.CommandBusMaster)
+}
+
+// ClearMaster is pci_clear_master().
+func (p *PCIDev) ClearMaster() {
+	cmd := p.Func.ConfigRead(pci.Command, 2)
+	p.Func.ConfigWrite(pci.Command, 2, cmd&^pci.CommandBusMaster)
+}
+
+// IORemapBAR is pci_ioremap_bar(): the BAR's registers. Each access charges
+// the CPU Cost.MMIO, as uncached accesses do.
+func (p *PCIDev) IORemapBAR(i int) (pci.BAR, error) {
+	b := p.Func.BAR(i)
+	if b == nil {
+		return nil, fmt.Errorf("%s: no BAR%d", p.Name, i)
+	}
+	return &mmio{bar: b, k: p.k}, nil
+}
+
+type mmio struct {
+	bar pci.BAR
+	k   *Kernel
+}
+
+func (m *mmio) Read32(off uint32) uint32 {
+	m.k.Charge(m.k.Cost.MMIO)
+	return m.bar.Read32(off)
+}
+
+func (m *mmio) Write32(off, v uint32) {
+	m.k.Charge(m.k.Cost.MMIO)
+	m.bar.Write32(off, v)
+}

@@ -1,0 +1,169 @@
+package kernelmodel
+
+import "encoding/binary"
+
+// getRPSCPU is get_rps_cpu(): the CPU the RX queue's rps_cpus map picks for
+// skb's flow hash, or -1 when RPS is off for the queue.
+func (k *Kernel) getRPSCPU(skb *SKB) int {
+	d := skb.Dev
+	if d == nil || len(d.rx) == 0 {
+		return -1
+	}
+	m := d.rx[int(skb.QueueMapping)%len(d.rx)].rpsMap
+	if len(m) == 0 {
+		return -1
+	}
+	hash := SKBGetHash(skb)
+	if hash == 0 {
+		return -1
+	}
+	return m[reciprocalScale(hash, uint32(len(m)))]
+}
+
+// reciprocalScale is reciprocal_scale(): map val onto [0, ep_ro).
+func reciprocalScale(val, epRo uint32) uint32 { return uint32(uint64(val) * uint64(epRo) >> 32) }
+
+// SKBGetHash is skb_get_hash(): the NIC's hash if it gave one, else a flow
+// hash over the IPv4 addresses and ports (the flow dissector). The software
+// hash is a fixed function of the 4-tuple, so runs replay.
+func SKBGetHash(skb *SKB) uint32 {
+	if skb.Hash != 0 {
+		return skb.Hash
+	}
+	p := skb.Data
+	if skb.Protocol != ETH_P_IP || len(p) < 20 || p[0]>>4 != 4 {
+		return 0
+	}
+	ihl := int(p[0]&0xF) * 4
+	if ihl < 20 || len(p) < ihl {
+		return 0
+	}
+	src := binary.BigEndian.Uint32(p[12:16])
+	dst := binary.BigEndian.Uint32(p[16:20])
+	var ports uint32
+	frag := binary.BigEndian.Uint16(p[6:8]) & 0x3FFF
+	if proto := p[9]; frag == 0 && (proto == 6 || proto == 17) && len(p) >= ihl+4 {
+		ports = binary.BigEndian.Uint32(p[ihl : ihl+4])
+	}
+	h := flowHash(src, dst, ports^uint32(p[9]))
+	if h == 0 {
+		h = 1
+	}
+	skb.Hash, skb.SWHash, skb.L4Hash = h, true, ports != 0
+	return h
+}
+
+// flowHash mixes three words (a jhash_3words-like avalanche).
+func flowHash(a, b, c uint32) uint32 {
+	const golden = 0x9e3779b9
+	a += golden
+	b += golden
+	c += golden
+	c ^= b
+	c -= b<<14 | b>>18
+	a ^= c
+	a -= c<<11 | c>>21
+	b ^= a
+	b -= a<<25 | a>>7
+	c ^= b
+	c -= b<<16 | b>>16
+	a ^= c
+	a -= c<<4 | c>>28
+	b ^= a
+	b -= a<<14 | a>>18
+	c ^= b
+	c -= b<<24 | b>>8
+	return c
+}
+
+// enqueueToBacklog is enqueue_to_backlog(): queue skb on target's backlog,
+// scheduling its backlog NAPI (by IPI at the end of this CPU's
+// net_rx_action when target is another CPU). Past netdev_max_backlog the
+// packet is dropped and counted in target's softnet_stat.
+func (k *Kernel) enqueueToBacklog(skb *SKB, target *CPU) {
+	me := k.cur
+	if me == nil {
+		me = k.cpus[0]
+	}
+	sd := &target.Softnet
+	k.Charge(k.Cost.Backlog)
+	qlen := sd.inputPktQueue.Len()
+	if (skb.Dev == nil || skb.Dev.up) && qlen <= k.Sysctl.NetdevMaxBacklog {
+		if qlen == 0 && sd.backlog.state&NAPI_STATE_SCHED == 0 {
+			sd.backlog.state |= NAPI_STATE_SCHED
+			k.napiScheduleRPS(me, target)
+		}
+		sd.inputPktQueue.QueueTail(skb)
+		k.tracePoint(me, "enqueue_to_backlog", skb.ID, int64(target.ID))
+		return
+	}
+	sd.Dropped++
+	if skb.Dev != nil {
+		skb.Dev.Stats.RxDropped++
+	}
+	k.KfreeSKB(skb, SKB_DROP_REASON_CPU_BACKLOG)
+}
+
+// napiScheduleRPS is napi_schedule_rps(): schedule target's backlog, through
+// an IPI when target is another CPU.
+func (k *Kernel) napiScheduleRPS(me, target *CPU) {
+	if target != me {
+		sd := &target.Softnet
+		if !sd.rpsIPIQueued {
+			sd.rpsIPIQueued = true
+			sd.rpsIPINext = me.Softnet.rpsIPIWaiting
+			me.Softnet.rpsIPIWaiting = target
+		}
+		me.raiseSoftirqIrqoff(NET_RX_SOFTIRQ)
+		if !me.InInterrupt() {
+			me.wakeupSoftirqd()
+		}
+		return
+	}
+	target.Softnet.backlog.napiSchedule(target)
+}
+
+// netRPSAction is net_rps_action_and_irq_enable(): send the IPIs queued by
+// this CPU's RPS steering.
+func (c *CPU) netRPSAction() {
+	sd := &c.Softnet
+	for t := sd.rpsIPIWaiting; t != nil; {
+		next := t.Softnet.rpsIPINext
+		t.Softnet.rpsIPINext = nil
+		t.Softnet.rpsIPIQueued = false
+		c.k.tracePoint(c, "smp_call_function_single_async", 0, int64(t.ID))
+		c.k.sendIPI(t, rpsTriggerSoftirq)
+		t = next
+	}
+	sd.rpsIPIWaiting = nil
+}
+
+// rpsTriggerSoftirq is rps_trigger_softirq(), the IPI handler.
+func rpsTriggerSoftirq(c *CPU) {
+	sd := &c.Softnet
+	sd.ReceivedRPS++
+	sd.backlog.napiSchedule(c)
+}
+
+// processBacklog is process_backlog(): the backlog's NAPI poll.
+func (c *CPU) processBacklog(n *NAPI, quota int) int {
+	k := c.k
+	sd := &c.Softnet
+	n.Weight = k.Sysctl.DevWeight
+	work := 0
+	for {
+		for skb := sd.processQueue.Dequeue(); skb != nil; skb = sd.processQueue.Dequeue() {
+			k.netifReceiveSKBCore(c, skb)
+			work++
+			if work >= quota {
+				return work
+			}
+		}
+		if sd.inputPktQueue.Len() == 0 {
+			// Only this CPU schedules its backlog: a plain write completes it.
+			n.state = 0
+			return work
+		}
+		sd.processQueue.SpliceTailInit(&sd.inputPktQueue)
+	}
+}

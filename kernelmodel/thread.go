@@ -1,0 +1,323 @@
+package kernelmodel
+
+import (
+	"iter"
+	"time"
+)
+
+type threadState uint8
+
+const (
+	tsRunning   threadState = iota // its Go code runs now
+	tsCharging                     // on its CPU, sleeping off charged CPU time
+	tsPreempted                    // was charging when the softirq context took the CPU
+	tsRunnable                     // wants the CPU
+	tsBlocked                      // waits for a wake-up or a timeout; holds no CPU
+	tsDead
+)
+
+// thread is a coroutine bound to one CPU: a CPU's softirq context, a
+// ksoftirqd, or a Task. Only the loop resumes a thread; a thread gives the
+// CPU back by yielding.
+type thread struct {
+	k      *Kernel
+	cpu    *CPU
+	name   string
+	state  threadState
+	next   func() (struct{}, bool)
+	yield  func(struct{}) bool
+	timer  *Timer
+	remain time.Duration // charge left when preempted
+
+	// sleepIntent is set by prepare_to_wait (TASK_INTERRUPTIBLE) and
+	// cleared by a wake-up; schedule() blocks only while it is set.
+	sleepIntent bool
+	timedOut    bool
+	softirq     bool // the CPU's irq-exit softirq context
+}
+
+func (k *Kernel) newThread(c *CPU, name string, body func(t *thread)) *thread {
+	t := &thread{k: k, cpu: c, name: name, state: tsRunnable}
+	t.timer = k.clock.newTimer(t.timerFired)
+	t.next, _ = iter.Pull(func(yield func(struct{}) bool) {
+		t.yield = yield
+		body(t)
+		t.state = tsDead
+	})
+	return t
+}
+
+// give yields to the loop in state s.
+func (t *thread) give(s threadState) {
+	t.state = s
+	t.yield(struct{}{})
+	t.state = tsRunning
+}
+
+// preemptionPoint sleeps off the CPU time charged so far, letting other
+// events (hardirqs) run in between. In a real-time run it just lets the loop
+// run what is due.
+func (t *thread) preemptionPoint() {
+	c := t.cpu
+	d := c.acc
+	c.acc = 0
+	if d <= 0 && !t.k.clock.real {
+		return
+	}
+	t.timer.Reset(d)
+	t.give(tsCharging)
+}
+
+// block gives the CPU up until wake (or the timer, if armed).
+func (t *thread) block() {
+	c := t.cpu
+	if d := c.acc; d > 0 {
+		// The CPU time used before blocking is still owed.
+		t.preemptionPoint()
+	}
+	t.give(tsBlocked)
+}
+
+// wake makes a blocked thread runnable. It may be called from anywhere.
+func (t *thread) wake() bool {
+	t.sleepIntent = false
+	if t.state != tsBlocked {
+		return false
+	}
+	t.timer.Stop()
+	t.state = tsRunnable
+	t.cpu.enqueue(t)
+	return true
+}
+
+func (t *thread) timerFired() {
+	c := t.cpu
+	switch t.state {
+	case tsCharging:
+		if now := t.k.clock.Now(); now < c.irqBusyUntil {
+			t.timer.ResetAt(c.irqBusyUntil)
+			return
+		}
+		c.resume(t)
+	case tsBlocked:
+		t.timedOut = true
+		t.sleepIntent = false
+		t.state = tsRunnable
+		c.enqueue(t)
+	}
+}
+
+// enqueue puts a runnable task on the CPU's run queue and makes sure the CPU
+// will look at it.
+func (c *CPU) enqueue(t *thread) {
+	if t.softirq {
+		c.kickAt(c.k.clock.Now())
+		return
+	}
+	c.runq = append(c.runq, t)
+	c.kickAt(c.k.clock.Now())
+}
+
+func (c *CPU) kickAt(at time.Duration) {
+	if at < c.irqBusyUntil {
+		at = c.irqBusyUntil
+	}
+	if !c.kick.Pending() || c.kick.When() > at {
+		c.kick.ResetAt(at)
+	}
+}
+
+// top is the context that owns the CPU: the softirq context if active, else
+// the current task.
+func (c *CPU) top() *thread {
+	if c.softirqActive {
+		return c.softirqThr
+	}
+	return c.curr
+}
+
+// dispatch is the scheduler: it runs on the loop when the CPU may have
+// become free and gives it to the highest context that can run.
+func (c *CPU) dispatch() {
+	if c.running != nil {
+		return
+	}
+	if now := c.k.clock.Now(); now < c.irqBusyUntil {
+		c.kickAt(c.irqBusyUntil)
+		return
+	}
+	if c.softirqActive {
+		if c.softirqThr.state == tsRunnable {
+			c.resume(c.softirqThr)
+		}
+		return
+	}
+	if t := c.curr; t != nil {
+		switch t.state {
+		case tsPreempted:
+			t.state = tsCharging
+			t.timer.Reset(t.remain)
+			return
+		case tsRunnable:
+			c.resume(t)
+			return
+		case tsCharging, tsRunning:
+			return
+		}
+		c.curr = nil
+	}
+	for len(c.runq) > 0 {
+		t := c.runq[0]
+		copy(c.runq, c.runq[1:])
+		c.runq = c.runq[:len(c.runq)-1]
+		if t.state != tsRunnable {
+			continue
+		}
+		c.curr = t
+		c.resume(t)
+		return
+	}
+}
+
+// resume runs t on c until it yields.
+func (c *CPU) resume(t *thread) {
+	if c.running != nil || c.k.cur != nil {
+		panic("kernelmodel: thread resumed from inside a CPU")
+	}
+	c.running = t
+	c.k.cur = c
+	t.state = tsRunning
+	t.next()
+	c.k.cur = nil
+	c.running = nil
+	switch t.state {
+	case tsCharging:
+		return
+	case tsRunnable:
+		// Yielded the CPU voluntarily (cond_resched): to the back.
+		if !t.softirq {
+			if c.curr == t {
+				c.curr = nil
+			}
+			c.runq = append(c.runq, t)
+		}
+	case tsBlocked, tsDead:
+		if c.curr == t {
+			c.curr = nil
+		}
+	}
+	c.kickAt(c.k.clock.Now())
+}
+
+// startSoftirq is invoke_softirq's hand-off to the CPU's softirq context: the
+// current task, if it is using the CPU, is preempted.
+func (c *CPU) startSoftirq() {
+	if c.softirqActive {
+		return
+	}
+	c.softirqActive = true
+	if t := c.curr; t != nil && t.state == tsCharging {
+		t.remain = t.timer.When() - c.k.clock.Now()
+		t.timer.Stop()
+		t.state = tsPreempted
+	}
+	c.softirqThr.state = tsRunnable
+	c.kickAt(c.k.clock.Now())
+}
+
+func (c *CPU) softirqLoop(t *thread) {
+	for {
+		c.doSoftirq(t)
+		c.softirqActive = false
+		t.give(tsBlocked)
+	}
+}
+
+// Task is a kernel thread bound to one CPU (kthread_create_on_cpu): pktgen,
+// ksoftirqd, or code that blocks like a process (a test's "user", later a
+// socket caller). Its methods may be called only from the task itself.
+type Task struct {
+	t *thread
+	k *Kernel
+}
+
+// Spawn starts fn as a task on CPU cpu (kthread_run). It runs when the CPU
+// gets to it.
+func (k *Kernel) Spawn(cpu int, name string, fn func(t *Task)) *Task {
+	c := k.cpus[cpu]
+	task := &Task{k: k}
+	k.nTasks++
+	task.t = k.newThread(c, name, func(*thread) { fn(task) })
+	c.enqueue(task.t)
+	return task
+}
+
+// Name is the task's name.
+func (t *Task) Name() string { return t.t.name }
+
+// CPU is the CPU the task is bound to.
+func (t *Task) CPU() *CPU { return t.t.cpu }
+
+// Done reports whether the task has returned.
+func (t *Task) Done() bool { return t.t.state == tsDead }
+
+// Charge consumes d of CPU time (see Kernel.Charge).
+func (t *Task) Charge(d time.Duration) { t.k.Charge(d) }
+
+// CondResched is cond_resched(): sleep off charged CPU time, letting
+// interrupts and softirqs in, and give the CPU to another runnable task if
+// there is one (need_resched).
+func (t *Task) CondResched() {
+	t.t.preemptionPoint()
+	if len(t.t.cpu.runq) > 0 {
+		t.t.give(tsRunnable)
+	}
+}
+
+// Yield is yield(): give the CPU to other runnable tasks.
+func (t *Task) Yield() {
+	t.t.preemptionPoint()
+	t.t.give(tsRunnable)
+}
+
+// Sleep is msleep / schedule_timeout_uninterruptible: block for d.
+func (t *Task) Sleep(d time.Duration) {
+	t.t.sleepIntent = true
+	t.ScheduleTimeout(d)
+}
+
+// SetInterruptible is set_current_state(TASK_INTERRUPTIBLE): the next
+// Schedule blocks unless a wake-up comes first.
+func (t *Task) SetInterruptible() { t.t.sleepIntent = true }
+
+// SetRunning is __set_current_state(TASK_RUNNING).
+func (t *Task) SetRunning() { t.t.sleepIntent = false }
+
+// Schedule is schedule(): block until woken, if the task's state says so.
+func (t *Task) Schedule() {
+	if !t.t.sleepIntent {
+		t.t.preemptionPoint()
+		return
+	}
+	t.t.block()
+}
+
+// ScheduleTimeout is schedule_timeout(): like Schedule, but wakes after d at
+// the latest. It reports whether the timeout expired.
+func (t *Task) ScheduleTimeout(d time.Duration) bool {
+	th := t.t
+	th.timedOut = false
+	if !th.sleepIntent {
+		th.preemptionPoint()
+		return false
+	}
+	if c := th.cpu; c.acc > 0 {
+		th.preemptionPoint()
+	}
+	th.timer.Reset(d)
+	th.give(tsBlocked)
+	return th.timedOut
+}
+
+// WakeUpProcess is wake_up_process(): make a blocked task runnable.
+func (t *Task) WakeUpProcess() bool { return t.t.wake() }
