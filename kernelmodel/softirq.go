@@ -60,7 +60,7 @@ type CPU struct {
 	SoftirqCount    [NR_SOFTIRQS]uint64 // /proc/softirqs
 	HardirqCount    uint64
 	KsoftirqdRuns   uint64 // times ksoftirqd ran __do_softirq
-	SoftirqHandoffs uint64 // times __do_softirq woke ksoftirqd
+	SoftirqHandoffs uint64 // times __do_softirq woke a sleeping ksoftirqd
 }
 
 func newCPU(k *Kernel, id int) *CPU {
@@ -116,11 +116,14 @@ func (c *CPU) invokeSoftirq() {
 	c.startSoftirq()
 }
 
-func (c *CPU) wakeupSoftirqd() {
-	if c.ksoftirqd.t.state == tsBlocked {
-		c.k.tracePoint(c, "wakeup_softirqd", 0, 0)
-		c.ksoftirqd.t.wake()
+// wakeupSoftirqd is wakeup_softirqd(); it reports whether ksoftirqd was
+// asleep.
+func (c *CPU) wakeupSoftirqd() bool {
+	if c.ksoftirqd.t.state != tsBlocked {
+		return false
 	}
+	c.k.tracePoint(c, "wakeup_softirqd", 0, 0)
+	return c.ksoftirqd.t.wake()
 }
 
 // doSoftirq is __do_softirq(): run pending softirqs, restarting while new ones
@@ -152,8 +155,9 @@ func (c *CPU) doSoftirq(t *thread) {
 		if k.Now() < end && restart > 0 {
 			continue
 		}
-		c.SoftirqHandoffs++
-		c.wakeupSoftirqd()
+		if c.wakeupSoftirqd() {
+			c.SoftirqHandoffs++
+		}
 		break
 	}
 	k.traceEnd(c, "__do_softirq")

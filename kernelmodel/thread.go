@@ -228,6 +228,12 @@ func (c *CPU) startSoftirq() {
 func (c *CPU) softirqLoop(t *thread) {
 	for {
 		c.doSoftirq(t)
+		if c.pending != 0 && !c.ksoftirqdRunning() {
+			// Raised by a hardirq while the context was giving the CPU
+			// back: that hardirq's irq_exit found softirqs running and
+			// left the work to us.
+			continue
+		}
 		c.softirqActive = false
 		t.give(tsBlocked)
 	}
