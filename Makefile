@@ -1,0 +1,48 @@
+# nicbed — the few commands a user needs. See README.md.
+GO       ?= go
+FUZZTIME ?= 30s
+BIN      := bin/nicbed
+
+.PHONY: all deps build test demo fuzz bench clean
+
+all: build
+
+# deps installs what the project needs on a fresh Debian 12 (run as root for
+# the apt part, which later issues add: QEMU, a kernel). It is idempotent and
+# fast when everything is there.
+deps:
+	@command -v $(GO) >/dev/null || { echo "nicbed: Go 1.26 is needed (https://go.dev/dl/)"; exit 1; }
+	$(GO) mod download
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/nicbed
+
+# test runs every test: formatting, vet, the unit and integration tests, and
+# the race detector on the packages with concurrent code (the real-time
+# clock and its Post path).
+test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -timeout 10m ./kernelmodel/... ./hw/...
+
+demo: build
+	./$(BIN) demo --nic e1000
+
+# fuzz runs each native Go fuzz target for FUZZTIME (default 30s).
+fuzz: deps
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "== $$t ($$pkg, $(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench: deps
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache
