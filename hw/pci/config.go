@@ -10,27 +10,36 @@ import (
 // 256-byte PCI-compatible region and the extended region up to 4 KiB.
 const ConfigSize = 4096
 
-// Header fields used by Config beyond those in pci.go (PCI Local Bus
+// LatencyTimer is the header's Latency Timer byte (PCI Local Bus
 // Specification 3.0, 6.1).
-const (
-	LatencyTimer = 0x0D
-	NumBARs      = 6
+const LatencyTimer = 0x0D
 
-	// capStart is where the first capability goes: the end of the type 0
-	// header. Capabilities live below capEnd (6.7).
+// NumBARs is the number of Base Address Registers in a type 0 header.
+const NumBARs = 6
+
+// Capabilities go after the type 0 header and below the extended space (6.7).
+const (
 	capStart = 0x40
 	capEnd   = 0x100
 )
 
 // Status register bits that software clears by writing 1 (6.2.3).
 const (
-	StatusMasterDataParity     = 1 << 8
-	StatusSignaledTargetAbort  = 1 << 11
-	StatusReceivedTargetAbort  = 1 << 12
-	StatusReceivedMasterAbort  = 1 << 13
-	StatusSignaledSystemError  = 1 << 14
-	StatusDetectedParityError  = 1 << 15
-	statusW1C                  = StatusMasterDataParity | StatusSignaledTargetAbort | StatusReceivedTargetAbort | StatusReceivedMasterAbort | StatusSignaledSystemError | StatusDetectedParityError
+	StatusMasterDataParity    = 1 << 8
+	StatusSignaledTargetAbort = 1 << 11
+	StatusReceivedTargetAbort = 1 << 12
+	StatusReceivedMasterAbort = 1 << 13
+	StatusSignaledSystemError = 1 << 14
+	StatusDetectedParityError = 1 << 15
+
+	statusW1C = StatusMasterDataParity | StatusSignaledTargetAbort | StatusReceivedTargetAbort |
+		StatusReceivedMasterAbort | StatusSignaledSystemError | StatusDetectedParityError
+)
+
+// The Command bits software may write (6.2.2): those in pci.go, Parity Error
+// Response and SERR# Enable. The rest are hardwired to 0 on a PCI Express
+// function.
+const (
 	commandParityErrorResponse = 1 << 6
 	commandSERR                = 1 << 8
 	commandWritable            = CommandIO | CommandMemory | CommandBusMaster | commandParityErrorResponse | commandSERR | CommandINTxDisable
@@ -374,7 +383,7 @@ type MSIXLayout struct {
 // of sending. When a vector with its pending bit set becomes unmasked (by a
 // table write or a Message Control write) the message is sent, with the
 // address and data in the table at that moment, and the bit cleared
-// (6.8.2.9). Treating "disabled" as masked is what QEMU does too; the spec
+// (6.8.2.9, 6.8.2.10). Treating "disabled" as masked is what QEMU does too; the spec
 // leaves the function free to use INTx then.
 type MSIX struct {
 	cfg    *Config

@@ -4,9 +4,9 @@
 //
 // A frame on the wire is an Ethernet frame from the destination MAC address
 // to the end of the payload, padding included: no preamble, no SFD and no FCS.
-// The NIC adds the FCS when it transmits and strips it when it receives (or
-// keeps it, with the 82540EM's RCTL.SECRC clear, by appending four bytes of its
-// own), so the wire never carries it.
+// The NIC adds the FCS when it transmits and checks and strips it when it
+// receives, so the wire never carries it; a model that must hand the FCS to
+// the host (RCTL.SECRC clear) computes it.
 //
 // Everything here runs on the clock's loop (see hw.Clock): a NIC model calls
 // Transmit from the loop, and a cable calls Receive and LinkChange from the
