@@ -1,0 +1,336 @@
+package model
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+
+	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/dma"
+)
+
+// Receive path (datasheet 3.2 receive descriptors, 4 (filtering) and 13.4.22).
+//
+// A frame from the wire is checked for size, passed through the destination
+// address filter (unicast promiscuous, multicast promiscuous, broadcast
+// accept, the 16 exact receive addresses with AV, the multicast table array
+// hashed per RCTL.MO) and the VLAN filter, and stored into as many legacy
+// receive descriptors' buffers (RCTL.BSIZE/BSEX each) as it needs, followed
+// by its FCS unless RCTL.SECRC strips it. Each descriptor is written back with
+// its length, the packet checksum (from RXCSUM.PCSS), DD, EOP on the last,
+// the IP/TCP/UDP checksum results (IPCS/TCPCS, or IXSM) and their errors, and
+// the VLAN tag (VP) if CTRL.VME stripped one. A frame that does not fit in the
+// free descriptors is dropped whole: RNBC and MPC count it, RXO is raised,
+// and nothing in memory changes.
+
+const (
+	ethHdrLen   = 14
+	minFrame    = 60    // without FCS
+	maxStdFrame = 1518  // with FCS, untagged
+	maxLongRx   = 16384 // with FCS, RCTL.LPE
+	maxRxFrame  = maxLongRx
+	fcsLen      = 4
+	vlanTagLen  = 4
+)
+
+type rxState struct {
+	scratch []byte // a frame being reassembled (VLAN tag stripped)
+	pad     [minFrame]byte
+}
+
+func (r *rxState) reset() {}
+
+// Receive implements wire.Endpoint: one frame arrives from the wire.
+func (d *Device) Receive(frame []byte) {
+	d.enter()
+	defer d.exit()
+	d.ctr.RxArrived++
+	if !d.linkUp {
+		d.ctr.RxLinkDown++
+		return
+	}
+	rctl := d.regs[e1000.RCTL/4]
+	if rctl&e1000.RCTL_EN == 0 {
+		d.ctr.RxDisabled++
+		return
+	}
+	if len(frame) < ethHdrLen {
+		d.ctr.RxRunt++
+		d.st.inc(e1000.RUC)
+		return
+	}
+	if len(frame) < minFrame {
+		// The wire carries frames as sent; a real sender's MAC pads to 60.
+		n := copy(d.rx.pad[:], frame)
+		clear(d.rx.pad[n:])
+		frame = d.rx.pad[:]
+		d.ctr.RxPadded++
+	}
+	wireLen := len(frame) + fcsLen
+	d.st.inc(e1000.TPR)
+	d.st.add64(e1000.TORL, wireLen)
+
+	tagged := binary.BigEndian.Uint16(frame[12:]) == uint16(d.regs[e1000.VET/4])
+	maxLen := maxStdFrame
+	if rctl&e1000.RCTL_LPE != 0 {
+		maxLen = maxLongRx
+	} else if tagged {
+		maxLen += vlanTagLen
+	}
+	if wireLen > maxLen {
+		d.ctr.RxOversize++
+		d.st.inc(e1000.ROC)
+		return
+	}
+	accepted, exact := d.rxFilter(frame, rctl)
+	if !accepted {
+		d.ctr.RxFiltered++
+		return
+	}
+	var tci uint16
+	if tagged {
+		tci = binary.BigEndian.Uint16(frame[14:])
+		if rctl&e1000.RCTL_VFE != 0 {
+			vid := uint32(tci & 0xFFF)
+			if d.regs[e1000.VFTA/4+vid/32]&(1<<(vid%32)) == 0 {
+				d.ctr.RxVLANFiltered++
+				return
+			}
+		}
+	}
+	d.rxStore(frame, rctl, tagged, tci, !exact, wireLen)
+}
+
+// rxFilter is the destination address filter. exact reports a match of a
+// receive address register (or broadcast) rather than a hash or promiscuous
+// mode (the descriptor's PIF status).
+func (d *Device) rxFilter(frame []byte, rctl uint32) (accepted, exact bool) {
+	dst := uint64(binary.LittleEndian.Uint32(frame)) | uint64(binary.LittleEndian.Uint16(frame[4:]))<<32
+	for i := range d.nra {
+		if d.ra[i] == dst {
+			return true, true
+		}
+	}
+	if frame[0]&1 == 0 {
+		return rctl&e1000.RCTL_UPE != 0, false
+	}
+	if dst == 0xFFFFFFFFFFFF && rctl&e1000.RCTL_BAM != 0 {
+		return true, true
+	}
+	if rctl&e1000.RCTL_MPE != 0 {
+		return true, false
+	}
+	// Multicast table: 12 bits of the address picked by RCTL.MO; bits
+	// 11:5 select the MTA register, bits 4:0 the bit.
+	var h uint32
+	a4, a5 := uint32(frame[4]), uint32(frame[5])
+	switch (rctl & e1000.RCTL_MO_MASK) >> e1000.RCTL_MO_SHIFT {
+	case 0:
+		h = a4>>4 | a5<<4
+	case 1:
+		h = a4>>3 | a5<<5
+	case 2:
+		h = a4>>2 | a5<<6
+	case 3:
+		h = a4 | a5<<8
+	}
+	h &= 0xFFF
+	return d.regs[e1000.MTA/4+h>>5]&(1<<(h&31)) != 0, false
+}
+
+// rxMissed drops a frame for want of descriptors or DMA.
+func (d *Device) rxMissed() {
+	d.st.inc(e1000.MPC)
+}
+
+// rxStore writes an accepted frame into the receive ring.
+func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif bool, wireLen int) {
+	if !d.busMaster {
+		d.ctr.RxNoBusMaster++
+		d.rxMissed()
+		return
+	}
+	n := d.regs[e1000.RDLEN/4] / e1000.DescSize
+	head, tail := d.regs[e1000.RDH/4], d.regs[e1000.RDT/4]
+	if n == 0 || head >= n || tail >= n {
+		d.ctr.RxBadRing++
+		d.rxMissed()
+		return
+	}
+	bufSize := e1000.RXBufferSize(rctl)
+	if bufSize == 0 {
+		d.ctr.RxBadBufferSize++
+		d.rxMissed()
+		return
+	}
+
+	// What goes into the buffers: the frame (its VLAN tag stripped if
+	// CTRL.VME) and then, unless SECRC, its FCS.
+	csumStatus, csumErrors := d.rxChecksum(frame, tagged)
+	data := frame
+	status := uint8(e1000.RXD_STAT_DD) | csumStatus
+	var special uint16
+	if tagged && d.regs[e1000.CTRL/4]&e1000.CTRL_VME != 0 {
+		s := d.rx.scratch[:len(frame)-vlanTagLen]
+		copy(s, frame[:12])
+		copy(s[12:], frame[12+vlanTagLen:])
+		data = s
+		status |= e1000.RXD_STAT_VP
+		special = tci
+	}
+	if pif {
+		status |= e1000.RXD_STAT_PIF
+	}
+	var fcs [fcsLen]byte
+	tailBytes := fcs[:0]
+	if rctl&e1000.RCTL_SECRC == 0 {
+		binary.LittleEndian.PutUint32(fcs[:], crc32.ChecksumIEEE(frame))
+		tailBytes = fcs[:]
+	}
+	total := len(data) + len(tailBytes)
+	need := uint32((total + bufSize - 1) / bufSize)
+
+	free := (tail + n - head) % n // descriptors software gave the hardware
+	if need > free {
+		d.ctr.RxNoDescriptors++
+		d.st.inc(e1000.RNBC)
+		d.rxMissed()
+		d.raise(e1000.ICR_RXO)
+		return
+	}
+
+	// The descriptors, as at most two views (the ring may wrap).
+	base := dma.Addr(uint64(d.regs[e1000.RDBAH/4])<<32 | uint64(d.regs[e1000.RDBAL/4]))
+	first := min(need, n-head)
+	ring1, ok1 := d.mem.View(base+dma.Addr(head)*e1000.DescSize, int(first)*e1000.DescSize, true)
+	var ring2 []byte
+	ok2 := true
+	if need > first {
+		ring2, ok2 = d.mem.View(base, int(need-first)*e1000.DescSize, true)
+	}
+	if !ok1 || !ok2 {
+		d.ctr.RxDescFaults++
+		d.rxMissed()
+		return
+	}
+
+	pcss := int(d.regs[e1000.RXCSUM/4] & e1000.RXCSUM_PCSS_MASK)
+	var pktSum uint16
+	if pcss < len(data) {
+		pktSum = fold(sum(data[pcss:], 0))
+	}
+
+	off := 0
+	for i := range need {
+		var desc e1000.RxDesc
+		if i < first {
+			desc = e1000.RxDesc(ring1[i*e1000.DescSize : (i+1)*e1000.DescSize])
+		} else {
+			j := i - first
+			desc = e1000.RxDesc(ring2[j*e1000.DescSize : (j+1)*e1000.DescSize])
+		}
+		chunk := min(bufSize, total-off)
+		errs := uint8(0)
+		if buf, ok := d.mem.View(dma.Addr(desc.Addr()), chunk, true); ok {
+			c := 0
+			if off < len(data) {
+				c = copy(buf, data[off:])
+			}
+			if c < chunk {
+				copy(buf[c:], tailBytes[off+c-len(data):])
+			}
+		} else {
+			d.ctr.RxBufferFaults++
+			errs |= e1000.RXD_ERR_RXE
+		}
+		off += chunk
+		st := status
+		if i == need-1 {
+			st |= e1000.RXD_STAT_EOP
+			errs |= csumErrors
+		} else {
+			st &^= e1000.RXD_STAT_IXSM | e1000.RXD_STAT_IPCS | e1000.RXD_STAT_TCPCS
+			st |= e1000.RXD_STAT_IXSM
+		}
+		desc.WriteBack(uint16(chunk), pktSum, st, errs, special)
+	}
+	d.ctr.RxDescriptors += uint64(need)
+	d.ctr.RxMaxDescs = max(d.ctr.RxMaxDescs, uint64(need))
+	d.ctr.RxFrames++
+	head = (head + need) % n
+	d.regs[e1000.RDH/4] = head
+
+	// Statistics of a good frame.
+	d.st.inc(e1000.GPRC)
+	d.st.add64(e1000.GORCL, wireLen)
+	d.st.inc(rxSizeStat(wireLen))
+	if frame[0]&1 != 0 {
+		if binary.LittleEndian.Uint32(frame) == 0xFFFFFFFF && binary.LittleEndian.Uint16(frame[4:]) == 0xFFFF {
+			d.st.inc(e1000.BPRC)
+		} else {
+			d.st.inc(e1000.MPRC)
+		}
+	}
+
+	// RXDMT0 when the free descriptors fall to the RDMTS fraction of the
+	// ring (1/2, 1/4, 1/8; the reserved encoding as 1/16).
+	thr := n >> (((rctl & e1000.RCTL_RDMTS_MASK) >> e1000.RCTL_RDMTS_SHIFT) + 1)
+	if left := free - need; free > thr && left <= thr {
+		d.raise(e1000.ICR_RXDMT0)
+	}
+	if small := int(d.regs[e1000.RSRPD/4] & e1000.RSRPD_SIZE_MSK); small != 0 && total < small {
+		d.raise(e1000.ICR_SRPD)
+	}
+	d.rxDone()
+}
+
+// rxChecksum verifies the IPv4 header checksum (RXCSUM.IPOFLD) and the TCP or
+// UDP checksum (RXCSUM.TUOFLD) of an unfragmented IPv4 packet, and returns the
+// descriptor status bits (IPCS, TCPCS, or IXSM when nothing was checked) and
+// error bits (IPE, TCPE).
+func (d *Device) rxChecksum(frame []byte, tagged bool) (status, errs uint8) {
+	rxcsum := d.regs[e1000.RXCSUM/4]
+	if rxcsum&(e1000.RXCSUM_IPOFLD|e1000.RXCSUM_TUOFLD) == 0 {
+		return e1000.RXD_STAT_IXSM, 0
+	}
+	l3 := ethHdrLen
+	if tagged {
+		l3 += vlanTagLen
+	}
+	if len(frame) < l3+20 || binary.BigEndian.Uint16(frame[l3-2:]) != 0x0800 {
+		return e1000.RXD_STAT_IXSM, 0
+	}
+	ip := frame[l3:]
+	ihl := int(ip[0]&0xF) * 4
+	totLen := int(binary.BigEndian.Uint16(ip[2:]))
+	if ip[0]>>4 != 4 || ihl < 20 || totLen < ihl || totLen > len(ip) {
+		return e1000.RXD_STAT_IXSM, 0
+	}
+	if rxcsum&e1000.RXCSUM_IPOFLD != 0 {
+		status |= e1000.RXD_STAT_IPCS
+		if fold(sum(ip[:ihl], 0)) != 0xFFFF {
+			errs |= e1000.RXD_ERR_IPE
+		}
+	}
+	frag := binary.BigEndian.Uint16(ip[6:]) & 0x3FFF // MF and offset
+	proto := ip[9]
+	if rxcsum&e1000.RXCSUM_TUOFLD != 0 && frag == 0 && (proto == 6 || proto == 17) {
+		l4 := ip[ihl:totLen]
+		minHdr := 20
+		if proto == 17 {
+			minHdr = 8
+		}
+		if len(l4) >= minHdr {
+			status |= e1000.RXD_STAT_TCPCS
+			if !(proto == 17 && binary.BigEndian.Uint16(l4[6:]) == 0) { // UDP without checksum
+				acc := sum(ip[12:20], uint64(proto)+uint64(len(l4)))
+				if fold(sum(l4, acc)) != 0xFFFF {
+					errs |= e1000.RXD_ERR_TCPE
+				}
+			}
+		}
+	}
+	if status == 0 {
+		status = e1000.RXD_STAT_IXSM
+	}
+	return status, errs
+}
