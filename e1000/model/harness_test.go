@@ -99,12 +99,16 @@ type rigOpt struct {
 	eeprom  *[e1000.EEPROMWords]uint16
 	fifo    int
 	discard bool // do not keep transmitted frames
+	arena   int  // arena size; 0: 4 MiB
 }
 
 func newRig(t testing.TB, o rigOpt) *rig {
 	t.Helper()
 	clk := kernelmodel.NewVirtualClock()
-	r := &rig{t: t, clk: clk, arena: dma.NewArena(4 << 20)}
+	if o.arena == 0 {
+		o.arena = 4 << 20
+	}
+	r := &rig{t: t, clk: clk, arena: dma.NewArena(o.arena)}
 	r.line = &testLine{clk: clk}
 	r.link = &testLink{clk: clk, up: true, speed: o.speed, keep: !o.discard}
 	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.arena, INTx: r.line, EEPROM: o.eeprom, TxFIFO: o.fifo})
