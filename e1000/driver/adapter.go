@@ -1,0 +1,440 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/pci"
+	"github.com/nicbed/nicbed/kernelmodel"
+)
+
+// Adapter is struct e1000_adapter: one 82540EM bound to the driver. It is
+// the net_device's private data and implements kernelmodel.NetDeviceOps.
+//
+// Everything runs on the kernel model's loop (hardirq, softirq and task
+// context of one kernel), one thing at a time, so there are no locks; the
+// __E1000_DOWN bit is the down field.
+type Adapter struct {
+	k      *kernelmodel.Kernel
+	pdev   *kernelmodel.PCIDev
+	hw     pci.BAR
+	mem    dma.Allocator
+	netdev *kernelmodel.NetDevice
+	napi   kernelmodel.NAPI
+	opts   Options
+
+	mac               [6]byte
+	phyID             uint32
+	fc, originalFC    flowControl
+	fcHighWater       uint32
+	fcLowWater        uint32
+	autonegAdvertised uint16
+
+	// Interrupt moderation (e1000_adapter: itr_setting, itr, rx_itr,
+	// tx_itr, total_*).
+	itrSetting     int
+	itr            int // interrupts/s now
+	rxITR, txITR   latencyRange
+	totalTxBytes   uint64
+	totalTxPackets uint64
+	totalRxBytes   uint64
+	totalRxPackets uint64
+
+	rxIntDelay, rxAbsIntDelay uint32
+	txIntDelay, txAbsIntDelay uint32
+	txdCmd                    uint8  // adapter->txd_cmd: what the last descriptor of a frame carries
+	txSegs, txBytecount       uint32 // of the frame being queued (set by tso / txCsum)
+
+	rx                       rxRing
+	tx                       txRing
+	rxRingCount, txRingCount int // sizes for the next setup (ethtool -G)
+	promisc                  bool
+
+	maxFrameSize    int
+	linkSpeed       int
+	linkFullDuplex  bool
+	getLinkStatus   bool
+	txTimeoutFactor int
+	detectTxHung    bool
+	down            bool // __E1000_DOWN
+	open            bool // ndo_open succeeded, ndo_stop not called
+	resources       bool // rings allocated
+	resetPending    bool
+	irqRequested    bool
+	removed         bool
+
+	watchdogTimer kernelmodel.TimerList
+	transStart    uint64 // jiffies of the last transmit (txq->trans_start)
+
+	stats                    hwStats
+	gorcOld, gotcOld         uint64
+	gorcDelta, gotcDelta     uint64
+	restartQueue             uint64
+	txTimeoutCount           uint64
+	hwCsumGood, hwCsumErr    uint64
+	allocRxBuffFailed        uint64
+	collisions               uint64
+	rxFrameErrors            uint64
+	txHeartbeat, txWindowErr uint64
+	ctr                      DriverCounters
+}
+
+// DriverCounters count what the driver saw the device do wrong, and its own
+// recovery actions. None of them moves in a correct run.
+type DriverCounters struct {
+	RxUnpostedWriteback uint64 // DD on a receive descriptor the driver had not posted
+	RxBadLength         uint64 // write-back length 0 or larger than the buffer
+	RxBadStatus         uint64 // impossible status/error bits (reserved bits, an error for a check not done)
+	RxNoEOP             uint64 // frames that ran past the largest legal frame without EOP
+	RxMultiBuffer       uint64 // frames spanning buffers with long frames off (RCTL.LPE clear)
+	RxFrameErrors       uint64 // frames with CE/SE/SEQ/CXE/RXE errors
+	RxRunts             uint64 // frames shorter than an Ethernet header
+	RxDiscardedDescs    uint64 // descriptors recycled while discarding a frame
+	TxUnpostedWriteback uint64 // DD on a transmit descriptor the driver had not posted
+	TxBadOffload        uint64 // frames dropped: offload requested on headers the driver cannot parse
+	TxTooBig            uint64 // frames dropped: too large for the ring
+	TxHangs             uint64 // "Detected Tx Unit Hang"
+	Resets              uint64 // e1000_reinit_locked from the reset task
+}
+
+// Probe is e1000_probe: enable the PCI function and bus mastering, map BAR0,
+// reset the MAC, check the EEPROM checksum, read the Ethernet address, set
+// up the PHY and start autonegotiation, and register the net_device. A bad
+// EEPROM checksum fails probe with an error wrapping ErrEEPROMChecksum.
+func Probe(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts Options) (*Adapter, error) {
+	vendor, device := pdev.VendorDevice()
+	if vendor != e1000.VendorID || device != e1000.DeviceID {
+		return nil, fmt.Errorf("e1000: %s: %04x:%04x is not an 82540EM", pdev.Name, vendor, device)
+	}
+	a := &Adapter{k: k, pdev: pdev, mem: pdev.DMA, opts: opts}
+	if err := a.swInit(); err != nil {
+		return nil, err
+	}
+	if err := pdev.EnableDevice(); err != nil {
+		return nil, fmt.Errorf("e1000: %w", err)
+	}
+	pdev.SetMaster()
+	bar, err := pdev.IORemapBAR(0)
+	if err != nil {
+		return nil, fmt.Errorf("e1000: %w", err)
+	}
+	a.hw = bar
+
+	name := opts.Name
+	if name == "" {
+		for i := 0; ; i++ {
+			name = "eth" + strconv.Itoa(i)
+			if k.DevGetByName(name) == nil {
+				break
+			}
+		}
+	}
+	nd := k.AllocEtherdev(name, 1, 1)
+	nd.Ops = a
+	nd.MTU = a.opts.MTU
+	nd.Features = kernelmodel.NETIF_F_SG | kernelmodel.NETIF_F_IP_CSUM | kernelmodel.NETIF_F_RXCSUM | kernelmodel.NETIF_F_TSO
+	a.netdev = nd
+
+	// Reset before reading the EEPROM.
+	if err := a.resetHW(); err != nil {
+		return nil, err
+	}
+	if err := a.validateEEPROMChecksum(); err != nil {
+		return nil, fmt.Errorf("%s: %w", pdev.Name, err)
+	}
+	if err := a.readMACAddr(); err != nil {
+		return nil, fmt.Errorf("%s: %w", pdev.Name, err)
+	}
+	nd.Addr = a.mac
+
+	k.TimerSetup(&a.watchdogTimer, a.watchdog)
+	k.NetifNAPIAdd(nd, &a.napi, a.clean, kernelmodel.NAPIPollWeight)
+
+	if err := a.reset(); err != nil {
+		return nil, err
+	}
+	if err := k.RegisterNetdev(nd); err != nil {
+		return nil, fmt.Errorf("e1000: %w", err)
+	}
+	nd.NetifCarrierOff()
+	nd.NetifStopQueue()
+	k.TracePoint("e1000_probe", 0, int64(pdev.IRQ))
+	return a, nil
+}
+
+// swInit is e1000_sw_init with e1000_check_options: defaults and module
+// parameters.
+func (a *Adapter) swInit() error {
+	o := &a.opts
+	var err error
+	a.rxRingCount, a.txRingCount = DefaultRxDescriptors, DefaultTxDescriptors
+	if o.RxDescriptors != 0 {
+		if a.rxRingCount, err = checkRingCount("RxDescriptors", o.RxDescriptors); err != nil {
+			return err
+		}
+	}
+	if o.TxDescriptors != 0 {
+		if a.txRingCount, err = checkRingCount("TxDescriptors", o.TxDescriptors); err != nil {
+			return err
+		}
+	}
+	itr := DefaultITR
+	if o.InterruptThrottleRate != nil {
+		itr = *o.InterruptThrottleRate
+	}
+	if err := a.setITRParam(itr); err != nil {
+		return err
+	}
+	if a.rxIntDelay, err = checkDelay("RxIntDelay", o.RxIntDelay, DefaultRxIntDelay); err != nil {
+		return err
+	}
+	if a.rxAbsIntDelay, err = checkDelay("RxAbsIntDelay", o.RxAbsIntDelay, DefaultRxAbsIntDelay); err != nil {
+		return err
+	}
+	if a.txIntDelay, err = checkDelay("TxIntDelay", o.TxIntDelay, DefaultTxIntDelay); err != nil {
+		return err
+	}
+	if a.txAbsIntDelay, err = checkDelay("TxAbsIntDelay", o.TxAbsIntDelay, DefaultTxAbsIntDelay); err != nil {
+		return err
+	}
+	if o.MTU == 0 {
+		o.MTU = ethDataLen
+	}
+	if err := checkMTU(o.MTU); err != nil {
+		return err
+	}
+	a.maxFrameSize = o.MTU + ethHLen + ethFCSLen
+	a.autonegAdvertised = advertiseDefault
+	a.txTimeoutFactor = 1
+	a.down = true
+	return nil
+}
+
+// setITRParam applies an InterruptThrottleRate value the way
+// e1000_check_options does: the dynamic modes start at 20000 ints/s, a fixed
+// rate keeps its value with the two low bits (the mode bits) cleared in
+// itr_setting. The simplified mode starts at 8000 ints/s, the top of its
+// range, until the watchdog computes one.
+func (a *Adapter) setITRParam(v int) error {
+	if err := checkITR(v); err != nil {
+		return err
+	}
+	switch v {
+	case ITROff:
+		a.itrSetting, a.itr = 0, 0
+	case ITRDynamic, ITRConservative:
+		a.itrSetting, a.itr = v, 20000
+	case ITRSimplified:
+		a.itrSetting, a.itr = v, 8000
+	default:
+		a.itrSetting, a.itr = v&^3, v
+	}
+	a.rxITR, a.txITR = lowLatency, lowLatency
+	return nil
+}
+
+// reset is e1000_reset: packet buffer split and flow control watermarks,
+// then e1000_reset_hw and e1000_init_hw.
+func (a *Adapter) reset() error {
+	pba := uint32(pba48K)
+	a.wr(e1000.PBA, pba)
+	// Flow control high water: 90% of the receive buffer, and at least one
+	// full frame below the top; 8-byte granularity.
+	hwm := min(pba<<10*9/10, pba<<10-uint32(a.maxFrameSize))
+	a.fcHighWater = hwm & 0xFFF8
+	a.fcLowWater = a.fcHighWater - 8
+	if err := a.resetHW(); err != nil {
+		return err
+	}
+	if err := a.initHW(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Netdev is the adapter's net_device.
+func (a *Adapter) Netdev() *kernelmodel.NetDevice { return a.netdev }
+
+// NAPI is the adapter's napi_struct.
+func (a *Adapter) NAPI() *kernelmodel.NAPI { return &a.napi }
+
+// MAC is the Ethernet address read from the EEPROM.
+func (a *Adapter) MAC() [6]byte { return a.mac }
+
+// IRQ is the interrupt number the adapter's INTx pin is routed to.
+func (a *Adapter) IRQ() int { return a.pdev.IRQ }
+
+// Link reports the link as the watchdog last saw it: speed in Mb/s (0 when
+// down) and duplex.
+func (a *Adapter) Link() (speed int, fullDuplex bool) { return a.linkSpeed, a.linkFullDuplex }
+
+// Counters returns the driver's counters of device misbehaviour and
+// recovery.
+func (a *Adapter) Counters() DriverCounters { return a.ctr }
+
+// Open is e1000_open (ndo_open): allocate the rings and their buffers, power
+// up the PHY, configure the MAC, request the interrupt, enable NAPI and
+// interrupts, start the queue, and raise LSC so the watchdog looks at the
+// link.
+func (a *Adapter) Open(t *kernelmodel.Task) error {
+	if a.removed {
+		return errors.New("e1000: device removed")
+	}
+	if a.open {
+		return nil
+	}
+	a.netdev.NetifCarrierOff()
+	if err := a.setupResources(); err != nil {
+		return err
+	}
+	a.powerUpPHY()
+	a.configure()
+	if err := a.k.RequestIRQ(a.pdev.IRQ, a.intr, a.netdev.Name); err != nil {
+		a.freeResources()
+		return fmt.Errorf("e1000: %w", err)
+	}
+	a.irqRequested = true
+	a.down = false
+	a.napi.NAPIEnable()
+	a.irqEnable()
+	a.netdev.NetifStartQueue()
+	a.open = true
+	// Fire a link status change interrupt to start the watchdog.
+	a.wr(e1000.ICS, e1000.ICR_LSC)
+	a.k.TracePoint("e1000_open", 0, 0)
+	return nil
+}
+
+// Stop is e1000_close (ndo_stop): e1000_down, power the PHY down, free the
+// interrupt and the rings.
+func (a *Adapter) Stop(t *kernelmodel.Task) error {
+	if !a.open {
+		return nil
+	}
+	a.open = false
+	a.down2(t)
+	a.powerDownPHY()
+	a.k.FreeIRQ(a.pdev.IRQ)
+	a.irqRequested = false
+	a.freeResources()
+	a.k.TracePoint("e1000_close", 0, 0)
+	return nil
+}
+
+// configure is e1000_configure: receive mode, transmit and receive units,
+// and every receive buffer posted.
+func (a *Adapter) configure() {
+	a.setRxMode()
+	a.configureTx()
+	a.setupRctl()
+	a.configureRx()
+	a.allocRxBuffers(a.rx.unused())
+}
+
+// up is e1000_up: configure and start after e1000_down.
+func (a *Adapter) up() {
+	a.configure()
+	a.down = false
+	a.napi.NAPIEnable()
+	a.irqEnable()
+	a.netdev.NetifWakeQueue()
+	a.wr(e1000.ICS, e1000.ICR_LSC)
+}
+
+// down2 is e1000_down: stop receive and transmit, NAPI, interrupts and the
+// watchdog, reset the MAC and empty the rings (every skb in them freed).
+func (a *Adapter) down2(t *kernelmodel.Task) {
+	a.down = true
+	a.wr(e1000.RCTL, a.rd(e1000.RCTL)&^e1000.RCTL_EN)
+	a.netdev.NetifStopQueue()
+	a.wr(e1000.TCTL, a.rd(e1000.TCTL)&^e1000.TCTL_EN)
+	a.writeFlush()
+	t.Sleep(10 * time.Millisecond)
+	a.napi.NAPIDisable(t)
+	a.irqDisable()
+	a.k.DelTimer(&a.watchdogTimer)
+	a.linkSpeed, a.linkFullDuplex = 0, false
+	a.netdev.NetifCarrierOff()
+	if err := a.reset(); err != nil {
+		a.k.TracePoint("e1000_reset failed", 0, 0)
+	}
+	a.cleanTxRing()
+	a.cleanRxRing()
+}
+
+// reinitLocked is e1000_reinit_locked: down and up again.
+func (a *Adapter) reinitLocked(t *kernelmodel.Task) {
+	a.down2(t)
+	a.up()
+}
+
+// scheduleReset is schedule_work(&adapter->reset_task): e1000_reset_task runs
+// e1000_reinit_locked in process context (a kworker task on CPU 0).
+func (a *Adapter) scheduleReset() {
+	if a.resetPending {
+		return
+	}
+	a.resetPending = true
+	a.k.Spawn(0, "kworker/e1000_reset_task", func(t *kernelmodel.Task) {
+		a.resetPending = false
+		if !a.open || a.down {
+			return
+		}
+		a.ctr.Resets++
+		a.k.TracePoint("e1000_reset_task", 0, 0)
+		a.reinitLocked(t)
+	})
+}
+
+// Remove is e1000_remove: close the device if it is open and stop bus
+// mastering. The kernel model has no unregister_netdev; the net_device stays
+// registered but can no longer be opened.
+func (a *Adapter) Remove(t *kernelmodel.Task) {
+	if a.open {
+		a.netdev.DevClose(t)
+		a.Stop(t)
+	}
+	a.removed = true
+	a.resetHW()
+	a.pdev.ClearMaster()
+}
+
+// irqEnable is e1000_irq_enable.
+func (a *Adapter) irqEnable() {
+	a.wr(e1000.IMS, imsEnableMask)
+	a.writeFlush()
+}
+
+// irqDisable is e1000_irq_disable.
+func (a *Adapter) irqDisable() {
+	a.wr(e1000.IMC, 0xFFFFFFFF)
+	a.writeFlush()
+}
+
+// setRxMode is e1000_set_rx_mode: unicast and multicast promiscuity from the
+// interface flags, the multicast table from its list. The kernel model's
+// net_device has neither flags nor lists yet, so this is exact-match on our
+// address, broadcast, and no multicast, unless SetPromisc turned promiscuous
+// mode on.
+func (a *Adapter) setRxMode() {
+	rctl := a.rd(e1000.RCTL)
+	if a.promisc {
+		rctl |= e1000.RCTL_UPE | e1000.RCTL_MPE
+	} else {
+		rctl &^= e1000.RCTL_UPE | e1000.RCTL_MPE
+	}
+	rctl &^= e1000.RCTL_VFE
+	a.wr(e1000.RCTL, rctl)
+}
+
+// SetPromisc turns promiscuous mode (IFF_PROMISC) on or off.
+func (a *Adapter) SetPromisc(on bool) {
+	a.promisc = on
+	if a.open {
+		a.setRxMode()
+	}
+}

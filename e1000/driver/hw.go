@@ -1,0 +1,528 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nicbed/nicbed/e1000"
+)
+
+// This file is e1000_hw.c: the register-level work of reset, EEPROM, PHY
+// and link setup.
+
+// ErrEEPROMChecksum is wrapped by the error Probe returns when the EEPROM's
+// words do not sum to 0xBABA.
+var ErrEEPROMChecksum = errors.New("the EEPROM checksum is not valid")
+
+// ErrInvalidMAC is wrapped by the error Probe returns when the EEPROM holds a
+// multicast or all-zero Ethernet address.
+var ErrInvalidMAC = errors.New("invalid MAC address")
+
+// pollLimit bounds every wait for the hardware: a device that never sets a
+// done bit fails the operation instead of hanging the driver.
+const pollLimit = 2000
+
+// M88E1011 PHY identity and the bits of its specific control registers the
+// driver programs (e1000_hw.h: M88E1011_I_PHY_ID, M88E1000_PSCR_*,
+// M88E1000_EPSCR_*).
+const (
+	m88e1011PHYID           = 0x01410C20
+	phyRevisionMask         = 0xFFFFFFF0
+	m88PSCRPolarityReversal = 0x0002
+	m88PSCRAutoXMode        = 0x0060
+	m88PSCRAssertCRSOnTx    = 0x0800
+	m88EPSCRMasterDownshift = 0x0C00 // master downshift counter: 1x
+	m88EPSCRSlaveDownshift  = 0x0300 // slave downshift counter: 1x
+	m88EPSCRDownshiftMask   = 0x0F00
+)
+
+// Autonegotiation advertisement (ethtool ADVERTISED_* bits as e1000 keeps
+// them in autoneg_advertised: AUTONEG_ADVERTISE_SPEED_DEFAULT).
+const (
+	advertise10Half   = 0x0001
+	advertise10Full   = 0x0002
+	advertise100Half  = 0x0004
+	advertise100Full  = 0x0008
+	advertise1000Full = 0x0020
+	advertiseDefault  = advertise10Half | advertise10Full | advertise100Half | advertise100Full | advertise1000Full
+)
+
+// Flow control modes (e1000_fc_type).
+type flowControl int
+
+const (
+	fcNone flowControl = iota
+	fcRxPause
+	fcTxPause
+	fcFull
+)
+
+func (f flowControl) String() string {
+	return [...]string{"None", "RX", "TX", "RX/TX"}[f]
+}
+
+// Flow control defaults (e1000_hw.h): the MAC control frame address and type,
+// the pause time and the 82540EM's receive packet buffer share (E1000_PBA_48K).
+const (
+	flowControlAddressLow  = 0x00C28001
+	flowControlAddressHigh = 0x00000100
+	flowControlType        = 0x8808
+	fcPauseTime            = 0xFFFF
+	fcrtlXONE              = 1 << 31
+	pba48K                 = 48
+)
+
+// TIPG for copper (DEFAULT_82543_TIPG_IPGT_COPPER, IPGR1, IPGR2),
+// collision threshold and distance (E1000_COLLISION_THRESHOLD,
+// E1000_COLLISION_DISTANCE).
+const (
+	tipgIPGTCopper     = 8
+	tipgIPGR1          = 8
+	tipgIPGR2          = 6
+	collisionThreshold = 15
+	collisionDistance  = 63
+)
+
+// imsEnableMask is what e1000_irq_enable unmasks (IMS_ENABLE_MASK).
+const imsEnableMask = e1000.ICR_RXT0 | e1000.ICR_TXDW | e1000.ICR_RXDMT0 | e1000.ICR_RXSEQ | e1000.ICR_LSC
+
+func (a *Adapter) rd(off uint32) uint32 { return a.hw.Read32(off) }
+func (a *Adapter) wr(off, v uint32)     { a.hw.Write32(off, v) }
+
+// writeFlush is E1000_WRITE_FLUSH: a read of STATUS that pushes posted writes
+// out.
+func (a *Adapter) writeFlush() { a.hw.Read32(e1000.STATUS) }
+
+// msleep waits d where the caller may sleep (probe, open, close, reset).
+func (a *Adapter) msleep(d time.Duration) {
+	if a.opts.Sleep != nil {
+		a.opts.Sleep(d)
+	}
+}
+
+// resetHW is e1000_reset_hw: mask interrupts, stop receive and transmit,
+// reset the MAC with CTRL.RST and wait for it to come back.
+func (a *Adapter) resetHW() error {
+	a.wr(e1000.IMC, 0xFFFFFFFF)
+	a.wr(e1000.RCTL, 0)
+	a.wr(e1000.TCTL, e1000.TCTL_PSP)
+	a.writeFlush()
+	// Let pending PCI transactions finish (msleep(10)).
+	a.msleep(10 * time.Millisecond)
+	ctrl := a.rd(e1000.CTRL)
+	a.wr(e1000.CTRL, ctrl|e1000.CTRL_RST)
+	// The 82540EM reloads its EEPROM after a reset (msleep(5)).
+	a.msleep(5 * time.Millisecond)
+	for i := 0; a.rd(e1000.CTRL)&e1000.CTRL_RST != 0; i++ {
+		if i >= pollLimit {
+			return errors.New("e1000: CTRL.RST did not clear")
+		}
+		a.msleep(time.Millisecond)
+	}
+	a.wr(e1000.IMC, 0xFFFFFFFF)
+	a.rd(e1000.ICR)
+	return nil
+}
+
+// readEEPROM is e1000_read_eeprom through EERD (e1000_read_eeprom_eerd):
+// start a read of one word and poll for DONE.
+func (a *Adapter) readEEPROM(word int) (uint16, error) {
+	a.wr(e1000.EERD, uint32(word)<<e1000.EERD_ADDR_SHIFT|e1000.EERD_START)
+	for i := 0; i < pollLimit; i++ {
+		v := a.rd(e1000.EERD)
+		if v&e1000.EERD_DONE != 0 {
+			return uint16(v >> e1000.EERD_DATA_SHIFT), nil
+		}
+		a.msleep(5 * time.Microsecond)
+	}
+	return 0, fmt.Errorf("e1000: EEPROM read of word %#x timed out", word)
+}
+
+// validateEEPROMChecksum is e1000_validate_eeprom_checksum: the words
+// 0x00–0x3F must sum to 0xBABA.
+func (a *Adapter) validateEEPROMChecksum() error {
+	var sum uint16
+	for i := 0; i <= e1000.EEPROM_CHECKSUM_REG; i++ {
+		w, err := a.readEEPROM(i)
+		if err != nil {
+			return err
+		}
+		sum += w
+	}
+	if sum != e1000.EEPROM_SUM {
+		return fmt.Errorf("e1000: %w: words 0x00-0x3F sum to %#04x, want %#04x", ErrEEPROMChecksum, sum, e1000.EEPROM_SUM)
+	}
+	return nil
+}
+
+// readMACAddr is e1000_read_mac_addr: the Ethernet address is EEPROM words
+// 0–2, low byte first.
+func (a *Adapter) readMACAddr() error {
+	var mac [6]byte
+	for i := 0; i < 3; i++ {
+		w, err := a.readEEPROM(e1000.EEPROM_MAC0 + i)
+		if err != nil {
+			return err
+		}
+		mac[2*i] = byte(w)
+		mac[2*i+1] = byte(w >> 8)
+	}
+	if mac[0]&1 != 0 || mac == [6]byte{} {
+		return fmt.Errorf("e1000: %w %02x:%02x:%02x:%02x:%02x:%02x", ErrInvalidMAC, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5])
+	}
+	a.mac = mac
+	return nil
+}
+
+// ReadPHY is e1000_read_phy_reg: read a register of the internal PHY through
+// MDIC and poll for READY.
+func (a *Adapter) ReadPHY(reg uint32) (uint16, error) {
+	if reg > 0x1F {
+		return 0, fmt.Errorf("e1000: PHY register %#x out of range", reg)
+	}
+	a.wr(e1000.MDIC, reg<<e1000.MDIC_REG_SHIFT|e1000.PHYAddr<<e1000.MDIC_PHY_SHIFT|e1000.MDIC_OP_READ)
+	mdic, err := a.mdicWait()
+	if err != nil {
+		return 0, fmt.Errorf("e1000: MDI read of PHY register %#x: %w", reg, err)
+	}
+	return uint16(mdic & e1000.MDIC_DATA_MASK), nil
+}
+
+// WritePHY is e1000_write_phy_reg: write a register of the internal PHY
+// through MDIC and poll for READY.
+func (a *Adapter) WritePHY(reg uint32, val uint16) error {
+	if reg > 0x1F {
+		return fmt.Errorf("e1000: PHY register %#x out of range", reg)
+	}
+	a.wr(e1000.MDIC, uint32(val)|reg<<e1000.MDIC_REG_SHIFT|e1000.PHYAddr<<e1000.MDIC_PHY_SHIFT|e1000.MDIC_OP_WRITE)
+	if _, err := a.mdicWait(); err != nil {
+		return fmt.Errorf("e1000: MDI write of PHY register %#x: %w", reg, err)
+	}
+	return nil
+}
+
+// mdicWait polls MDIC for READY (64 polls of 50 µs in Linux).
+func (a *Adapter) mdicWait() (uint32, error) {
+	for i := 0; i < pollLimit; i++ {
+		mdic := a.rd(e1000.MDIC)
+		if mdic&e1000.MDIC_READY != 0 {
+			if mdic&e1000.MDIC_ERROR != 0 {
+				return 0, errors.New("MDIC error")
+			}
+			return mdic, nil
+		}
+		a.msleep(50 * time.Microsecond)
+	}
+	return 0, errors.New("MDIC did not complete")
+}
+
+// phyHWReset is e1000_phy_hw_reset: hold the PHY in reset with CTRL.PHY_RST
+// for 10 ms.
+func (a *Adapter) phyHWReset() {
+	ctrl := a.rd(e1000.CTRL)
+	a.wr(e1000.CTRL, ctrl|e1000.CTRL_PHY_RST)
+	a.writeFlush()
+	a.msleep(10 * time.Millisecond)
+	a.wr(e1000.CTRL, ctrl&^e1000.CTRL_PHY_RST)
+	a.writeFlush()
+	a.msleep(150 * time.Microsecond)
+}
+
+// phyReset is e1000_phy_reset: a software reset through BMCR, which also
+// commits PHY specific control changes.
+func (a *Adapter) phyReset() error {
+	bmcr, err := a.ReadPHY(e1000.PHY_BMCR)
+	if err != nil {
+		return err
+	}
+	if err := a.WritePHY(e1000.PHY_BMCR, bmcr|e1000.BMCR_RESET); err != nil {
+		return err
+	}
+	a.msleep(time.Microsecond)
+	for i := 0; ; i++ {
+		bmcr, err = a.ReadPHY(e1000.PHY_BMCR)
+		if err != nil {
+			return err
+		}
+		if bmcr&e1000.BMCR_RESET == 0 {
+			return nil
+		}
+		if i >= pollLimit {
+			return errors.New("e1000: PHY reset did not complete")
+		}
+		a.msleep(time.Millisecond)
+	}
+}
+
+// detectGigPHY is e1000_detect_gig_phy: read PHY_ID1/PHY_ID2 and check for
+// the 82540EM's M88E1011.
+func (a *Adapter) detectGigPHY() error {
+	id1, err := a.ReadPHY(e1000.PHY_ID1)
+	if err != nil {
+		return err
+	}
+	id2, err := a.ReadPHY(e1000.PHY_ID2)
+	if err != nil {
+		return err
+	}
+	id := uint32(id1)<<16 | uint32(id2)
+	a.phyID = id & phyRevisionMask
+	if a.phyID != m88e1011PHYID {
+		return fmt.Errorf("e1000: PHY ID %#08x is not an M88E1011 (%#08x)", id, m88e1011PHYID)
+	}
+	return nil
+}
+
+// setupLink is e1000_setup_link: pick flow control from the EEPROM, set up
+// the copper link (PHY and autonegotiation) and program the flow control
+// registers.
+func (a *Adapter) setupLink() error {
+	icw2, err := a.readEEPROM(e1000.EEPROM_ICW2)
+	if err != nil {
+		return err
+	}
+	switch icw2 & e1000.EEPROM_ICW2_PAUSE_MASK {
+	case 0:
+		a.fc = fcNone
+	case e1000.EEPROM_ICW2_ASM_DIR:
+		a.fc = fcTxPause
+	default:
+		a.fc = fcFull
+	}
+	a.originalFC = a.fc
+	if err := a.setupCopperLink(); err != nil {
+		return err
+	}
+	a.wr(e1000.FCT, flowControlType)
+	a.wr(e1000.FCAH, flowControlAddressHigh)
+	a.wr(e1000.FCAL, flowControlAddressLow)
+	a.wr(e1000.FCTTV, fcPauseTime)
+	// The receive thresholds matter only when we send pause frames.
+	if a.fc == fcTxPause || a.fc == fcFull {
+		a.wr(e1000.FCRTL, a.fcLowWater|fcrtlXONE)
+		a.wr(e1000.FCRTH, a.fcHighWater)
+	} else {
+		a.wr(e1000.FCRTL, 0)
+		a.wr(e1000.FCRTH, 0)
+	}
+	return nil
+}
+
+// setupCopperLink is e1000_setup_copper_link: e1000_copper_link_preconfig
+// (link up, no forced speed, PHY hardware reset, PHY ID),
+// e1000_copper_link_mgp_setup (M88 MDI-X and downshift) and
+// e1000_copper_link_autoneg (advertise and restart autonegotiation). It does
+// not wait for autonegotiation: the LSC interrupt reports the link.
+func (a *Adapter) setupCopperLink() error {
+	ctrl := a.rd(e1000.CTRL)
+	ctrl |= e1000.CTRL_SLU
+	ctrl &^= e1000.CTRL_FRCSPD | e1000.CTRL_FRCDPLX
+	a.wr(e1000.CTRL, ctrl)
+	a.phyHWReset()
+	if err := a.detectGigPHY(); err != nil {
+		return err
+	}
+	// e1000_copper_link_mgp_setup: automatic MDI/MDI-X, polarity
+	// correction, CRS on transmit; downshift after one try.
+	pscr, err := a.ReadPHY(e1000.M88_PSCR)
+	if err != nil {
+		return err
+	}
+	pscr |= m88PSCRAssertCRSOnTx | m88PSCRAutoXMode
+	pscr &^= m88PSCRPolarityReversal
+	if err := a.WritePHY(e1000.M88_PSCR, pscr); err != nil {
+		return err
+	}
+	epscr, err := a.ReadPHY(e1000.M88_EPSCR)
+	if err != nil {
+		return err
+	}
+	epscr = epscr&^m88EPSCRDownshiftMask | m88EPSCRMasterDownshift | m88EPSCRSlaveDownshift
+	if err := a.WritePHY(e1000.M88_EPSCR, epscr); err != nil {
+		return err
+	}
+	if err := a.phyReset(); err != nil {
+		return err
+	}
+	// e1000_copper_link_autoneg.
+	a.autonegAdvertised &= advertiseDefault
+	if a.autonegAdvertised == 0 {
+		a.autonegAdvertised = advertiseDefault
+	}
+	if err := a.phySetupAutoneg(); err != nil {
+		return err
+	}
+	bmcr, err := a.ReadPHY(e1000.PHY_BMCR)
+	if err != nil {
+		return err
+	}
+	bmcr |= e1000.BMCR_ANENABLE | e1000.BMCR_ANRESTART
+	if err := a.WritePHY(e1000.PHY_BMCR, bmcr); err != nil {
+		return err
+	}
+	a.getLinkStatus = true
+	return nil
+}
+
+// phySetupAutoneg is e1000_phy_setup_autoneg: write the advertisement
+// registers (ANAR with the pause bits of the flow control mode, and
+// 1000BASE-T control).
+func (a *Adapter) phySetupAutoneg() error {
+	anar, err := a.ReadPHY(e1000.PHY_ANAR)
+	if err != nil {
+		return err
+	}
+	gcr, err := a.ReadPHY(e1000.PHY_1000T_CTRL)
+	if err != nil {
+		return err
+	}
+	anar &^= e1000.ANAR_10HALF | e1000.ANAR_10FULL | e1000.ANAR_100HALF | e1000.ANAR_100FULL |
+		e1000.ANAR_100T4 | e1000.ANAR_PAUSE | e1000.ANAR_ASM_DIR
+	anar |= e1000.ANAR_SELECTOR_8023
+	gcr &^= e1000.GCR_1000T_HD | e1000.GCR_1000T_FD
+	adv := a.autonegAdvertised
+	if adv&advertise10Half != 0 {
+		anar |= e1000.ANAR_10HALF
+	}
+	if adv&advertise10Full != 0 {
+		anar |= e1000.ANAR_10FULL
+	}
+	if adv&advertise100Half != 0 {
+		anar |= e1000.ANAR_100HALF
+	}
+	if adv&advertise100Full != 0 {
+		anar |= e1000.ANAR_100FULL
+	}
+	if adv&advertise1000Full != 0 {
+		gcr |= e1000.GCR_1000T_FD
+	}
+	switch a.fc {
+	case fcRxPause, fcFull:
+		// Symmetric and asymmetric pause: we can take both.
+		anar |= e1000.ANAR_PAUSE | e1000.ANAR_ASM_DIR
+	case fcTxPause:
+		anar |= e1000.ANAR_ASM_DIR
+	}
+	if err := a.WritePHY(e1000.PHY_ANAR, anar); err != nil {
+		return err
+	}
+	return a.WritePHY(e1000.PHY_1000T_CTRL, gcr)
+}
+
+// configFCAfterLinkUp is e1000_config_fc_after_link_up for copper with
+// autonegotiation: resolve pause from our advertisement and the partner's
+// (IEEE 802.3 annex 28B) and program CTRL.RFCE/TFCE (e1000_force_mac_fc).
+func (a *Adapter) configFCAfterLinkUp() {
+	anar, err1 := a.ReadPHY(e1000.PHY_ANAR)
+	lpar, err2 := a.ReadPHY(e1000.PHY_ANLPAR)
+	fc := fcNone
+	if err1 == nil && err2 == nil {
+		lp, lasm := lpar&e1000.ANAR_PAUSE != 0, lpar&e1000.ANAR_ASM_DIR != 0
+		p, asm := anar&e1000.ANAR_PAUSE != 0, anar&e1000.ANAR_ASM_DIR != 0
+		switch {
+		case p && lp:
+			if a.originalFC == fcFull {
+				fc = fcFull
+			} else {
+				fc = fcRxPause
+			}
+		case !p && asm && lp && lasm:
+			fc = fcTxPause
+		case p && asm && !lp && lasm:
+			fc = fcRxPause
+		}
+	}
+	a.fc = fc
+	ctrl := a.rd(e1000.CTRL) &^ (e1000.CTRL_RFCE | e1000.CTRL_TFCE)
+	switch fc {
+	case fcRxPause:
+		ctrl |= e1000.CTRL_RFCE
+	case fcTxPause:
+		ctrl |= e1000.CTRL_TFCE
+	case fcFull:
+		ctrl |= e1000.CTRL_RFCE | e1000.CTRL_TFCE
+	}
+	a.wr(e1000.CTRL, ctrl)
+}
+
+// initHW is e1000_init_hw: VLAN filter table, receive addresses, multicast
+// table, link setup, statistics cleared.
+func (a *Adapter) initHW() error {
+	for i := uint32(0); i < e1000.NumVFTA; i++ {
+		a.wr(e1000.VFTA+4*i, 0)
+	}
+	a.wr(e1000.VET, 0x8100)
+	a.initRxAddrs()
+	for i := uint32(0); i < e1000.NumMTA; i++ {
+		a.wr(e1000.MTA+4*i, 0)
+	}
+	if err := a.setupLink(); err != nil {
+		return err
+	}
+	a.clearHWCounters()
+	return nil
+}
+
+// initRxAddrs is e1000_init_rx_addrs: our address in RA[0], the rest empty.
+func (a *Adapter) initRxAddrs() {
+	m := a.mac
+	a.wr(e1000.RAL(0), uint32(m[0])|uint32(m[1])<<8|uint32(m[2])<<16|uint32(m[3])<<24)
+	a.wr(e1000.RAH(0), uint32(m[4])|uint32(m[5])<<8|e1000.RAH_AV)
+	for i := 1; i < e1000.NumRA; i++ {
+		a.wr(e1000.RAL(i), 0)
+		a.wr(e1000.RAH(i), 0)
+	}
+}
+
+// clearHWCounters is e1000_clear_hw_cntrs: read every statistics register
+// to clear it.
+func (a *Adapter) clearHWCounters() {
+	for _, s := range e1000.Stats {
+		a.rd(s.Off)
+	}
+}
+
+// checkForLink is e1000_check_for_link for copper: the MAC's STATUS.LU says
+// whether the link is up; on a change the collision distance and flow
+// control are configured for it.
+func (a *Adapter) checkForLink() bool {
+	up := a.rd(e1000.STATUS)&e1000.STATUS_LU != 0
+	if up && a.getLinkStatus {
+		a.getLinkStatus = false
+		a.configFCAfterLinkUp()
+	}
+	if !up {
+		a.getLinkStatus = true
+	}
+	return up
+}
+
+// getSpeedAndDuplex is e1000_get_speed_and_duplex from STATUS.
+func (a *Adapter) getSpeedAndDuplex() (int, bool) {
+	st := a.rd(e1000.STATUS)
+	speed := 10
+	switch st & e1000.STATUS_SPEED_MASK {
+	case e1000.STATUS_SPEED_1000, e1000.STATUS_SPEED_MASK:
+		speed = 1000
+	case e1000.STATUS_SPEED_100:
+		speed = 100
+	}
+	return speed, st&e1000.STATUS_FD != 0
+}
+
+// powerUpPHY is e1000_power_up_phy: clear BMCR power down.
+func (a *Adapter) powerUpPHY() {
+	if bmcr, err := a.ReadPHY(e1000.PHY_BMCR); err == nil && bmcr&e1000.BMCR_PDOWN != 0 {
+		a.WritePHY(e1000.PHY_BMCR, bmcr&^e1000.BMCR_PDOWN)
+	}
+}
+
+// powerDownPHY is e1000_power_down_phy: set BMCR power down (no
+// Wake-on-LAN, no manageability).
+func (a *Adapter) powerDownPHY() {
+	if bmcr, err := a.ReadPHY(e1000.PHY_BMCR); err == nil {
+		a.WritePHY(e1000.PHY_BMCR, bmcr|e1000.BMCR_PDOWN)
+		a.msleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,278 @@
+package driver
+
+import (
+	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/kernelmodel"
+)
+
+// Receive status and error bits the datasheet reserves (3.2.3.1, 3.2.3.2):
+// a device never sets them.
+const (
+	rxdStatReserved = 1 << 4
+	rxdErrReserved  = 1 << 3
+	// rxdErrFrameMask is E1000_RXD_ERR_FRAME_ERR_MASK: errors that make
+	// the frame bad (not the checksum errors).
+	rxdErrFrameMask = e1000.RXD_ERR_CE | e1000.RXD_ERR_SE | e1000.RXD_ERR_SEQ | e1000.RXD_ERR_CXE | e1000.RXD_ERR_RXE
+)
+
+// setupRctl is e1000_setup_rctl: receiver on, broadcast accepted, descriptor
+// minimum threshold at half the ring, multicast offset 0, 2048-byte buffers,
+// long frames only above the standard MTU, CRC stripped by the MAC.
+//
+// Linux's e1000 leaves RCTL.SECRC clear and trims the 4 FCS bytes in
+// software; this driver has the MAC strip them (the datasheet allows it on
+// the 82540EM), which spares the model computing an FCS per frame.
+func (a *Adapter) setupRctl() {
+	rctl := a.rd(e1000.RCTL)
+	rctl &^= e1000.RCTL_MO_MASK | e1000.RCTL_LBM_MASK | e1000.RCTL_RDMTS_MASK | e1000.RCTL_SBP |
+		e1000.RCTL_BSIZE_MASK | e1000.RCTL_BSEX | e1000.RCTL_LPE
+	rctl |= e1000.RCTL_EN | e1000.RCTL_BAM | e1000.RCTL_RDMTS_HALF | e1000.RCTL_SECRC | e1000.RCTL_BSIZE_2048
+	if a.netdev.MTU > ethDataLen {
+		rctl |= e1000.RCTL_LPE
+	}
+	a.wr(e1000.RCTL, rctl)
+}
+
+// configureRx is e1000_configure_rx: with the receiver off, program the
+// delay timers, ITR, the ring, checksum offload; then turn it on.
+func (a *Adapter) configureRx() {
+	r := &a.rx
+	rctl := a.rd(e1000.RCTL)
+	a.wr(e1000.RCTL, rctl&^e1000.RCTL_EN)
+	a.wr(e1000.RDTR, a.rxIntDelay)
+	a.wr(e1000.RADV, a.rxAbsIntDelay)
+	if a.itrSetting != 0 {
+		a.wr(e1000.ITR, itrRegister(a.itr))
+	} else {
+		a.wr(e1000.ITR, 0)
+	}
+	a.wr(e1000.RDBAL, uint32(r.desc.Addr))
+	a.wr(e1000.RDBAH, uint32(uint64(r.desc.Addr)>>32))
+	a.wr(e1000.RDLEN, uint32(r.count*e1000.DescSize))
+	a.wr(e1000.RDH, 0)
+	a.wr(e1000.RDT, 0)
+	r.ntc, r.ntu = 0, 0
+	rxcsum := a.rd(e1000.RXCSUM) | e1000.RXCSUM_TUOFLD | e1000.RXCSUM_IPOFLD
+	a.wr(e1000.RXCSUM, rxcsum)
+	a.wr(e1000.RCTL, rctl|e1000.RCTL_EN)
+}
+
+// allocRxBuffers is e1000_alloc_rx_buffers: give up to n driver-owned slots
+// back to the device, each with its own buffer, and move the tail. Buffers
+// are never allocated here: each slot keeps its buffer.
+//
+// A slot the driver owns has a cleared write-back; finding DD in one means
+// the device wrote a descriptor it did not own. That is counted, and the
+// slot is cleared and posted like any other.
+func (a *Adapter) allocRxBuffers(n int) {
+	r := &a.rx
+	if r.count == 0 || n <= 0 {
+		return
+	}
+	i := r.ntu
+	for ; n > 0; n-- {
+		d := r.desc16(i)
+		if d.Status()&e1000.RXD_STAT_DD != 0 {
+			a.ctr.RxUnpostedWriteback++
+		}
+		b := &r.buf[i]
+		d.SetAddr(uint64(b.dma))
+		d.WriteBack(0, 0, 0, 0, 0)
+		b.posted = true
+		i++
+		if i == r.count {
+			i = 0
+		}
+	}
+	if i != r.ntu {
+		r.ntu = i
+		a.wr(e1000.RDT, uint32(i))
+	}
+}
+
+// cleanRxIRQ is e1000_clean_rx_irq: take the frames the device wrote back,
+// up to budget descriptors, copy each into an skb from the pool and hand it
+// to GRO; every buffer goes straight back to the ring. It returns the number
+// of descriptors done.
+func (a *Adapter) cleanRxIRQ(budget int) int {
+	r := &a.rx
+	if r.count == 0 {
+		return 0
+	}
+	k := a.k
+	nd := a.netdev
+	cost := k.Cost.RxDescriptor
+	work, cleaned := 0, 0
+	var totalBytes, totalPackets uint64
+	i := r.ntc
+	for work < budget {
+		d := r.desc16(i)
+		status := d.Status()
+		if status&e1000.RXD_STAT_DD == 0 {
+			break
+		}
+		b := &r.buf[i]
+		if !b.posted {
+			// DD on a slot the driver did not post (only possible
+			// with nothing posted: next_to_clean == next_to_use).
+			a.ctr.RxUnpostedWriteback++
+			d.WriteBack(0, 0, 0, 0, 0)
+			break
+		}
+		work++
+		k.Charge(cost)
+		length := int(d.Length())
+		errs := d.Errors()
+		csum := d.Checksum()
+		eop := status&e1000.RXD_STAT_EOP != 0
+		if skb := a.rxDescriptor(b.data, length, status, errs, eop); skb != nil {
+			a.rxChecksum(status, errs, csum, skb)
+			totalBytes += uint64(len(skb.Data))
+			totalPackets++
+			k.TracePoint("e1000_clean_rx_irq", skb.ID, int64(len(skb.Data)))
+			k.EthTypeTrans(skb, nd)
+			a.napi.NAPIGROReceive(skb)
+		}
+		// The buffer is the driver's again.
+		d.WriteBack(0, 0, 0, 0, 0)
+		b.posted = false
+		i++
+		if i == r.count {
+			i = 0
+		}
+		r.ntc = i
+		cleaned++
+		if cleaned >= RxBufferWrite {
+			a.allocRxBuffers(cleaned)
+			cleaned = 0
+		}
+	}
+	if n := r.unused(); n > 0 {
+		a.allocRxBuffers(n)
+	}
+	a.totalRxBytes += totalBytes
+	a.totalRxPackets += totalPackets
+	if !kernelCountsRx {
+		nd.Stats.RxBytes += totalBytes
+		nd.Stats.RxPackets += totalPackets
+	}
+	return work
+}
+
+// kernelCountsRx says that the kernel model's __netif_receive_skb_core counts
+// rx_packets and rx_bytes on the net_device. In Linux the driver does
+// (e1000_clean_rx_irq), so with both counting every frame would count twice;
+// the driver leaves them to the kernel model until that is fixed.
+const kernelCountsRx = true
+
+// rxDescriptor handles one written-back descriptor whose buffer is data: it
+// checks what the device wrote, copies the bytes into an skb (or appends them
+// to the frame being assembled) and returns the finished frame at its EOP,
+// or nil. It never reads past data and never keeps it.
+func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop bool) *kernelmodel.SKB {
+	r := &a.rx
+	if status&rxdStatReserved != 0 || errs&rxdErrReserved != 0 ||
+		(errs&e1000.RXD_ERR_TCPE != 0 && status&e1000.RXD_STAT_TCPCS == 0) ||
+		(errs&e1000.RXD_ERR_IPE != 0 && status&e1000.RXD_STAT_IPCS == 0) {
+		a.ctr.RxBadStatus++
+		a.rxDropFrame(eop)
+		return nil
+	}
+	if length > len(data) || (length == 0 && r.partial == nil) {
+		a.ctr.RxBadLength++
+		a.rxDropFrame(eop)
+		return nil
+	}
+	if r.discarding {
+		// The rest of a frame already dropped.
+		a.ctr.RxDiscardedDescs++
+		if eop {
+			r.discarding = false
+		}
+		return nil
+	}
+	if !eop {
+		if a.netdev.MTU <= ethDataLen {
+			// All standard frames fit in one buffer: a frame that
+			// spans buffers is dropped whole.
+			a.ctr.RxMultiBuffer++
+			a.rxDropFrame(false)
+			return nil
+		}
+		if r.partial == nil {
+			r.partial = a.k.AllocSKB(a.maxFrameSize)
+		}
+		if len(r.partial.Data)+length > a.maxFrameSize {
+			// Longer than any legal frame and no EOP yet.
+			a.ctr.RxNoEOP++
+			a.rxDropFrame(false)
+			return nil
+		}
+		copy(r.partial.Put(length), data[:length])
+		return nil
+	}
+	// EOP: the errors byte is valid.
+	if errs&rxdErrFrameMask != 0 {
+		a.ctr.RxFrameErrors++
+		a.rxDropFrame(true)
+		return nil
+	}
+	skb := r.partial
+	if skb != nil {
+		r.partial = nil
+		if len(skb.Data)+length > a.maxFrameSize {
+			a.ctr.RxNoEOP++
+			a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+			a.netdev.Stats.RxDropped++
+			return nil
+		}
+	} else {
+		if length < ethHLen {
+			a.ctr.RxRunts++
+			a.netdev.Stats.RxDropped++
+			return nil
+		}
+		skb = a.k.AllocSKB(length)
+	}
+	copy(skb.Put(length), data[:length])
+	if len(skb.Data) < ethHLen {
+		a.ctr.RxRunts++
+		a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+		a.netdev.Stats.RxDropped++
+		return nil
+	}
+	return skb
+}
+
+// rxDropFrame drops the frame the current descriptor belongs to: the part
+// assembled so far, and, if this descriptor is not its last, the
+// descriptors still to come (discarding).
+func (a *Adapter) rxDropFrame(eop bool) {
+	r := &a.rx
+	if r.partial != nil {
+		a.k.KfreeSKB(r.partial, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		r.partial = nil
+	}
+	if !r.discarding {
+		a.netdev.Stats.RxDropped++
+	}
+	r.discarding = !eop
+}
+
+// rxChecksum is e1000_rx_checksum: trust the device's TCP/UDP checksum when
+// it says it checked it and found no error.
+func (a *Adapter) rxChecksum(status, errs uint8, csum uint16, skb *kernelmodel.SKB) {
+	skb.IPSummed = kernelmodel.CHECKSUM_NONE
+	if status&e1000.RXD_STAT_IXSM != 0 {
+		return
+	}
+	if errs&(e1000.RXD_ERR_TCPE|e1000.RXD_ERR_IPE) != 0 {
+		a.hwCsumErr++
+		return
+	}
+	if status&e1000.RXD_STAT_TCPCS == 0 {
+		return
+	}
+	skb.IPSummed = kernelmodel.CHECKSUM_UNNECESSARY
+	a.hwCsumGood++
+}

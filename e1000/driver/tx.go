@@ -1,0 +1,506 @@
+package driver
+
+import (
+	"encoding/binary"
+
+	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/kernelmodel"
+)
+
+// Transmit flags (E1000_TX_FLAGS_*).
+const (
+	txFlagsCsum = 1 << 0
+	txFlagsTSO  = 1 << 2
+	txFlagsIPv4 = 1 << 3
+)
+
+const (
+	ipProtoTCP = 6
+	ipProtoUDP = 17
+)
+
+// configureTx is e1000_configure_tx: the ring, TIPG, the transmit delay
+// timers, the command bits of a frame's last descriptor, and TCTL (pad short
+// packets, retransmit on late collision, collision threshold and distance,
+// enable).
+func (a *Adapter) configureTx() {
+	r := &a.tx
+	a.wr(e1000.TDBAL, uint32(r.desc.Addr))
+	a.wr(e1000.TDBAH, uint32(uint64(r.desc.Addr)>>32))
+	a.wr(e1000.TDLEN, uint32(r.count*e1000.DescSize))
+	a.wr(e1000.TDH, 0)
+	a.wr(e1000.TDT, 0)
+	r.ntc, r.ntu = 0, 0
+	a.wr(e1000.TIPG, tipgIPGTCopper|tipgIPGR1<<e1000.TIPG_IPGR1_SHIFT|tipgIPGR2<<e1000.TIPG_IPGR2_SHIFT)
+	a.wr(e1000.TIDV, a.txIntDelay)
+	a.wr(e1000.TADV, a.txAbsIntDelay)
+	a.txdCmd = e1000.TXD_CMD_EOP | e1000.TXD_CMD_IFCS | e1000.TXD_CMD_RS
+	if a.txIntDelay != 0 {
+		a.txdCmd |= e1000.TXD_CMD_IDE
+	}
+	tctl := a.rd(e1000.TCTL)
+	tctl &^= e1000.TCTL_CT_MASK | e1000.TCTL_COLD_MASK
+	tctl |= e1000.TCTL_EN | e1000.TCTL_PSP | e1000.TCTL_RTLC |
+		collisionThreshold<<e1000.TCTL_CT_SHIFT | collisionDistance<<e1000.TCTL_COLD_SHIFT
+	a.wr(e1000.TCTL, tctl)
+}
+
+// StartXmit is e1000_xmit_frame (ndo_start_xmit): pad the frame to the
+// Ethernet minimum, make sure the ring has room for it (else stop the queue
+// and return NETDEV_TX_BUSY, the caller keeps skb), write a TSO or checksum
+// context descriptor if the skb asks for offload, copy the bytes into the
+// slots' buffers, write the data descriptors, stop the queue if a
+// worst-case frame would no longer fit, and move the tail. On NETDEV_TX_OK
+// the driver owns skb and frees it when the device has sent it.
+func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
+	k := a.k
+	k.Charge(k.Cost.Xmit)
+	nd := a.netdev
+	r := &a.tx
+	if a.down || r.count == 0 || len(skb.Data) == 0 {
+		nd.Stats.TxDropped++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_DEV_READY)
+		return kernelmodel.NETDEV_TX_OK
+	}
+	n := max(len(skb.Data), ethZLen) // eth_skb_pad
+	mss := int(skb.GSOSize)
+	maxPerTxd := TxBufferSize
+	if mss > 0 {
+		// The controller checks FIFO room as if each buffer were at
+		// most four segments: keep buffers that small (largest power
+		// of two not above 4 × MSS).
+		maxPerTxd = min(pow2Floor(mss<<2), TxBufferSize)
+	}
+	count := (n + maxPerTxd - 1) / maxPerTxd
+	if mss > 0 || skb.IPSummed == kernelmodel.CHECKSUM_PARTIAL {
+		count++ // context descriptor
+	}
+	if count+2 > r.count-1 || n > MaxTSOSize+MaxSKBFrags*TxBufferSize {
+		// It would never fit.
+		a.ctr.TxTooBig++
+		nd.Stats.TxDropped++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		return kernelmodel.NETDEV_TX_OK
+	}
+	if a.maybeStopTx(count + 2) {
+		return kernelmodel.NETDEV_TX_BUSY
+	}
+	first := r.ntu
+	var flags int
+	h, parsed := parseHeaders(skb.Data)
+	tso, ok := a.tso(skb, h, parsed)
+	if !ok {
+		a.ctr.TxBadOffload++
+		nd.Stats.TxDropped++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		return kernelmodel.NETDEV_TX_OK
+	}
+	if tso {
+		flags |= txFlagsTSO
+	} else if csum, ok := a.txCsum(skb, h, parsed); !ok {
+		a.ctr.TxBadOffload++
+		nd.Stats.TxDropped++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		return kernelmodel.NETDEV_TX_OK
+	} else if csum {
+		flags |= txFlagsCsum
+	}
+	if parsed && h.ipv4 {
+		flags |= txFlagsIPv4
+	}
+	last := a.txMap(skb, first, n, maxPerTxd)
+	a.txQueue(flags, last)
+	k.TracePoint("e1000_xmit_frame", skb.ID, int64(len(skb.Data)))
+	a.transStart = k.Jiffies()
+	// Make sure there is room in the ring for the next frame.
+	a.maybeStopTx(DescNeeded)
+	a.wr(e1000.TDT, uint32(r.ntu))
+	return kernelmodel.NETDEV_TX_OK
+}
+
+func pow2Floor(v int) int {
+	p := 1
+	for p<<1 <= v {
+		p <<= 1
+	}
+	return p
+}
+
+// maybeStopTx is e1000_maybe_stop_tx: stop the queue unless size
+// descriptors are free. It reports whether the queue stays stopped.
+func (a *Adapter) maybeStopTx(size int) bool {
+	if a.tx.unused() >= size {
+		return false
+	}
+	a.netdev.NetifStopQueue()
+	// Another CPU may have made room meanwhile (not in this model, where
+	// nothing runs concurrently, but the check is cheap).
+	if a.tx.unused() < size {
+		return true
+	}
+	a.netdev.NetifStartQueue()
+	a.restartQueue++
+	return false
+}
+
+// hdrs is where a frame's headers are, from the start of skb.Data.
+type hdrs struct {
+	l3, l4 int  // network and transport header offsets
+	ipv4   bool // IPv4 (else IPv6)
+	proto  uint8
+	l4Len  int // TCP header length (0 for other protocols)
+}
+
+// parseHeaders finds the IPv4 or IPv6 header (after an optional 802.1Q tag)
+// and the TCP header of a frame, checking every length against the frame.
+func parseHeaders(p []byte) (h hdrs, ok bool) {
+	if len(p) < ethHLen {
+		return h, false
+	}
+	l3 := ethHLen
+	et := binary.BigEndian.Uint16(p[12:])
+	if et == kernelmodel.ETH_P_8021Q {
+		if len(p) < ethHLen+vlanHLen {
+			return h, false
+		}
+		et = binary.BigEndian.Uint16(p[16:])
+		l3 += vlanHLen
+	}
+	switch et {
+	case kernelmodel.ETH_P_IP:
+		if len(p) < l3+20 || p[l3]>>4 != 4 {
+			return h, false
+		}
+		ihl := int(p[l3]&0xF) * 4
+		if ihl < 20 || len(p) < l3+ihl {
+			return h, false
+		}
+		h = hdrs{l3: l3, l4: l3 + ihl, ipv4: true, proto: p[l3+9]}
+	case kernelmodel.ETH_P_IPV6:
+		if len(p) < l3+40 || p[l3]>>4 != 6 {
+			return h, false
+		}
+		h = hdrs{l3: l3, l4: l3 + 40, proto: p[l3+6]}
+	default:
+		return h, false
+	}
+	if h.proto == ipProtoTCP {
+		if len(p) < h.l4+20 {
+			return h, false
+		}
+		thl := int(p[h.l4+12]>>4) * 4
+		if thl < 20 || len(p) < h.l4+thl {
+			return h, false
+		}
+		h.l4Len = thl
+	}
+	return h, true
+}
+
+// tso is e1000_tso: for a GSO skb, prepare the headers the way the device
+// wants them (IPv4 total length and header checksum zero, the TCP checksum
+// seeded with the pseudo-header without length) and write a TCP
+// segmentation context descriptor. It reports whether the frame is TSO, and
+// false in ok for a GSO skb whose headers are not TCP over IP.
+func (a *Adapter) tso(skb *kernelmodel.SKB, h hdrs, parsed bool) (tso, ok bool) {
+	mss := int(skb.GSOSize)
+	if mss == 0 {
+		return false, true
+	}
+	if !parsed || h.proto != ipProtoTCP {
+		return false, false
+	}
+	p := skb.Data
+	hdrLen := h.l4 + h.l4Len
+	if hdrLen >= len(p) || hdrLen > 0xFF || h.l4+16 > 0xFF {
+		return false, false
+	}
+	var sum uint32
+	ipcse := 0
+	if h.ipv4 {
+		binary.BigEndian.PutUint16(p[h.l3+2:], 0)  // tot_len
+		binary.BigEndian.PutUint16(p[h.l3+10:], 0) // check
+		sum = csumPartial(p[h.l3+12:h.l3+20], 0)   // saddr, daddr
+		ipcse = h.l4 - 1
+	} else {
+		binary.BigEndian.PutUint16(p[h.l3+4:], 0) // payload_len
+		sum = csumPartial(p[h.l3+8:h.l3+40], 0)
+	}
+	sum += ipProtoTCP
+	// ~csum_tcpudp_magic(saddr, daddr, 0, IPPROTO_TCP, 0): the folded,
+	// uncomplemented pseudo-header sum.
+	binary.BigEndian.PutUint16(p[h.l4+16:], csumFold(sum))
+
+	r := &a.tx
+	i := r.ntu
+	d := e1000.TxContextDesc(r.desc16(i))
+	clear(d)
+	d.SetIPCSS(uint8(h.l3))
+	d.SetIPCSO(uint8(h.l3 + 10))
+	d.SetIPCSE(uint16(ipcse))
+	d.SetTUCSS(uint8(h.l4))
+	d.SetTUCSO(uint8(h.l4 + 16))
+	d.SetTUCSE(0)
+	tucmd := uint8(e1000.TXD_TUCMD_TCP | e1000.TXD_TUCMD_TSE)
+	if h.ipv4 {
+		tucmd |= e1000.TXD_TUCMD_IP
+	}
+	paylen := len(p) - hdrLen
+	d.SetTypeLen(uint32(paylen), tucmd)
+	d.SetHDRLEN(uint8(hdrLen))
+	d.SetMSS(uint16(mss))
+	a.txCtxSlot(i)
+	segs := (paylen + mss - 1) / mss
+	a.txSegs, a.txBytecount = uint32(segs), uint32(len(p)+(segs-1)*hdrLen)
+	return true, true
+}
+
+// txCsum is e1000_tx_csum: for a CHECKSUM_PARTIAL skb, write a context
+// descriptor that has the device checksum from csum_start to the end and
+// store the result at csum_start + csum_offset. Offsets the descriptor cannot
+// express (beyond 255) are done in software (skb_checksum_help). ok is false
+// for offsets outside the frame.
+func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bool) {
+	p := skb.Data
+	a.txSegs, a.txBytecount = 1, uint32(max(len(p), ethZLen))
+	if skb.IPSummed != kernelmodel.CHECKSUM_PARTIAL {
+		return false, true
+	}
+	css := int(skb.CsumStart)
+	cso := css + int(skb.CsumOffset)
+	if css >= len(p) || cso+2 > len(p) {
+		return false, false
+	}
+	if cso > 0xFF {
+		// skb_checksum_help: the pseudo-header sum is in the field.
+		binary.BigEndian.PutUint16(p[cso:], ^csumFold(csumPartial(p[css:], 0)))
+		return false, true
+	}
+	r := &a.tx
+	i := r.ntu
+	d := e1000.TxContextDesc(r.desc16(i))
+	clear(d)
+	d.SetTUCSS(uint8(css))
+	d.SetTUCSO(uint8(cso))
+	d.SetTUCSE(0)
+	var tucmd uint8
+	if parsed && h.proto == ipProtoTCP {
+		tucmd |= e1000.TXD_TUCMD_TCP
+	}
+	if parsed && h.ipv4 {
+		tucmd |= e1000.TXD_TUCMD_IP
+	}
+	d.SetTypeLen(0, tucmd)
+	a.txCtxSlot(i)
+	return true, true
+}
+
+// txCtxSlot books slot i, which now holds a context descriptor, as the
+// first slot of the frame being queued.
+func (a *Adapter) txCtxSlot(i int) {
+	r := &a.tx
+	b := &r.buf[i]
+	b.timeStamp = a.k.Jiffies()
+	b.nextToWatch = int32(i)
+	b.length = 0
+	b.used = true
+	if i++; i == r.count {
+		i = 0
+	}
+	r.ntu = i
+}
+
+// txMap is e1000_tx_map: copy the frame (n bytes, padded with zeros past
+// the skb's data) into the buffers of the slots from next_to_use, at most
+// maxPerTxd bytes per slot, and book them; the last slot gets the skb and
+// the first (which may be the context descriptor's) the index of the last.
+// It returns the last slot.
+func (a *Adapter) txMap(skb *kernelmodel.SKB, first, n, maxPerTxd int) int {
+	r := &a.tx
+	data := skb.Data
+	now := a.k.Jiffies()
+	i := r.ntu
+	last := i
+	for off := 0; off < n; {
+		size := min(n-off, maxPerTxd)
+		b := &r.buf[i]
+		if off < len(data) {
+			c := copy(b.data[:size], data[off:])
+			clear(b.data[c:size])
+		} else {
+			clear(b.data[:size])
+		}
+		b.length = uint32(size)
+		b.timeStamp = now
+		b.nextToWatch = -1
+		b.used = true
+		off += size
+		last = i
+		if i++; i == r.count {
+			i = 0
+		}
+	}
+	lb := &r.buf[last]
+	lb.skb = skb
+	lb.segs, lb.bytecount = a.txSegs, a.txBytecount
+	r.buf[first].nextToWatch = int32(last)
+	return last
+}
+
+// txQueue is e1000_tx_queue: write the data descriptors for the slots txMap
+// filled (legacy descriptors without offload, TCP/IP data descriptors with
+// it) and give them to the device by moving next_to_use; the caller writes
+// TDT.
+func (a *Adapter) txQueue(flags, last int) {
+	r := &a.tx
+	var dcmd, popts uint8
+	ext := flags&(txFlagsTSO|txFlagsCsum) != 0
+	dcmd = e1000.TXD_CMD_IFCS
+	if flags&txFlagsTSO != 0 {
+		dcmd |= e1000.TXD_CMD_TSE
+		popts |= e1000.TXD_POPTS_TXSM
+		if flags&txFlagsIPv4 != 0 {
+			popts |= e1000.TXD_POPTS_IXSM
+		}
+	}
+	if flags&txFlagsCsum != 0 {
+		popts |= e1000.TXD_POPTS_TXSM
+	}
+	i := r.ntu
+	for {
+		b := &r.buf[i]
+		d := r.desc16(i)
+		if d[e1000.TxDescStatus]&e1000.TXD_STAT_DD != 0 {
+			// Cleaned slots have their status cleared: the device
+			// wrote back one it did not own.
+			a.ctr.TxUnpostedWriteback++
+		}
+		cmd := dcmd
+		if i == last {
+			cmd |= a.txdCmd
+		}
+		clear(d)
+		if ext {
+			dd := e1000.TxDataDesc(d)
+			dd.SetAddr(uint64(b.dma))
+			dd.SetTypeLen(b.length, cmd)
+			dd.SetPOPTS(popts)
+		} else {
+			ld := e1000.TxDesc(d)
+			ld.SetAddr(uint64(b.dma))
+			ld.SetLength(uint16(b.length))
+			ld.SetCmd(cmd)
+		}
+		done := i == last
+		if i++; i == r.count {
+			i = 0
+		}
+		if done {
+			break
+		}
+	}
+	r.ntu = i
+}
+
+// cleanTxIRQ is e1000_clean_tx_irq: free the frames the device has sent
+// (DD on a frame's last descriptor), at most one ring's worth, wake the
+// queue when TxWakeThreshold descriptors are free, and, when the watchdog
+// asks, look for a hung transmitter. It reports whether it cleaned less
+// than a ring's worth (tx_clean_complete).
+func (a *Adapter) cleanTxIRQ() bool {
+	r := &a.tx
+	if r.count == 0 {
+		return true
+	}
+	k := a.k
+	cost := k.Cost.TxDescriptor
+	i := r.ntc
+	eop := r.buf[i].nextToWatch
+	count := 0
+	var totalBytes, totalPackets uint64
+	for eop >= 0 && count < r.count {
+		ed := r.desc16(int(eop))
+		if ed[e1000.TxDescStatus]&e1000.TXD_STAT_DD == 0 {
+			break
+		}
+		for cleaned := false; !cleaned; count++ {
+			b := &r.buf[i]
+			cleaned = i == int(eop)
+			if cleaned {
+				totalPackets += uint64(b.segs)
+				totalBytes += uint64(b.bytecount)
+			}
+			if b.skb != nil {
+				k.TracePoint("e1000_clean_tx_irq", b.skb.ID, 0)
+				k.ConsumeSKB(b.skb)
+				b.skb = nil
+			}
+			b.nextToWatch, b.timeStamp, b.used = -1, 0, false
+			r.desc16(i)[e1000.TxDescStatus] = 0
+			k.Charge(cost)
+			if i++; i == r.count {
+				i = 0
+			}
+		}
+		eop = r.buf[i].nextToWatch
+	}
+	r.ntc = i
+	if i == r.ntu {
+		// Nothing is posted: a DD here was never asked for.
+		if d := r.desc16(i); d[e1000.TxDescStatus]&e1000.TXD_STAT_DD != 0 {
+			a.ctr.TxUnpostedWriteback++
+			d[e1000.TxDescStatus] = 0
+		}
+	}
+	nd := a.netdev
+	if count > 0 && nd.NetifCarrierOK() && r.unused() >= TxWakeThreshold {
+		if nd.NetifQueueStopped() && !a.down {
+			nd.NetifWakeQueue()
+			a.restartQueue++
+		}
+	}
+	if a.detectTxHung {
+		// Detect a transmit hang in hardware: the oldest frame has
+		// waited longer than the timeout and flow control is not
+		// pausing us.
+		a.detectTxHung = false
+		if e := r.buf[r.ntc].nextToWatch; e >= 0 {
+			ts := r.buf[e].timeStamp
+			if ts != 0 && k.Jiffies() > ts+uint64(a.txTimeoutFactor)*kernelmodel.HZ &&
+				a.rd(e1000.STATUS)&e1000.STATUS_TXOFF == 0 {
+				a.ctr.TxHangs++
+				k.TracePoint("e1000_clean_tx_irq: Detected Tx Unit Hang", 0, int64(r.ntc))
+				nd.NetifStopQueue()
+			}
+		}
+	}
+	a.totalTxBytes += totalBytes
+	a.totalTxPackets += totalPackets
+	nd.Stats.TxBytes += totalBytes
+	nd.Stats.TxPackets += totalPackets
+	return count < r.count
+}
+
+// csumPartial adds p to sum as 16-bit big-endian words (csum_partial).
+func csumPartial(p []byte, sum uint32) uint32 {
+	s := uint64(sum)
+	for len(p) >= 2 {
+		s += uint64(p[0])<<8 | uint64(p[1])
+		p = p[2:]
+	}
+	if len(p) == 1 {
+		s += uint64(p[0]) << 8
+	}
+	for s>>16 != 0 {
+		s = s&0xFFFF + s>>16
+	}
+	return uint32(s)
+}
+
+// csumFold folds a 32-bit sum to 16 bits (without complementing).
+func csumFold(s uint32) uint16 {
+	for s>>16 != 0 {
+		s = s&0xFFFF + s>>16
+	}
+	return uint16(s)
+}
