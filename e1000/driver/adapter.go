@@ -233,7 +233,9 @@ func (a *Adapter) setITRParam(v int) error {
 	default:
 		a.itrSetting, a.itr = v&^3, v
 	}
-	a.rxITR, a.txITR = lowLatency, lowLatency
+	// Both classes start at lowest_latency (0), as in Linux's zeroed
+	// adapter.
+	a.rxITR, a.txITR = lowestLatency, lowestLatency
 	return nil
 }
 

@@ -179,11 +179,9 @@ func (a *Adapter) cleanTxRing() {
 		b.skb, b.nextToWatch, b.timeStamp, b.used = nil, -1, 0, false
 	}
 	clear(r.desc.Bytes)
+	// Linux also writes 0 to TDH and TDT here; the MAC reset before this
+	// already cleared them (with TDLEN), and e1000_configure_tx sets them.
 	r.ntc, r.ntu = 0, 0
-	if r.count > 0 {
-		a.wr(e1000.TDH, 0)
-		a.wr(e1000.TDT, 0)
-	}
 }
 
 // cleanRxRing is e1000_clean_rx_ring: take every buffer back from the device,
@@ -199,11 +197,8 @@ func (a *Adapter) cleanRxRing() {
 		r.buf[i].posted = false
 	}
 	clear(r.desc.Bytes)
+	// As for transmit, RDH and RDT were cleared by the MAC reset.
 	r.ntc, r.ntu = 0, 0
-	if r.count > 0 {
-		a.wr(e1000.RDH, 0)
-		a.wr(e1000.RDT, 0)
-	}
 }
 
 // Ringparam is struct ethtool_ringparam for ethtool -g / -G.
