@@ -71,6 +71,10 @@ func (d *Device) updateIRQ() {
 
 // drive sets the INTx line and the configuration Status.Interrupt bit.
 func (d *Device) drive() {
+	if d.level == d.statusINTx && !d.level && !d.lineOut {
+		return // nothing pending, nothing to change
+	}
+	d.statusINTx = d.level
 	d.pcfg.SetINTxStatus(d.level)
 	out := d.level && !d.pcfg.INTxDisabled()
 	if out != d.lineOut {

@@ -90,6 +90,7 @@ type Device struct {
 	icr, ims    uint32
 	level       bool // the device wants INTA# asserted (ICR & IMS, after ITR)
 	lineOut     bool // what the line was last driven to
+	statusINTx  bool // what configuration Status.Interrupt says
 	asserted    bool // an interrupt has been asserted at least once
 	lastAssert  time.Duration
 	depth       int // nesting of entry points; IRQ updates wait for 0

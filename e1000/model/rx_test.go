@@ -120,7 +120,7 @@ func TestRxWriteBack(t *testing.T) {
 	}{
 		{"2048 buffers, FCS kept", 2048, e1000.RCTL_BSIZE_2048, 1, true},
 		{"2048 buffers, SECRC", 2048, e1000.RCTL_BSIZE_2048 | e1000.RCTL_SECRC, 1, false},
-		{"256 buffers, FCS kept", 256, e1000.RCTL_BSIZE_256, 6, true},       // 1518 = 5×256 + 238
+		{"256 buffers, FCS kept", 256, e1000.RCTL_BSIZE_256, 6, true},                  // 1518 = 5×256 + 238
 		{"512 buffers, SECRC", 512, e1000.RCTL_BSIZE_512 | e1000.RCTL_SECRC, 3, false}, // 1514 = 2×512 + 490
 		{"1024 buffers, FCS straddles", 1024, e1000.RCTL_BSIZE_1024, 2, true},
 		{"4096 buffers, BSEX", 4096, e1000.RCTL_BSEX | e1000.RCTL_BSIZE_4096, 1, true},
