@@ -94,17 +94,22 @@ type rig struct {
 }
 
 type rigOpt struct {
-	speed   uint64 // link speed; 0 = infinitely fast
-	noLink  bool   // do not wait for link up
-	eeprom  *[e1000.EEPROMWords]uint16
-	fifo    int
-	discard bool // do not keep transmitted frames
-	arena   int  // arena size; 0: 4 MiB
+	speed     uint64 // link speed; 0 = infinitely fast
+	noLink    bool   // do not wait for link up
+	eeprom    *[e1000.EEPROMWords]uint16
+	fifo      int
+	discard   bool               // do not keep transmitted frames
+	arena     int                // arena size; 0: 4 MiB
+	clk       *kernelmodel.Clock // shared clock; nil: a new one
+	unplugged bool               // do not connect the test link
 }
 
 func newRig(t testing.TB, o rigOpt) *rig {
 	t.Helper()
-	clk := kernelmodel.NewVirtualClock()
+	clk := o.clk
+	if clk == nil {
+		clk = kernelmodel.NewVirtualClock()
+	}
 	if o.arena == 0 {
 		o.arena = 4 << 20
 	}
@@ -114,6 +119,9 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.arena, INTx: r.line, EEPROM: o.eeprom, TxFIFO: o.fifo})
 	r.dev.ConfigWrite(pci.Command, 2, pci.CommandMemory|pci.CommandBusMaster)
 	r.bar = r.dev.BAR(0)
+	if o.unplugged {
+		return r
+	}
 	r.dev.Connect(r.link)
 	if !o.noLink {
 		r.clk.RunFor(DefaultAutonegDelay)

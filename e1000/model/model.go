@@ -111,6 +111,11 @@ type Device struct {
 
 const regWords = e1000.BAR0Size / 4
 
+var (
+	_ pci.Function  = (*Device)(nil)
+	_ wire.Endpoint = (*Device)(nil)
+)
+
 // New makes an 82540EM in its power-on state: registers at their reset
 // values, the EEPROM loaded, the PHY starting autonegotiation as soon as a
 // cable is connected, bus mastering and memory decoding off.
