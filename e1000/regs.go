@@ -110,7 +110,7 @@ const (
 	IPAV = 0x5838 // IP Address Valid
 )
 
-// RAL/RAH returns the offset of Receive Address Low/High entry n (0..15).
+// RAL returns the offset of Receive Address Low entry n (0..15).
 func RAL(n int) uint32 { return RA + 8*uint32(n) }
 
 // RAH returns the offset of Receive Address High entry n (0..15).

@@ -1,5 +1,7 @@
 package model
 
+import "reflect"
+
 // Counters are the model's own counters (not device registers): what it did,
 // and every hostile or impossible request it refused, each under its own
 // name. Device.Counters returns a copy.
@@ -68,4 +70,14 @@ type Counters struct {
 	TxBadChecksumOffsets uint64 // checksum start/offset outside the packet: checksum not inserted
 	TxBadDescType        uint64 // extended descriptors with a reserved DTYP: skipped
 	TxContextInPacket    uint64 // context descriptors in the middle of a packet
+}
+
+// Each calls f with every counter's name (the field name) and value, in
+// declaration order: for printing (nicbed demo) without listing fields.
+func (c Counters) Each(f func(name string, v uint64)) {
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	for i := range t.NumField() {
+		f(t.Field(i).Name, v.Field(i).Uint())
+	}
 }

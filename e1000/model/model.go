@@ -271,7 +271,6 @@ func (d *Device) reset() {
 	d.irqDirty = true
 	d.st = stats{}
 	d.ee = eepromState{eecd: e1000.EECD_FWE_DIS}
-	d.rx.reset()
 	d.tx.reset()
 	d.txBusyUntil = 0
 	d.updateLink()

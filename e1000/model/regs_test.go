@@ -268,3 +268,12 @@ func TestINTxLevel(t *testing.T) {
 		t.Fatalf("line not asserted after INTx enable")
 	}
 }
+
+func TestCountersEach(t *testing.T) {
+	c := Counters{RxFrames: 3, TxTSOInvalid: 1}
+	seen := map[string]uint64{}
+	c.Each(func(name string, v uint64) { seen[name] = v })
+	if seen["RxFrames"] != 3 || seen["TxTSOInvalid"] != 1 || len(seen) < 40 {
+		t.Fatalf("Each saw %v", seen)
+	}
+}

@@ -37,8 +37,6 @@ type rxState struct {
 	pad     [minFrame]byte
 }
 
-func (r *rxState) reset() {}
-
 // Receive implements wire.Endpoint: one frame arrives from the wire.
 func (d *Device) Receive(frame []byte) {
 	d.enter()
