@@ -74,15 +74,19 @@ const DefaultBase Addr = 0x1_0000_0000
 const maxFaultLog = 64
 
 // Arena is in-process DMA memory: one backing slice addressed from Base, with
-// allocations bumped upward and checked on every device access. It is safe for
-// concurrent use.
+// allocations bumped upward and checked on every device access.
+//
+// Allocation and freeing are safe for concurrent use; device accesses (View,
+// Read, Write) are not synchronized with them: in nicbed the driver and the
+// device model both run on the clock's loop, one event at a time, and the hot
+// path pays for no lock.
 type Arena struct {
 	mu      sync.Mutex
 	base    Addr
 	mem     []byte
 	next    int
 	regions []span // sorted by start, live allocations only
-	last    int    // index of the region hit last (fast path)
+	last    [2]int // indices of the regions hit last (fast path: ring, buffer)
 
 	faults    uint64
 	faultLog  []Fault
@@ -140,7 +144,7 @@ func (a *Arena) Free(r Region) {
 	}
 	a.allocated -= a.regions[i].end - a.regions[i].start
 	a.regions = append(a.regions[:i], a.regions[i+1:]...)
-	a.last = 0
+	a.last = [2]int{}
 }
 
 // Allocated is the number of bytes currently allocated.
@@ -155,15 +159,17 @@ func (a *Arena) find(off, n int) int {
 	if off < 0 || n < 0 || off+n < off {
 		return -1
 	}
-	if a.last < len(a.regions) {
-		s := a.regions[a.last]
-		if off >= s.start && off+n <= s.end {
-			return a.last
+	for _, i := range a.last {
+		if i < len(a.regions) {
+			if s := a.regions[i]; off >= s.start && off+n <= s.end {
+				return i
+			}
 		}
 	}
 	i := sort.Search(len(a.regions), func(i int) bool { return a.regions[i].end > off })
 	if i < len(a.regions) && off >= a.regions[i].start && off+n <= a.regions[i].end {
-		a.last = i
+		a.last[1] = a.last[0]
+		a.last[0] = i
 		return i
 	}
 	return -1
@@ -185,9 +191,7 @@ func (a *Arena) check(addr Addr, n int, write bool) (int, bool) {
 
 // View implements Memory.
 func (a *Arena) View(addr Addr, n int, write bool) ([]byte, bool) {
-	a.mu.Lock()
 	off, ok := a.check(addr, n, write)
-	a.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
@@ -216,15 +220,7 @@ func (a *Arena) Write(addr Addr, p []byte) bool {
 }
 
 // Faults is the number of DMA faults so far.
-func (a *Arena) Faults() uint64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.faults
-}
+func (a *Arena) Faults() uint64 { return a.faults }
 
 // FaultLog returns the first faults recorded (at most 64).
-func (a *Arena) FaultLog() []Fault {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]Fault(nil), a.faultLog...)
-}
+func (a *Arena) FaultLog() []Fault { return append([]Fault(nil), a.faultLog...) }
