@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,35 @@ type demoFlags struct {
 	pcapFile  string
 	traceFile string
 	limit     time.Duration
+	sysctls   sysctlFlag
+}
+
+// sysctlFlag collects --sysctl name=value settings.
+type sysctlFlag []struct {
+	name string
+	val  int
+}
+
+func (s *sysctlFlag) String() string { return "" }
+
+func (s *sysctlFlag) Set(v string) error {
+	name, val, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("want name=value, got %q", v)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(val))
+	if err != nil {
+		return fmt.Errorf("%s: value %q is not an integer", name, val)
+	}
+	var probe kernelmodel.Sysctl
+	if err := probe.Set(strings.TrimSpace(name), n); err != nil {
+		return err
+	}
+	*s = append(*s, struct {
+		name string
+		val  int
+	}{strings.TrimSpace(name), n})
+	return nil
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
@@ -57,6 +87,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.pcapFile, "pcap", "", "write every frame the cable carries to this libpcap file")
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
 	fs.DurationVar(&f.limit, "limit", 10*time.Minute, "stop after this much model time")
+	fs.Var(&f.sysctls, "sysctl", "set a tunable on both hosts, e.g. net.core.netdev_budget=600 (repeatable;\nnetdev_budget, netdev_budget_usecs, dev_weight, netdev_max_backlog, gro_normal_batch)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -142,6 +173,13 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 	tb, err := testbed.New(cfg)
 	if err != nil {
 		return err
+	}
+	for _, h := range tb.Hosts() {
+		for _, sc := range f.sysctls {
+			if err := h.Kernel.Sysctl.Set(sc.name, sc.val); err != nil {
+				return err
+			}
+		}
 	}
 	if err := tb.Up(10 * time.Second); err != nil {
 		return err

@@ -35,6 +35,9 @@ func TestCommandLine(t *testing.T) {
 		{"zero frames", []string{"demo", "--frames", "0"}, 2, "", "--frames"},
 		{"runt", []string{"demo", "--min-size", "20"}, 2, "", "at least 60"},
 		{"too big for mtu", []string{"demo", "--max-size", "2000"}, 2, "", "does not fit"},
+		{"bad sysctl name", []string{"demo", "--sysctl", "net.core.bogus=1"}, 2, "", "unknown tunable"},
+		{"bad sysctl value", []string{"demo", "--sysctl", "net.core.netdev_budget=lots"}, 2, "", "not an integer"},
+		{"sysctl without value", []string{"demo", "--sysctl", "netdev_budget"}, 2, "", "name=value"},
 		{"loss out of range", []string{"demo", "--loss", "1.5"}, 2, "", "--loss"},
 		{"trace dir missing", []string{"demo", "--frames", "10", "--trace", "/nonexistent/dir/t.json"}, 1, "", "no such file"},
 	} {
@@ -61,7 +64,7 @@ func TestDemo(t *testing.T) {
 	pcapFile := filepath.Join(dir, "w.pcap")
 	traceFile := filepath.Join(dir, "t.json")
 	var out, errb bytes.Buffer
-	args := []string{"demo", "--frames", "3000", "--bidir", "--seed", "5", "--pcap", pcapFile, "--trace", traceFile}
+	args := []string{"demo", "--frames", "3000", "--bidir", "--seed", "5", "--pcap", pcapFile, "--trace", traceFile, "--sysctl", "net.core.netdev_budget=600"}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
@@ -144,5 +147,37 @@ func TestDemoDeterministic(t *testing.T) {
 	}
 	if !regexp.MustCompile(`lost [1-9]\d*, bad 0`).MatchString(outs[0]) {
 		t.Errorf("5%% loss lost nothing:\n%s", outs[0])
+	}
+}
+
+// --sysctl reaches both kernels: a 1 µs netdev_budget_usecs makes
+// net_rx_action squeeze on host B, which it never does by default.
+func TestDemoSysctl(t *testing.T) {
+	squeeze := func(args ...string) uint64 {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"demo", "--frames", "3000"}, args...), &out, &errb); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		_, hostB, _ := strings.Cut(out.String(), "== hostB")
+		_, stat, _ := strings.Cut(hostB, "/proc/net/softnet_stat:\n")
+		var total uint64
+		for _, line := range strings.Split(strings.TrimSpace(stat), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 13 {
+				break
+			}
+			n, err := strconv.ParseUint(f[2], 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += n
+		}
+		return total
+	}
+	if n := squeeze(); n != 0 {
+		t.Errorf("default run: time_squeeze %d", n)
+	}
+	if n := squeeze("--sysctl", "net.core.netdev_budget_usecs=1"); n == 0 {
+		t.Error("netdev_budget_usecs=1 did not squeeze")
 	}
 }
