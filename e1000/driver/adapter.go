@@ -90,6 +90,7 @@ type DriverCounters struct {
 	RxBadLength         uint64 // write-back length 0 or larger than the buffer
 	RxBadStatus         uint64 // impossible status/error bits (reserved bits, an error for a check not done)
 	RxNoEOP             uint64 // frames that ran past the largest legal frame without EOP
+	RxTooLong           uint64 // frames with EOP longer than the MTU allows (MTU + header + VLAN tag)
 	RxMultiBuffer       uint64 // frames spanning buffers with long frames off (RCTL.LPE clear)
 	RxFrameErrors       uint64 // frames with CE/SE/SEQ/CXE/RXE errors
 	RxRunts             uint64 // frames shorter than an Ethernet header

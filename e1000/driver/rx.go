@@ -221,7 +221,7 @@ func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop 
 	if skb != nil {
 		r.partial = nil
 		if len(skb.Data)+length > a.maxFrameSize {
-			a.ctr.RxNoEOP++
+			a.ctr.RxTooLong++
 			a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
 			a.netdev.Stats.RxDropped++
 			return nil
@@ -229,6 +229,14 @@ func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop 
 	} else {
 		if length < ethHLen {
 			a.ctr.RxRunts++
+			a.netdev.Stats.RxDropped++
+			return nil
+		}
+		if length > a.maxFrameSize {
+			// Longer than the MTU allows (with a VLAN tag, the
+			// FCS being stripped): the device should not have
+			// taken it.
+			a.ctr.RxTooLong++
 			a.netdev.Stats.RxDropped++
 			return nil
 		}

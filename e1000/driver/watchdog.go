@@ -208,6 +208,7 @@ func (a *Adapter) EthtoolStats() []Stat {
 		{"rx_bad_length", a.ctr.RxBadLength},
 		{"rx_bad_status", a.ctr.RxBadStatus},
 		{"rx_no_eop", a.ctr.RxNoEOP},
+		{"rx_too_long", a.ctr.RxTooLong},
 		{"rx_multi_buffer", a.ctr.RxMultiBuffer},
 		{"rx_frame_errors_desc", a.ctr.RxFrameErrors},
 		{"rx_runts", a.ctr.RxRunts},
