@@ -255,7 +255,7 @@ func TestChecksumOffload(t *testing.T) {
 		t.Fatalf("received %d IP frames and %d raw ones", len(*got), len(*raw))
 	}
 	for _, r := range *got {
-			checkChecksums(t, r.frame)
+		checkChecksums(t, r.frame)
 		if r.ipSummed != kernelmodel.CHECKSUM_UNNECESSARY {
 			t.Errorf("ip_summed %d, want CHECKSUM_UNNECESSARY", r.ipSummed)
 		}
