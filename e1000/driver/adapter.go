@@ -441,3 +441,27 @@ func (a *Adapter) SetPromisc(on bool) {
 		a.setRxMode()
 	}
 }
+
+// ChangeMTU is e1000_change_mtu (ndo_change_mtu, ip link set mtu): 46 to
+// 16110 bytes; above 1500 the receiver takes long frames (RCTL.LPE) that
+// span several buffers. A running interface is brought down and up again
+// with the new maximum frame size.
+func (a *Adapter) ChangeMTU(t *kernelmodel.Task, mtu int) error {
+	if err := checkMTU(mtu); err != nil {
+		return err
+	}
+	if mtu == a.netdev.MTU {
+		return nil
+	}
+	if a.open {
+		a.down2(t)
+	}
+	a.netdev.MTU = mtu
+	a.opts.MTU = mtu
+	a.maxFrameSize = mtu + ethHLen + ethFCSLen
+	if a.open {
+		a.up()
+		return nil
+	}
+	return a.reset()
+}
