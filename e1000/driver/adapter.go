@@ -60,7 +60,7 @@ type Adapter struct {
 	getLinkStatus   bool
 	txTimeoutFactor int
 	detectTxHung    bool
-	down            bool // __E1000_DOWN
+	flagDown        bool // __E1000_DOWN
 	open            bool // ndo_open succeeded, ndo_stop not called
 	resources       bool // rings allocated
 	resetPending    bool
@@ -211,7 +211,7 @@ func (a *Adapter) swInit() error {
 	a.maxFrameSize = o.MTU + ethHLen + ethFCSLen
 	a.autonegAdvertised = advertiseDefault
 	a.txTimeoutFactor = 1
-	a.down = true
+	a.flagDown = true
 	return nil
 }
 
@@ -301,7 +301,7 @@ func (a *Adapter) Open(t *kernelmodel.Task) error {
 		return fmt.Errorf("e1000: %w", err)
 	}
 	a.irqRequested = true
-	a.down = false
+	a.flagDown = false
 	a.napi.NAPIEnable()
 	a.irqEnable()
 	a.netdev.NetifStartQueue()
@@ -319,7 +319,7 @@ func (a *Adapter) Stop(t *kernelmodel.Task) error {
 		return nil
 	}
 	a.open = false
-	a.down2(t)
+	a.down(t)
 	a.powerDownPHY()
 	a.k.FreeIRQ(a.pdev.IRQ)
 	a.irqRequested = false
@@ -341,17 +341,17 @@ func (a *Adapter) configure() {
 // up is e1000_up: configure and start after e1000_down.
 func (a *Adapter) up() {
 	a.configure()
-	a.down = false
+	a.flagDown = false
 	a.napi.NAPIEnable()
 	a.irqEnable()
 	a.netdev.NetifWakeQueue()
 	a.wr(e1000.ICS, e1000.ICR_LSC)
 }
 
-// down2 is e1000_down: stop receive and transmit, NAPI, interrupts and the
+// down is e1000_down: stop receive and transmit, NAPI, interrupts and the
 // watchdog, reset the MAC and empty the rings (every skb in them freed).
-func (a *Adapter) down2(t *kernelmodel.Task) {
-	a.down = true
+func (a *Adapter) down(t *kernelmodel.Task) {
+	a.flagDown = true
 	a.wr(e1000.RCTL, a.rd(e1000.RCTL)&^e1000.RCTL_EN)
 	a.netdev.NetifStopQueue()
 	a.wr(e1000.TCTL, a.rd(e1000.TCTL)&^e1000.TCTL_EN)
@@ -371,7 +371,7 @@ func (a *Adapter) down2(t *kernelmodel.Task) {
 
 // reinitLocked is e1000_reinit_locked: down and up again.
 func (a *Adapter) reinitLocked(t *kernelmodel.Task) {
-	a.down2(t)
+	a.down(t)
 	a.up()
 }
 
@@ -384,7 +384,7 @@ func (a *Adapter) scheduleReset() {
 	a.resetPending = true
 	a.k.Spawn(0, "kworker/e1000_reset_task", func(t *kernelmodel.Task) {
 		a.resetPending = false
-		if !a.open || a.down {
+		if !a.open || a.flagDown {
 			return
 		}
 		a.ctr.Resets++
@@ -454,7 +454,7 @@ func (a *Adapter) ChangeMTU(t *kernelmodel.Task, mtu int) error {
 		return nil
 	}
 	if a.open {
-		a.down2(t)
+		a.down(t)
 	}
 	a.netdev.MTU = mtu
 	a.opts.MTU = mtu

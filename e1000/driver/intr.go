@@ -18,7 +18,7 @@ func (a *Adapter) intr(irq int) kernelmodel.IRQReturn {
 	a.k.TracePoint("e1000_intr", 0, int64(icr))
 	// The read cleared what we may have caused; if we are going down there
 	// is nothing more to do.
-	if a.down {
+	if a.flagDown {
 		return kernelmodel.IRQ_HANDLED
 	}
 	if icr&(e1000.ICR_RXSEQ|e1000.ICR_LSC) != 0 {
@@ -35,7 +35,7 @@ func (a *Adapter) intr(irq int) kernelmodel.IRQReturn {
 	if a.napi.NAPISchedule() {
 		a.totalTxBytes, a.totalTxPackets = 0, 0
 		a.totalRxBytes, a.totalRxPackets = 0, 0
-	} else if !a.down {
+	} else if !a.flagDown {
 		// Already scheduled (or disabled): this should not happen, but
 		// is no hard error; unmask and go on.
 		a.irqEnable()
@@ -58,7 +58,7 @@ func (a *Adapter) clean(n *kernelmodel.NAPI, budget int) int {
 		if a.itrSetting&3 != 0 {
 			a.setITR()
 		}
-		if !a.down {
+		if !a.flagDown {
 			a.irqEnable()
 		}
 	}

@@ -233,7 +233,7 @@ func (a *Adapter) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
 		a.rxRingCount, a.txRingCount = rxc, txc
 		return nil
 	}
-	a.down2(t)
+	a.down(t)
 	var nrx rxRing
 	var ntx txRing
 	if err := a.setupRxResources(&nrx, rxc); err != nil {

@@ -268,13 +268,15 @@ func (a *Adapter) rxDropFrame(eop bool) {
 }
 
 // rxChecksum is e1000_rx_checksum: trust the device's TCP/UDP checksum when
-// it says it checked it and found no error.
+// it says it checked it and found no error (CHECKSUM_UNNECESSARY); with a
+// TCP/UDP checksum error, let the stack check it again. The IPv4 header
+// checksum (IPCS/IPE) is not looked at: ip_rcv always verifies it.
 func (a *Adapter) rxChecksum(status, errs uint8, csum uint16, skb *kernelmodel.SKB) {
 	skb.IPSummed = kernelmodel.CHECKSUM_NONE
 	if status&e1000.RXD_STAT_IXSM != 0 {
 		return
 	}
-	if errs&(e1000.RXD_ERR_TCPE|e1000.RXD_ERR_IPE) != 0 {
+	if errs&e1000.RXD_ERR_TCPE != 0 {
 		a.hwCsumErr++
 		return
 	}

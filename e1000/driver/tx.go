@@ -57,7 +57,7 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	k.Charge(k.Cost.Xmit)
 	nd := a.netdev
 	r := &a.tx
-	if a.down || r.count == 0 || len(skb.Data) == 0 {
+	if a.flagDown || r.count == 0 || len(skb.Data) == 0 {
 		nd.Stats.TxDropped++
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_DEV_READY)
 		return kernelmodel.NETDEV_TX_OK
@@ -454,7 +454,7 @@ func (a *Adapter) cleanTxIRQ() bool {
 	}
 	nd := a.netdev
 	if count > 0 && nd.NetifCarrierOK() && r.unused() >= TxWakeThreshold {
-		if nd.NetifQueueStopped() && !a.down {
+		if nd.NetifQueueStopped() && !a.flagDown {
 			nd.NetifWakeQueue()
 			a.restartQueue++
 		}

@@ -20,7 +20,7 @@ const watchdogTimeo = 5 * kernelmodel.HZ
 // its check is here too: a queue stopped for longer than watchdog_timeo is a
 // transmit timeout (e1000_tx_timeout).
 func (a *Adapter) watchdog(*kernelmodel.TimerList) {
-	if a.down {
+	if a.flagDown {
 		return
 	}
 	k := a.k
@@ -36,6 +36,10 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 			}
 			nd.NetifCarrierOn()
 			k.TracePoint("e1000_watchdog: NIC Link is Up", 0, int64(a.linkSpeed))
+			// e1000_clean_tx_irq wakes a stopped queue only with
+			// the carrier on: if the ring drained while it was off,
+			// nothing else would (Linux's qdisc restarts the queue
+			// through dev_activate; the kernel model has no qdisc).
 			if nd.NetifQueueStopped() && a.tx.unused() >= TxWakeThreshold {
 				nd.NetifWakeQueue()
 			}
@@ -75,7 +79,7 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 		a.txTimeout()
 		return
 	}
-	if !a.down {
+	if !a.flagDown {
 		k.ModTimer(&a.watchdogTimer, k.Jiffies()+watchdogPeriod)
 	}
 }
