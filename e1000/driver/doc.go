@@ -8,20 +8,29 @@
 // Each function that models a Linux one says so in its doc comment, with the
 // Linux name, so that a reader who knows the Linux driver can grep for it:
 //
-//	e1000_probe            Probe
-//	e1000_open / e1000_close   (*Adapter).Open / Stop (ndo_open / ndo_stop)
-//	e1000_up / e1000_down / e1000_reinit_locked / e1000_reset
-//	e1000_xmit_frame       (*Adapter).StartXmit (ndo_start_xmit)
-//	e1000_tso / e1000_tx_csum / e1000_tx_map / e1000_tx_queue / e1000_maybe_stop_tx
-//	e1000_intr             the INTx handler: ICR, IMC, napi_schedule
-//	e1000_clean            the NAPI poll: e1000_clean_tx_irq, e1000_clean_rx_irq,
-//	                       e1000_alloc_rx_buffers, napi_complete_done, e1000_set_itr
-//	e1000_update_itr / e1000_set_itr   the InterruptThrottleRate algorithm
-//	e1000_watchdog         link state, statistics, TX hang detection
-//	e1000_update_stats     the statistics registers
+//	e1000_probe              Probe
+//	e1000_open / e1000_close (*Adapter).Open / Stop (ndo_open / ndo_stop)
+//	e1000_up / e1000_down    up / down; e1000_reinit_locked reinitLocked
+//	e1000_reset              reset (e1000_reset_hw resetHW, e1000_init_hw initHW)
+//	e1000_xmit_frame         (*Adapter).StartXmit (ndo_start_xmit)
+//	e1000_tso / e1000_tx_csum / e1000_tx_map / e1000_tx_queue   tso / txCsum / txMap / txQueue
+//	e1000_maybe_stop_tx      maybeStopTx
+//	e1000_intr               intr, the INTx handler: ICR, IMC, napi_schedule
+//	e1000_clean              clean, the NAPI poll
+//	e1000_clean_tx_irq / e1000_clean_rx_irq / e1000_alloc_rx_buffers
+//	                         cleanTxIRQ / cleanRxIRQ / allocRxBuffers
+//	e1000_update_itr / e1000_set_itr   updateITR / setITR (InterruptThrottleRate)
+//	e1000_watchdog           watchdog: link, statistics, transmit hang
+//	e1000_update_stats       updateStats
 //	e1000_configure_rx / e1000_configure_tx / e1000_setup_rctl
-//	e1000_set_ringparam    (*Adapter).SetRingparam (ethtool -G)
-//	e1000_get_ethtool_stats (*Adapter).EthtoolStats (ethtool -S)
+//	                         configureRx / configureTx / setupRctl
+//	e1000_set_ringparam      (*Adapter).SetRingparam (ethtool -G)
+//	e1000_change_mtu         (*Adapter).ChangeMTU
+//	e1000_get_ethtool_stats  (*Adapter).EthtoolStats (ethtool -S)
+//
+// The subpackage testbed builds two hosts, each a kernel model, DMA memory,
+// an e1000 model and this driver, on a cable: the driver's tests and the
+// nicbed demo run on it.
 //
 // # Buffers
 //
@@ -47,4 +56,22 @@
 // status, a frame whose EOP never comes (longer than any legal frame) are
 // counted (DriverCounters) and dropped; no buffer is read past its end and
 // no buffer is lost (CheckInvariants).
+//
+// # Where it differs from Linux
+//
+//   - The receive tail is next_to_use, the datasheet's meaning (the device
+//     owns RDH .. RDT-1); Linux's e1000 writes next_to_use - 1.
+//   - The MAC strips the FCS (RCTL.SECRC); Linux trims it in software.
+//   - Every received frame is copied (Linux copies only below copybreak,
+//     256 bytes), and every transmitted one, into DMA buffers (Linux maps
+//     the skb).
+//   - The ITR register is rounded up (10^9 / (rate × 256), rounded up), so
+//     that a rate set is a maximum; Linux truncates and lets 8000 give
+//     8004.6 interrupts a second.
+//   - InterruptThrottleRate=4 starts at 8000 ints/s until the watchdog
+//     first computes the simplified rate.
+//   - A single-buffer frame longer than the MTU allows is dropped
+//     (rx_too_long); Linux passes it up.
+//   - The kernel model has no dev_watchdog: the driver's watchdog checks for a
+//     queue stopped longer than watchdog_timeo and calls its tx_timeout.
 package driver
