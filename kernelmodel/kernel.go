@@ -138,6 +138,8 @@ type Kernel struct {
 
 	softirqHooks [NR_SOFTIRQS]func(c *CPU)
 
+	threads []*thread
+
 	skbs   skbPool
 	pktID  uint64
 	Drops  DropCounters

@@ -331,11 +331,7 @@ func (k *Kernel) netifReceiveSKBCore(c *CPU, skb *SKB) {
 	c.Softnet.Processed++
 	k.Charge(k.Cost.ReceiveSKB)
 	k.tracePoint(c, "__netif_receive_skb_core", skb.ID, int64(skb.Protocol))
-	d := skb.Dev
-	if d != nil {
-		d.Stats.RxPackets++
-		d.Stats.RxBytes += uint64(len(skb.Data) + ETH_HLEN)
-	}
+	d := skb.Dev // the driver counted rx_packets/rx_bytes (as in Linux)
 	for _, pt := range k.ptypeAll {
 		if pt.Dev == nil || pt.Dev == d {
 			pt.Func(skb)

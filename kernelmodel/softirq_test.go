@@ -1,6 +1,7 @@
 package kernelmodel
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -224,5 +225,42 @@ func TestWaitQueueExclusiveWake(t *testing.T) {
 	}
 	if n := wq.WakeUpAll(); n != 1 {
 		t.Errorf("wake_up_all woke %d, want 1", n)
+	}
+}
+
+// Kernel.Close ends every coroutine (so nothing of the kernel stays alive)
+// and leaves the shared clock usable by other kernels.
+func TestKernelClose(t *testing.T) {
+	clk := NewVirtualClock()
+	before := runtime.NumGoroutine()
+	for i := 0; i < 20; i++ {
+		k := New(Config{CPUs: 4, Clock: clk})
+		d := newTestDev(t, k, 0)
+		d.sink()
+		k.Spawn(1, "sleeper", func(task *Task) { task.Sleep(time.Hour) })
+		k.Spawn(2, "waiter", func(task *Task) {
+			var wq WaitQueueHead
+			e := WaitQueueEntry{Task: task}
+			wq.PrepareToWaitExclusive(&e)
+			task.Schedule()
+		})
+		d.arrive(100)
+		clk.RunFor(time.Millisecond)
+		k.Close()
+	}
+	if n := clk.Pending(); n != 0 {
+		t.Errorf("%d timers left on the clock after closing every kernel", n)
+	}
+	runtime.GC()
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("goroutines %d -> %d: coroutines outlive their kernels", before, after)
+	}
+	k := New(Config{CPUs: 1, Clock: clk})
+	d := newTestDev(t, k, 0)
+	d.sink()
+	d.arrive(5)
+	clk.RunFor(time.Millisecond)
+	if len(d.received) != 5 {
+		t.Errorf("a new kernel on the clock received %d of 5", len(d.received))
 	}
 }

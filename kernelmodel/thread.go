@@ -25,6 +25,7 @@ type thread struct {
 	name   string
 	state  threadState
 	next   func() (struct{}, bool)
+	stop   func()
 	yield  func(struct{}) bool
 	timer  *Timer
 	remain time.Duration // charge left when preempted
@@ -39,19 +40,60 @@ type thread struct {
 func (k *Kernel) newThread(c *CPU, name string, body func(t *thread)) *thread {
 	t := &thread{k: k, cpu: c, name: name, state: tsRunnable}
 	t.timer = k.clock.newTimer(t.timerFired)
-	t.next, _ = iter.Pull(func(yield func(struct{}) bool) {
+	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
+		defer func() {
+			t.state = tsDead
+			if r := recover(); r != nil && r != errThreadKilled {
+				panic(r)
+			}
+		}()
 		t.yield = yield
 		body(t)
-		t.state = tsDead
 	})
+	k.threads = append(k.threads, t)
 	return t
 }
+
+// errThreadKilled unwinds a thread whose kernel was closed.
+var errThreadKilled = &struct{ string }{"kernelmodel: thread killed by Kernel.Close"}
 
 // give yields to the loop in state s.
 func (t *thread) give(s threadState) {
 	t.state = s
-	t.yield(struct{}{})
+	if !t.yield(struct{}{}) {
+		panic(errThreadKilled) // Kernel.Close: unwind the thread's stack
+	}
 	t.state = tsRunning
+}
+
+// Close tears the kernel down: every thread (softirq contexts, ksoftirqd,
+// tasks) is ended and every timer of the kernel's own is stopped, so that
+// nothing of it stays reachable from the clock or from parked coroutines. A
+// kernel is unusable afterwards; the clock can go on with other kernels.
+// Closing a kernel from inside one of its own threads is not allowed.
+func (k *Kernel) Close() {
+	if k.cur != nil {
+		panic("kernelmodel: Kernel.Close from inside the kernel")
+	}
+	for _, t := range k.threads {
+		t.timer.Stop()
+		t.stop()
+		t.state = tsDead
+	}
+	k.threads = nil
+	for _, c := range k.cpus {
+		c.kick.Stop()
+		c.ipiTimer.Stop()
+		c.runq = nil
+		c.curr = nil
+		for _, tl := range c.timersExpired {
+			tl.queued = false
+		}
+		c.timersExpired = nil
+	}
+	for _, d := range k.irqs {
+		d.timer.Stop()
+	}
 }
 
 // preemptionPoint sleeps off the CPU time charged so far, letting other

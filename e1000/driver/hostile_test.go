@@ -195,6 +195,7 @@ type hostileHost struct {
 func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 	t.Helper()
 	h := &hostileHost{k: kernelmodel.New(kernelmodel.Config{CPUs: 1}), mem: &testMem{next: dma.DefaultBase}, dev: newHostileDev()}
+	t.Cleanup(h.k.Close) // end its coroutines: fuzzing makes one host per input
 	pdev := h.k.NewPCIDev("0000:00:04.0", h.dev, h.mem)
 	h.dev.line = h.k.INTxLine(pdev.IRQ)
 	a, err := driver.Probe(h.k, pdev, opts)

@@ -152,18 +152,11 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 	}
 	a.totalRxBytes += totalBytes
 	a.totalRxPackets += totalPackets
-	if !kernelCountsRx {
-		nd.Stats.RxBytes += totalBytes
-		nd.Stats.RxPackets += totalPackets
-	}
+	// The driver counts rx_packets and rx_bytes, as e1000_clean_rx_irq does.
+	nd.Stats.RxBytes += totalBytes
+	nd.Stats.RxPackets += totalPackets
 	return work
 }
-
-// kernelCountsRx says that the kernel model's __netif_receive_skb_core counts
-// rx_packets and rx_bytes on the net_device. In Linux the driver does
-// (e1000_clean_rx_irq), so with both counting every frame would count twice;
-// the driver leaves them to the kernel model until that is fixed.
-const kernelCountsRx = true
 
 // rxDescriptor handles one written-back descriptor whose buffer is data: it
 // checks what the device wrote, copies the bytes into an skb (or appends them
