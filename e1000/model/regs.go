@@ -200,19 +200,19 @@ func (d *Device) writeReg(off, v uint32) {
 		d.regs[i] = v & m
 	case e1000.RDH, e1000.RDT:
 		d.regs[i] = v & m
-		if n := d.regs[e1000.RDLEN/4] / e1000.DescSize; v&m >= n {
+		if badRingIndex(v&m, d.regs[e1000.RDLEN/4]) {
 			d.ctr.BadRingIndex++
 		}
 	case e1000.TDH:
 		d.regs[i] = v & m
-		if n := d.regs[e1000.TDLEN/4] / e1000.DescSize; v&m >= n {
+		if badRingIndex(v&m, d.regs[e1000.TDLEN/4]) {
 			d.ctr.BadRingIndex++
 		}
 		// Moving the head abandons whatever descriptor was half done.
 		d.tx.descOff = 0
 	case e1000.TDT:
 		d.regs[i] = v & m
-		if n := d.regs[e1000.TDLEN/4] / e1000.DescSize; v&m >= n {
+		if badRingIndex(v&m, d.regs[e1000.TDLEN/4]) {
 			d.ctr.BadRingIndex++
 		}
 		d.ctr.TxDoorbells++
@@ -278,4 +278,12 @@ func (d *Device) status() uint32 {
 // delay converts a 16-bit RDTR/RADV/TIDV/TADV value to model time.
 func delay(v uint32) time.Duration {
 	return time.Duration(v&e1000.DELAY_MASK) * e1000.DelayUnitNs
+}
+
+// badRingIndex reports a head or tail outside a ring of rdlen bytes. Zero on a
+// ring not yet set up (length 0) is what drivers write after a reset, and is
+// not counted.
+func badRingIndex(idx, rdlen uint32) bool {
+	n := rdlen / e1000.DescSize
+	return idx >= n && !(n == 0 && idx == 0)
 }

@@ -277,3 +277,23 @@ func TestCountersEach(t *testing.T) {
 		t.Fatalf("Each saw %v", seen)
 	}
 }
+
+// Head and tail outside the ring are counted; zero on a ring not set up yet
+// (what a driver writes after a reset) is not.
+func TestBadRingIndexCounting(t *testing.T) {
+	for _, c := range []struct {
+		rdlen, idx uint32
+		bad        bool
+	}{
+		{0, 0, false},
+		{0, 1, true},
+		{128, 7, false},
+		{128, 8, true},
+		{4096, 255, false},
+		{4096, 256, true},
+	} {
+		if got := badRingIndex(c.idx, c.rdlen); got != c.bad {
+			t.Errorf("badRingIndex(%d, ring of %d bytes) = %v, want %v", c.idx, c.rdlen, got, c.bad)
+		}
+	}
+}
