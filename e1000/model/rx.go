@@ -261,13 +261,7 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 	d.st.inc(e1000.GPRC)
 	d.st.add64(e1000.GORCL, wireLen)
 	d.st.inc(rxSizeStat(wireLen))
-	if frame[0]&1 != 0 {
-		if binary.LittleEndian.Uint32(frame) == 0xFFFFFFFF && binary.LittleEndian.Uint16(frame[4:]) == 0xFFFF {
-			d.st.inc(e1000.BPRC)
-		} else {
-			d.st.inc(e1000.MPRC)
-		}
-	}
+	d.st.countGroup(frame, e1000.BPRC, e1000.MPRC)
 
 	// RXDMT0 when the free descriptors fall to the RDMTS fraction of the
 	// ring (1/2, 1/4, 1/8; the reserved encoding as 1/16).

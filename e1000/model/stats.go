@@ -93,3 +93,16 @@ func rxSizeStat(n int) uint32 {
 func txSizeStat(n int) uint32 {
 	return rxSizeStat(n) - e1000.PRC64 + e1000.PTC64
 }
+
+// countGroup counts a broadcast frame in bcast and another group-addressed
+// (multicast) frame in mcast: BPRC/MPRC on receive, BPTC/MPTC on transmit.
+func (s *stats) countGroup(frame []byte, bcast, mcast uint32) {
+	if len(frame) < 6 || frame[0]&1 == 0 {
+		return
+	}
+	if frame[0]&frame[1]&frame[2]&frame[3]&frame[4]&frame[5] == 0xFF {
+		s.inc(bcast)
+	} else {
+		s.inc(mcast)
+	}
+}

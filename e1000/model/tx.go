@@ -538,11 +538,5 @@ func (d *Device) txFrame(frame []byte) {
 	d.st.inc(e1000.GPTC)
 	d.st.add64(e1000.GOTCL, wireLen)
 	d.st.inc(txSizeStat(wireLen))
-	if frame[0]&1 != 0 {
-		if binary.LittleEndian.Uint32(frame) == 0xFFFFFFFF && binary.LittleEndian.Uint16(frame[4:]) == 0xFFFF {
-			d.st.inc(e1000.BPTC)
-		} else {
-			d.st.inc(e1000.MPTC)
-		}
-	}
+	d.st.countGroup(frame, e1000.BPTC, e1000.MPTC)
 }
