@@ -12,7 +12,28 @@
 // into its L2, L3 and L4 offsets.
 package header
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
-// ErrMalformed is wrapped by every error the Parse functions return.
+// ErrMalformed is wrapped by every error the Parse functions return. The
+// errors are fixed values, so that rejecting a hostile frame allocates
+// nothing on a hot path.
 var ErrMalformed = errors.New("header: malformed")
+
+func malformed(what string) error { return fmt.Errorf("%w: %s", ErrMalformed, what) }
+
+// The errors of the Parse functions.
+var (
+	ErrShortEthernet    = malformed("shorter than an Ethernet header")
+	ErrShortVLAN        = malformed("shorter than a VLAN tag")
+	ErrShortIPv4        = malformed("shorter than an IPv4 header")
+	ErrIPVersion        = malformed("IP version not 4")
+	ErrIPv4HeaderLength = malformed("IPv4 header length below 20 or beyond the data")
+	ErrIPv4TotalLength  = malformed("IPv4 total length below the header or beyond the data")
+	ErrShortTCP         = malformed("shorter than a TCP header")
+	ErrTCPDataOffset    = malformed("TCP data offset below 20 or beyond the segment")
+	ErrShortUDP         = malformed("shorter than a UDP header")
+	ErrUDPLength        = malformed("UDP length below 8 or beyond the datagram")
+)

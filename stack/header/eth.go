@@ -2,7 +2,6 @@ package header
 
 import (
 	"encoding/binary"
-	"fmt"
 )
 
 // Ethernet is an Ethernet II header (IEEE 802.3 clause 3.2):
@@ -70,7 +69,7 @@ func (e Ethernet) IsMulticast() bool { return e[0]&1 != 0 }
 // ParseEthernet checks that b holds an Ethernet header.
 func ParseEthernet(b []byte) (Ethernet, error) {
 	if len(b) < EthernetMinSize {
-		return nil, fmt.Errorf("%w: Ethernet header needs %d bytes, have %d", ErrMalformed, EthernetMinSize, len(b))
+		return nil, ErrShortEthernet
 	}
 	return Ethernet(b), nil
 }
@@ -118,7 +117,7 @@ func (v VLAN) SetType(t uint16) { binary.BigEndian.PutUint16(v[VLANType:], t) }
 // ParseVLAN checks that b holds a VLAN tag.
 func ParseVLAN(b []byte) (VLAN, error) {
 	if len(b) < VLANSize {
-		return nil, fmt.Errorf("%w: VLAN tag needs %d bytes, have %d", ErrMalformed, VLANSize, len(b))
+		return nil, ErrShortVLAN
 	}
 	return VLAN(b), nil
 }

@@ -227,3 +227,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseAllocatesNothing: parsing, good or malformed, allocates nothing
+// (a NIC model parses every frame).
+func TestParseAllocatesNothing(t *testing.T) {
+	good := build(t, true, &layers.TCP{SrcPort: 1, DstPort: 2}, make([]byte, 10), false)
+	bad := append([]byte(nil), good...)
+	bad[18] = 0x4F
+	if n := testing.AllocsPerRun(100, func() { _, _ = Parse(good); _, _ = Parse(bad) }); n != 0 {
+		t.Fatalf("%v allocations per Parse", n)
+	}
+}

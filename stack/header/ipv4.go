@@ -2,7 +2,6 @@ package header
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"github.com/nicbed/nicbed/stack/checksum"
 )
@@ -162,19 +161,19 @@ func (h IPv4) Payload() []byte {
 // header is b cut to the total length.
 func ParseIPv4(b []byte) (IPv4, error) {
 	if len(b) < IPv4MinSize {
-		return nil, fmt.Errorf("%w: IPv4 header needs %d bytes, have %d", ErrMalformed, IPv4MinSize, len(b))
+		return nil, ErrShortIPv4
 	}
 	h := IPv4(b)
-	if v := h.Version(); v != 4 {
-		return nil, fmt.Errorf("%w: IP version %d", ErrMalformed, v)
+	if h.Version() != 4 {
+		return nil, ErrIPVersion
 	}
 	hl := h.HeaderLength()
 	if hl < IPv4MinSize || hl > len(b) {
-		return nil, fmt.Errorf("%w: IPv4 header length %d with %d bytes", ErrMalformed, hl, len(b))
+		return nil, ErrIPv4HeaderLength
 	}
 	tl := int(h.TotalLength())
 	if tl < hl || tl > len(b) {
-		return nil, fmt.Errorf("%w: IPv4 total length %d, header %d, %d bytes", ErrMalformed, tl, hl, len(b))
+		return nil, ErrIPv4TotalLength
 	}
 	return h[:tl], nil
 }

@@ -2,7 +2,6 @@ package header
 
 import (
 	"encoding/binary"
-	"fmt"
 )
 
 // TCP is a TCP header (RFC 9293 section 3.1):
@@ -108,11 +107,11 @@ func (t TCP) SetChecksum(c uint16) { binary.BigEndian.PutUint16(t[TCPChecksum:],
 // least 20 and within b.
 func ParseTCP(b []byte) (TCP, error) {
 	if len(b) < TCPMinSize {
-		return nil, fmt.Errorf("%w: TCP header needs %d bytes, have %d", ErrMalformed, TCPMinSize, len(b))
+		return nil, ErrShortTCP
 	}
 	t := TCP(b)
 	if off := t.DataOffset(); off < TCPMinSize || off > len(b) {
-		return nil, fmt.Errorf("%w: TCP data offset %d with %d bytes", ErrMalformed, off, len(b))
+		return nil, ErrTCPDataOffset
 	}
 	return t, nil
 }
@@ -166,11 +165,11 @@ func (u UDP) SetChecksum(c uint16) { binary.BigEndian.PutUint16(u[UDPChecksum:],
 // header and lies within b.
 func ParseUDP(b []byte) (UDP, error) {
 	if len(b) < UDPSize {
-		return nil, fmt.Errorf("%w: UDP header needs %d bytes, have %d", ErrMalformed, UDPSize, len(b))
+		return nil, ErrShortUDP
 	}
 	u := UDP(b)
 	if n := int(u.Length()); n < UDPSize || n > len(b) {
-		return nil, fmt.Errorf("%w: UDP length %d with %d bytes", ErrMalformed, n, len(b))
+		return nil, ErrUDPLength
 	}
 	return u, nil
 }
