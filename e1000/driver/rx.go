@@ -2,6 +2,7 @@ package driver
 
 import (
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -86,6 +87,9 @@ func (a *Adapter) allocRxBuffers(n int) {
 	}
 	if i != r.ntu {
 		r.ntu = i
+		// The descriptors reach memory before the device may fetch
+		// them (wmb() before the tail write, as Linux has it).
+		dma.Wmb()
 		a.wr(e1000.RDT, uint32(i))
 	}
 }
@@ -107,7 +111,12 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 	i := r.ntc
 	for work < budget {
 		d := r.desc16(i)
-		status := d.Status()
+		// The dword of status, errors and special is what the device
+		// writes last: read it with acquire ordering (dma_rmb() after
+		// the DD test in Linux), and the rest of the write-back only
+		// after it.
+		sw := dma.LoadAcquire32(d[e1000.RxDescStatus:])
+		status := uint8(sw)
 		if status&e1000.RXD_STAT_DD == 0 {
 			break
 		}
@@ -121,8 +130,8 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 		}
 		work++
 		k.Charge(cost)
+		errs := uint8(sw >> 8)
 		length := int(d.Length())
-		errs := d.Errors()
 		csum := d.Checksum()
 		eop := status&e1000.RXD_STAT_EOP != 0
 		if skb := a.rxDescriptor(b.data, length, status, errs, eop); skb != nil {

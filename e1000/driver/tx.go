@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -399,6 +400,9 @@ func (a *Adapter) txQueue(flags, last int) {
 			break
 		}
 	}
+	// The descriptors reach memory before the device may fetch them: the
+	// caller's TDT write comes after this barrier (dma_wmb()).
+	dma.Wmb()
 	r.ntu = i
 }
 
@@ -420,7 +424,9 @@ func (a *Adapter) cleanTxIRQ() bool {
 	var totalBytes, totalPackets uint64
 	for eop >= 0 && count < r.count {
 		ed := r.desc16(int(eop))
-		if ed[e1000.TxDescStatus]&e1000.TXD_STAT_DD == 0 {
+		// DD with acquire ordering (dma_rmb() after it in Linux): the
+		// books of the frame are read after the device said it is done.
+		if dma.LoadAcquire32(ed[e1000.TxDescStatus:])&e1000.TXD_STAT_DD == 0 {
 			break
 		}
 		for cleaned := false; !cleaned; count++ {
