@@ -211,6 +211,7 @@ func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop 
 			return nil
 		}
 		copy(r.partial.Put(length), data[:length])
+		a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
 		return nil
 	}
 	// EOP: the errors byte is valid.
@@ -245,6 +246,9 @@ func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop 
 		skb = a.k.AllocSKB(length)
 	}
 	copy(skb.Put(length), data[:length])
+	// The copy out of the DMA buffer costs by the byte (RxPerKiB): a
+	// 9014-byte frame costs more than a 60-byte one.
+	a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
 	if len(skb.Data) < ethHLen {
 		a.ctr.RxRunts++
 		a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)

@@ -110,6 +110,9 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 		flags |= txFlagsIPv4
 	}
 	last := a.txMap(skb, first, n, maxPerTxd)
+	// The copy into the DMA buffers costs by the byte (TxPerKiB), the
+	// whole super-frame for TSO.
+	k.ChargeBytes(k.Cost.TxPerKiB, n)
 	a.txQueue(flags, last)
 	k.TracePoint("e1000_xmit_frame", skb.ID, int64(len(skb.Data)))
 	a.transStart = k.Jiffies()
@@ -275,6 +278,7 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 	if cso > 0xFF {
 		// skb_checksum_help: the pseudo-header sum is in the field.
 		binary.BigEndian.PutUint16(p[cso:], ^csumFold(csumPartial(p[css:], 0)))
+		a.k.ChargeBytes(a.k.Cost.CsumPerKiB, len(p)-css)
 		return false, true
 	}
 	r := &a.tx
