@@ -3,6 +3,7 @@ package kernelmodel
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nicbed/nicbed/hw/irq"
 )
@@ -31,6 +32,7 @@ type irqDesc struct {
 	asserted bool
 	pending  bool // raised, not yet handled
 	timer    *Timer
+	entered  time.Duration // taken at this time, handler not yet run; -1 if not
 
 	Count    uint64 // /proc/interrupts
 	Spurious uint64 // handler said IRQ_NONE
@@ -41,7 +43,7 @@ type irqDesc struct {
 // AllocIRQ reserves a new interrupt number (what the platform does when it
 // routes a device's INTx pin or MSI-X entry) with affinity to CPU 0.
 func (k *Kernel) AllocIRQ() int {
-	d := &irqDesc{k: k, irq: len(k.irqs) + 1}
+	d := &irqDesc{k: k, irq: len(k.irqs) + 1, entered: -1}
 	d.timer = k.clock.newTimer(d.fire)
 	k.irqs = append(k.irqs, d)
 	return d.irq
@@ -80,6 +82,7 @@ func (k *Kernel) FreeIRQ(n int) {
 		d.handler, d.name = nil, ""
 		d.timer.Stop()
 		d.pending = false
+		d.entered = -1
 	}
 }
 
@@ -193,17 +196,24 @@ func (d *irqDesc) schedule() {
 func (d *irqDesc) fire() {
 	k := d.k
 	c := k.cpus[d.cpu]
-	now := k.clock.Now()
-	if now < c.irqBusyUntil {
-		d.timer.ResetAt(c.irqBusyUntil)
+	if c.hardirqWait(d.timer) {
 		return
 	}
-	if d.disabled > 0 || d.handler == nil || (!d.pending && !(d.level && d.asserted)) {
+	if d.entered < 0 {
+		if d.disabled > 0 || d.handler == nil || (!d.pending && !(d.level && d.asserted)) {
+			return
+		}
+		d.pending = false
+		d.Count++
+		d.entered = c.hardirqEntry(d.timer)
 		return
 	}
-	d.pending = false
-	d.Count++
-	c.irqEnter(d.span)
+	if d.handler == nil {
+		d.entered = -1
+		return
+	}
+	c.irqEnterAt(d.span, d.entered)
+	d.entered = -1
 	k.tracePoint(c, "irq_handler_entry", 0, int64(d.irq))
 	if d.handler(d.irq) == IRQ_NONE {
 		d.Spurious++
@@ -229,10 +239,7 @@ func (k *Kernel) sendIPI(target *CPU, fn func(c *CPU)) {
 }
 
 func (c *CPU) ipiFire() {
-	k := c.k
-	now := k.clock.Now()
-	if now < c.irqBusyUntil {
-		c.ipiTimer.ResetAt(c.irqBusyUntil)
+	if c.hardirqWait(c.ipiTimer) {
 		return
 	}
 	c.irqEnter("hardirq IPI")
@@ -245,15 +252,26 @@ func (c *CPU) ipiFire() {
 	c.irqExit("hardirq IPI")
 }
 
-// irqEnter is irq_enter(): the CPU is in hardirq context from now.
+// irqEnter is irq_enter(): the CPU is in hardirq context from now and pays
+// the entry cost.
 func (c *CPU) irqEnter(span string) {
+	c.irqEnterAt(span, -1)
+	c.acc = c.k.Cost.HardirqEntry
+}
+
+// irqEnterAt is irq_enter() for a hardirq whose entry cost was paid from
+// start on (hardirqEntry); start < 0 means now.
+func (c *CPU) irqEnterAt(span string, start time.Duration) {
 	k := c.k
 	k.cur = c
 	c.inHardirq = true
 	c.HardirqCount++
 	c.acc = 0
-	k.traceBegin(c, span)
-	c.acc = k.Cost.HardirqEntry
+	if start < 0 {
+		k.traceBegin(c, span)
+	} else {
+		k.traceBeginAt(c, span, start)
+	}
 }
 
 // irqExit is irq_exit(): the hardirq's CPU time delays whatever it
