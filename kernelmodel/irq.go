@@ -3,6 +3,7 @@ package kernelmodel
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nicbed/nicbed/hw/irq"
 )
@@ -88,6 +89,7 @@ type IRQDesc struct {
 	// (the local APIC's IRR) until the CPU takes it at timer.
 	inflight bool
 	timer    *Timer
+	entered  time.Duration // the CPU took it at this time, handler not yet run; -1 if not
 
 	// The in-process interrupt controller (controllerChip): its mask, an
 	// edge latched while masked, and an INTx line's level.
@@ -145,7 +147,7 @@ func ControllerIRQChip(name string) IRQChip { return &controllerChip{name: name}
 // handle_edge_irq, masked and disabled until request_irq; a backend sets
 // its own chip and flow with IRQSetChipAndHandler.
 func (k *Kernel) AllocIRQ() int {
-	d := &IRQDesc{k: k, depth: 1, masked: true, disabled: true, ctlMasked: true}
+	d := &IRQDesc{k: k, depth: 1, masked: true, disabled: true, ctlMasked: true, entered: -1}
 	d.Data = IRQData{IRQ: len(k.irqs) + 1, Chip: softIRQChip, desc: d}
 	d.handleIRQ = HandleEdgeIRQ
 	d.span = "hardirq irq" + itoa(d.Data.IRQ)
@@ -242,6 +244,7 @@ func (k *Kernel) FreeIRQ(n int) {
 	d.disabled = true
 	d.mask()
 	d.pending, d.replay, d.inflight = false, false, false
+	d.entered = -1
 	d.timer.Stop()
 }
 
@@ -507,26 +510,33 @@ func (d *IRQDesc) cpuDeliver() {
 	}
 }
 
-// fire is the CPU taking the interrupt: irq_enter, the flow handler
-// (generic_handle_irq), irq_exit.
+// fire is the CPU taking the interrupt, in two halves: irq entry
+// (hardirqEntry, so the handler's first register access reaches the device
+// at the CPU's time), then irq_enter, the flow handler (generic_handle_irq)
+// and irq_exit. An interrupt sent again meanwhile is taken after this one.
 func (d *IRQDesc) fire() {
-	k := d.k
-	c := k.cpus[d.cpu]
-	now := k.clock.Now()
-	if now < c.irqBusyUntil {
-		d.timer.ResetAt(c.irqBusyUntil)
+	c := d.k.cpus[d.cpu]
+	if c.hardirqWait(d.timer) {
 		return
 	}
-	if !d.inflight {
+	if d.entered < 0 {
+		if !d.inflight {
+			return
+		}
+		d.inflight = false
+		if d.isLine && !d.asserted {
+			return // the line dropped before the CPU took the interrupt
+		}
+		d.entered = c.hardirqEntry(d.timer)
 		return
 	}
-	d.inflight = false
-	if d.isLine && !d.asserted {
-		return // the line dropped before the CPU took the interrupt
-	}
-	c.irqEnter(d.span)
+	c.irqEnterAt(d.span, d.entered)
+	d.entered = -1
 	d.handleIRQ(d)
 	c.irqExit(d.span)
+	if d.inflight && !d.timer.Pending() {
+		d.timer.ResetAt(d.k.clock.Now())
+	}
 }
 
 // SendIPI is the IPI a CPU sends to another (smp_call_function_single_async
@@ -542,10 +552,7 @@ func (k *Kernel) sendIPI(target *CPU, fn func(c *CPU)) {
 }
 
 func (c *CPU) ipiFire() {
-	k := c.k
-	now := k.clock.Now()
-	if now < c.irqBusyUntil {
-		c.ipiTimer.ResetAt(c.irqBusyUntil)
+	if c.hardirqWait(c.ipiTimer) {
 		return
 	}
 	c.irqEnter("hardirq IPI")
@@ -558,15 +565,26 @@ func (c *CPU) ipiFire() {
 	c.irqExit("hardirq IPI")
 }
 
-// irqEnter is irq_enter(): the CPU is in hardirq context from now.
+// irqEnter is irq_enter(): the CPU is in hardirq context from now and pays
+// the entry cost.
 func (c *CPU) irqEnter(span string) {
+	c.irqEnterAt(span, -1)
+	c.acc = c.k.Cost.HardirqEntry
+}
+
+// irqEnterAt is irq_enter() for a hardirq whose entry cost was paid from
+// start on (hardirqEntry); start < 0 means now.
+func (c *CPU) irqEnterAt(span string, start time.Duration) {
 	k := c.k
 	k.cur = c
 	c.inHardirq = true
 	c.HardirqCount++
 	c.acc = 0
-	k.traceBegin(c, span)
-	c.acc = k.Cost.HardirqEntry
+	if start < 0 {
+		k.traceBegin(c, span)
+	} else {
+		k.traceBeginAt(c, span, start)
+	}
 }
 
 // irqExit is irq_exit(): the hardirq's CPU time delays whatever it
