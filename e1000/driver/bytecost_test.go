@@ -87,8 +87,7 @@ func TestRxCostPerByte(t *testing.T) {
 // the driver must do in software (skb_checksum_help, offsets the context
 // descriptor cannot express) costs CsumPerKiB on top.
 func TestTxCostPerByte(t *testing.T) {
-	h := newHostileHost(t, driver.Options{MTU: 9000})
-	h.k.Clock().RunFor(10 * time.Millisecond)
+	h := linkedHostileHost(t, driver.Options{MTU: 9000})
 	cost := h.k.Cost
 	// xmitTime runs one StartXmit in a task and returns the CPU time it
 	// charged.
