@@ -441,6 +441,14 @@ func (a *Arena) freed(addr Addr) bool {
 	return i < len(a.free) && off >= a.free[i].start
 }
 
+// Quarantined reports whether addr lies in a region that was freed and is
+// still in quarantine (a device access there is a use after free).
+func (a *Arena) Quarantined(addr Addr) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.quarantined(addr)
+}
+
 // quarantined reports whether addr lies in a quarantined region.
 func (a *Arena) quarantined(addr Addr) bool {
 	if addr < a.base || uint64(addr-a.base) >= uint64(len(a.mem)) {
