@@ -26,6 +26,9 @@ const (
 	DefaultArenaSize = 64 << 20
 	DefaultSpeedBPS  = 1_000_000_000
 	DefaultCPUs      = 2
+	// ProbeLimit bounds the model time a probe may take (the driver's own
+	// timeouts are shorter: 0.5 s per EEPROM word at most).
+	ProbeLimit = 10 * time.Second
 )
 
 // Ethernet addresses of the two hosts (QEMU's default range).
@@ -148,10 +151,22 @@ func newHost(clk *kernelmodel.Clock, name string, mac [6]byte, cfg Config, eepro
 	return &Host{Name: name, Kernel: k, Mem: mem, NIC: nic, PCI: pdev}, nil
 }
 
-// Probe runs the driver's probe on the host (New does it for both hosts;
-// call it again only after a failed probe, with other options).
+// Probe runs the driver's probe on the host, in a task on CPU 0 (New does it
+// for both hosts; call it again only after a failed probe, with other
+// options). It runs the clock until probe returns, at most ProbeLimit.
 func (h *Host) Probe(opts driver.Options) error {
-	a, err := driver.Probe(h.Kernel, h.PCI, opts)
+	var a *driver.Adapter
+	var err error
+	done := false
+	h.Kernel.Spawn(0, "e1000-probe", func(t *kernelmodel.Task) {
+		a, err = driver.Probe(t, h.PCI, opts)
+		done = true
+	})
+	clk := h.Kernel.Clock()
+	clk.RunWhile(func() bool { return !done }, clk.Now()+ProbeLimit)
+	if !done {
+		return fmt.Errorf("%s: probe did not finish within %v", h.Name, ProbeLimit)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", h.Name, err)
 	}
