@@ -121,7 +121,7 @@ func newFuzzRig(tb testing.TB) *fuzzRig {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		r.arena.Free(g) // any device access to it now faults (quarantined)
+		r.arena.Free(g)             // any device access to it now faults (quarantined)
 		copy(g.Bytes, guardPattern) // after Free, which poisons
 		r.guards = append(r.guards, g.Bytes)
 	}
