@@ -237,12 +237,12 @@ func TestNetRxActionTimeLimitJiffies(t *testing.T) {
 	}
 }
 
-// napi_disable of a scheduled instance, while the device keeps it busy
+// napi_disable of a scheduled instance while the device keeps it busy
 // (every poll uses the whole weight): the poll after the disable request
 // completes the instance (__napi_poll: disable pending), napi_disable
 // returns once it is no longer scheduled, owns it (SCHED|NPSVC, on no poll
 // list), and it is never polled again, though packets are left.
-func TestNAPIDisableScheduled(t *testing.T) {
+func TestNAPIDisableBusyInstance(t *testing.T) {
 	cost := DefaultCost()
 	cost.RxDescriptor = time.Microsecond // a poll of 64 takes 64+ µs
 	k := New(Config{CPUs: 2, Cost: &cost})
