@@ -31,8 +31,8 @@ type hostileDev struct {
 	ims    uint32
 	linkUp bool
 	line   irq.Line
-	// doorbell, if set, sees every write of RDT and TDT.
-	doorbell func(off, v uint32)
+	// onWrite, if set, sees every register write first.
+	onWrite func(off, v uint32)
 }
 
 func newHostileDev() *hostileDev {
@@ -85,6 +85,9 @@ func (b *hostileBAR) Read32(off uint32) uint32 {
 
 func (b *hostileBAR) Write32(off, v uint32) {
 	d := (*hostileDev)(b)
+	if d.onWrite != nil {
+		d.onWrite(off, v)
+	}
 	switch off {
 	case e1000.CTRL:
 		d.regs[off] = v &^ (e1000.CTRL_RST | e1000.CTRL_PHY_RST)
@@ -114,11 +117,6 @@ func (b *hostileBAR) Write32(off, v uint32) {
 	case e1000.IMC:
 		d.ims &^= v
 		d.update()
-	case e1000.RDT, e1000.TDT:
-		if d.doorbell != nil {
-			d.doorbell(off, v)
-		}
-		d.regs[off] = v
 	default:
 		if off < e1000.BAR0Size {
 			d.regs[off] = v
@@ -147,32 +145,47 @@ func (d *hostileDev) ring(mem *testMem, baseLo, lenReg uint32) []byte {
 // teardown, refers to it for ever: a fuzz run of many kernels would keep
 // every arena.)
 type testMem struct {
-	next    dma.Addr
-	regions []dma.Region
+	next     dma.Addr
+	regions  []dma.Region
+	live     int
+	badFrees uint64
 }
 
+// testMemLimit bounds the bytes live at once, as an arena's size does.
+const testMemLimit = 64 << 20
+
+// Alloc and Free keep the dma.Allocator contract (TestTestMemContract).
 func (m *testMem) Alloc(size, align int) (dma.Region, error) {
-	if size <= 0 {
-		return dma.Region{}, fmt.Errorf("bad size %d", size)
+	align, err := dma.CheckRequest(size, align)
+	if err != nil {
+		return dma.Region{}, err
 	}
-	if align <= 0 {
-		align = 64
+	if size > testMemLimit-m.live {
+		return dma.Region{}, fmt.Errorf("%w: %d bytes wanted, %d of %d live", dma.ErrNoMemory, size, m.live, testMemLimit)
 	}
 	a := (m.next + dma.Addr(align) - 1) &^ (dma.Addr(align) - 1)
 	m.next = a + dma.Addr(size)
 	r := dma.Region{Addr: a, Bytes: make([]byte, size)}
 	m.regions = append(m.regions, r)
+	m.live += size
 	return r, nil
 }
 
 func (m *testMem) Free(r dma.Region) {
+	if r.Addr == 0 && r.Bytes == nil {
+		return
+	}
 	for i, x := range m.regions {
-		if x.Addr == r.Addr {
+		if x.Addr == r.Addr && len(x.Bytes) == len(r.Bytes) {
 			m.regions = slices.Delete(m.regions, i, i+1)
+			m.live -= len(x.Bytes)
 			return
 		}
 	}
+	m.badFrees++
 }
+
+func (m *testMem) BadFrees() uint64 { return m.badFrees }
 
 // View is the device's access to n bytes at addr, if they lie in one
 // allocation.
@@ -198,6 +211,7 @@ type hostileHost struct {
 	maxFrame  int
 	delivered uint64
 	tooLong   uint64
+	lastVLAN  uint16 // VLANTCI of the last frame delivered
 }
 
 func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
@@ -218,6 +232,7 @@ func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 	h.maxFrame = mtu + 18
 	h.k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Func: func(skb *kernelmodel.SKB) {
 		h.delivered++
+		h.lastVLAN = skb.VLANTCI
 		if len(skb.Data)+kernelmodel.ETH_HLEN > h.maxFrame {
 			h.tooLong++
 		}
@@ -238,6 +253,18 @@ func probeTask(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts driver.Opti
 	})
 	k.Clock().RunWhile(func() bool { return !done }, k.Clock().Now()+10*time.Second)
 	return a, err
+}
+
+// linkedHostileHost is newHostileHost once the watchdog has seen the link
+// up (carrier on).
+func linkedHostileHost(t testing.TB, opts driver.Options) *hostileHost {
+	t.Helper()
+	h := newHostileHost(t, opts)
+	h.k.Clock().RunFor(10 * time.Millisecond)
+	if !h.nd.NetifCarrierOK() {
+		t.Fatal("no carrier")
+	}
+	return h
 }
 
 // task runs fn in a task and the clock until it is done.
@@ -287,12 +314,8 @@ func (h *hostileHost) xmit(n int, gso bool) kernelmodel.NetdevTx {
 // transmit-hang detection stops the queue, the transmit timeout resets the
 // adapter, every skb held is freed, and the queue runs again.
 func TestTxHang(t *testing.T) {
-	h := newHostileHost(t, driver.Options{})
+	h := linkedHostileHost(t, driver.Options{})
 	clk := h.k.Clock()
-	clk.RunFor(10 * time.Millisecond)
-	if !h.nd.NetifCarrierOK() {
-		t.Fatal("no carrier")
-	}
 	for i := 0; i < 10; i++ {
 		if rc := h.xmit(100, false); rc != kernelmodel.NETDEV_TX_OK {
 			t.Fatalf("xmit %d: %v", i, rc)
