@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000/driver"
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 const demoDescription = `Builds two modelled hosts (A and B), each a kernel model with its own CPUs,
@@ -130,7 +130,7 @@ func (f *demoFlags) check() error {
 func demo(f demoFlags, stdout io.Writer) (err error) {
 	cfg := testbed.Config{
 		CPUs:          f.cpus,
-		Driver:        driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu},
+		NIC:           testbed.E1000{Driver: driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu}},
 		Cable:         wire.CableConfig{SpeedBPS: f.speed, Seed: f.seed, Loss: f.loss},
 		InfiniteSpeed: f.speed == 0,
 	}
