@@ -27,6 +27,7 @@ test: deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 10m ./kernelmodel/... ./hw/...
 	$(GO) test -count=1 -race -timeout 5m -run RealClock ./testbed/
+	$(GO) test -count=1 -tags nicbed_debug ./kernelmodel/
 
 demo: build
 	./$(BIN) demo --nic e1000

@@ -23,7 +23,8 @@ type NetDeviceOps interface {
 	// Stop is ndo_stop: the reverse. It runs in a task.
 	Stop(t *Task) error
 	// StartXmit is ndo_start_xmit. On NETDEV_TX_OK the driver owns skb; on
-	// NETDEV_TX_BUSY the caller keeps it.
+	// NETDEV_TX_BUSY the caller keeps it. (A driver may also return
+	// NET_XMIT_DROP or NET_XMIT_CN, converted: it consumed skb.)
 	StartXmit(skb *SKB) NetdevTx
 }
 
@@ -228,24 +229,66 @@ func (q *TxQueue) Wake() {
 // WaitQueue is the wait queue woken when the queue restarts.
 func (q *TxQueue) WaitQueue() *WaitQueueHead { return &q.wq }
 
-// DevQueueXmit is dev_queue_xmit() for a device without a qdisc
-// (noqueue): hand skb to the driver now; if the queue is stopped or the
-// driver is busy the packet is dropped and counted. The qdisc layer sits
-// here once the stack provides one.
-func (k *Kernel) DevQueueXmit(skb *SKB) NetdevTx {
+// Return codes of dev_queue_xmit and of a qdisc's enqueue (NET_XMIT_*,
+// include/linux/netdevice.h). dev_queue_xmit returns one of them or a
+// negative errno (-ENETDOWN).
+const (
+	NET_XMIT_SUCCESS = 0x00
+	NET_XMIT_DROP    = 0x01 // the packet was dropped
+	NET_XMIT_CN      = 0x02 // congestion notification: queued, but slow down
+	NET_XMIT_MASK    = 0x0f // the NET_XMIT_* part of a return code
+)
+
+// Errno values returned negated, as the kernel does.
+const (
+	ENETDOWN = 100
+	EINVAL   = 22
+	ENOSPC   = 28
+)
+
+// DevXmitComplete is dev_xmit_complete(): whether a transmit return code
+// means the skb was consumed (sent, queued or dropped) — everything but
+// NETDEV_TX_BUSY, which leaves it with the caller.
+func DevXmitComplete(rc int) bool { return rc < NET_XMIT_MASK }
+
+// DevQueueXmit is dev_queue_xmit() (__dev_queue_xmit) for a device without
+// a qdisc (noqueue): it always consumes skb. If the device is up and the
+// queue not stopped the driver gets skb (ndo_start_xmit, through
+// dev_hard_start_xmit) and its code is returned: NET_XMIT_SUCCESS
+// (NETDEV_TX_OK), or NET_XMIT_DROP/NET_XMIT_CN from a driver that dropped or
+// queued it. Otherwise — device down, queue stopped, driver busy — the skb is
+// freed (SKB_DROP_REASON_DEV_READY), tx_dropped counted, and -ENETDOWN
+// returned, as Linux does for a noqueue device. A freed skb is a use after
+// free: counted, not touched, NET_XMIT_DROP. The qdisc of the stack sits here
+// later (its enqueue returns NET_XMIT_* the same way).
+func (k *Kernel) DevQueueXmit(skb *SKB) int {
+	if !k.skbCheck(skb, "dev_queue_xmit") {
+		return NET_XMIT_DROP
+	}
 	d := skb.Dev
+	if d == nil {
+		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+		return -ENETDOWN
+	}
 	q := &d.tx[int(skb.QueueMapping)%len(d.tx)]
-	if !d.up || q.stopped {
-		d.Stats.TxDropped++
-		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
-		return NETDEV_TX_BUSY
+	if d.up && !q.stopped {
+		rc := k.devHardStartXmit(skb, d)
+		if DevXmitComplete(rc) {
+			return rc
+		}
 	}
-	k.tracePoint(k.cur, "net_dev_start_xmit", skb.ID, int64(len(skb.Data)))
-	rc := d.Ops.StartXmit(skb)
-	if rc != NETDEV_TX_OK {
-		d.Stats.TxDropped++
-		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
-	}
+	d.Stats.TxDropped++ // dev_core_stats_tx_dropped_inc
+	k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+	return -ENETDOWN
+}
+
+// devHardStartXmit is dev_hard_start_xmit()/xmit_one(): hand skb to the
+// driver. On NETDEV_TX_BUSY the caller still owns skb.
+func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice) int {
+	id := skb.ID
+	k.tracePoint(k.cur, "net_dev_start_xmit", id, int64(len(skb.Data)))
+	rc := int(d.Ops.StartXmit(skb))
+	k.tracePoint(k.cur, "net_dev_xmit", id, int64(rc))
 	return rc
 }
 
@@ -312,8 +355,12 @@ func (k *Kernel) DevAddPack(pt *PacketType) {
 	k.ptype = append(k.ptype, pt)
 }
 
-// NetifReceiveSKB is netif_receive_skb(): steer by RPS or deliver now.
+// NetifReceiveSKB is netif_receive_skb(): steer by RPS or deliver now. A
+// freed skb is a use after free: counted and not touched.
 func (k *Kernel) NetifReceiveSKB(skb *SKB) {
+	if !k.skbCheck(skb, "netif_receive_skb") {
+		return
+	}
 	c := k.cur
 	if c == nil {
 		c = k.cpus[0]

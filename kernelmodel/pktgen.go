@@ -47,6 +47,7 @@ func (p *Pktgen) run(t *Task) {
 	d := p.cfg.Dev
 	q := d.TxQueue(p.cfg.Queue)
 	wait := WaitQueueEntry{Task: t}
+	var skb *SKB // a packet the driver returned NETDEV_TX_BUSY for: retried
 	for seq := uint64(0); !p.stop && (p.cfg.Count == 0 || seq < p.cfg.Count); {
 		if q.Stopped() || !d.IsUp() {
 			p.QueueWaits++
@@ -57,20 +58,23 @@ func (p *Pktgen) run(t *Task) {
 			q.wq.FinishWait(&wait)
 			continue
 		}
-		skb := k.AllocSKB(p.cfg.MaxSize)
-		n := p.cfg.Fill(seq, skb.Put(p.cfg.MaxSize))
-		skb.Trim(n)
-		skb.Dev = d
-		skb.QueueMapping = uint16(p.cfg.Queue)
-		skb.Seq = seq
-		k.Charge(k.Cost.PktgenPacket)
-		k.tracePoint(k.cur, "pktgen_xmit", skb.ID, int64(n))
-		if d.Ops.StartXmit(skb) != NETDEV_TX_OK {
+		if skb == nil {
+			skb = k.AllocSKB(p.cfg.MaxSize)
+			n := p.cfg.Fill(seq, skb.Put(p.cfg.MaxSize))
+			skb.Trim(n)
+			skb.Dev = d
+			skb.QueueMapping = uint16(p.cfg.Queue)
+			skb.Seq = seq
+			k.Charge(k.Cost.PktgenPacket)
+		}
+		k.tracePoint(k.cur, "pktgen_xmit", skb.ID, int64(len(skb.Data)))
+		if !DevXmitComplete(int(d.Ops.StartXmit(skb))) {
+			// pktgen_xmit: NETDEV_TX_BUSY, the skb is still ours.
 			p.Busy++
-			k.freeSKB(skb)
 			t.CondResched()
 			continue
 		}
+		skb = nil
 		p.Sent++
 		seq++
 		if p.cfg.Delay > 0 {
@@ -78,6 +82,9 @@ func (p *Pktgen) run(t *Task) {
 		} else {
 			t.CondResched()
 		}
+	}
+	if skb != nil {
+		k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
 	}
 	p.Done = true
 	p.Finished = k.Now()

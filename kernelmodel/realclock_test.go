@@ -71,7 +71,7 @@ func TestRealClockPostIsRaceFree(t *testing.T) {
 			t.Fatalf("RPS to CPU 0 delivered on %d", c)
 		}
 	}
-	if k.SKBsInUse() != 0 {
-		t.Errorf("%d skbs in use", k.SKBsInUse())
+	if err := k.SKBAudit(); err != nil {
+		t.Error(err)
 	}
 }

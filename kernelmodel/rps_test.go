@@ -88,8 +88,8 @@ func TestRPSBacklogDrops(t *testing.T) {
 					t.Fatalf("reordered: %d after %d", d.received[i], d.received[i-1])
 				}
 			}
-			if k.SKBsInUse() != 0 {
-				t.Errorf("%d skbs leaked", k.SKBsInUse())
+			if err := k.SKBAudit(); err != nil {
+				t.Error(err)
 			}
 		})
 	}

@@ -1,6 +1,9 @@
 package kernelmodel
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // SKB is a struct sk_buff: one packet and what the stack knows about it.
 // Data is the bytes from the current header on (skb->data .. skb->tail); the
@@ -38,7 +41,19 @@ type SKB struct {
 	buf   []byte
 	head  int // offset of Data in buf
 	class int8
+	// gen counts the skb's lifetimes: odd while it is live (allocated),
+	// even while it is free in the pool. Entry points that take an skb check
+	// it, so a freed skb handed to them is caught.
+	gen uint32
 }
+
+// Live reports whether the skb is allocated (not freed).
+func (s *SKB) Live() bool { return s.gen&1 != 0 }
+
+// Gen is the skb's generation: it changes on every allocation and free, so a
+// holder that kept (skb, Gen()) can tell whether the skb it holds is still the
+// one it was given (SKBValid).
+func (s *SKB) Gen() uint32 { return s.gen }
 
 // Checksum states (skb->ip_summed).
 const (
@@ -133,11 +148,112 @@ func (s *SKB) MAC() []byte {
 // SKB size classes of the pool: data room after headroom.
 var skbClasses = [...]int{2048, 9216 + 64, 65536 + 256}
 
+// skbPool keeps freed SKBs per size class. Each class is a FIFO, so a freed
+// skb is handed out again as late as possible: a stale pointer to it stays
+// a pointer to a free skb (and is caught as a use after free) for as long as
+// possible. An skb is on the free list at most once: a second free of it is
+// counted and ignored, so the pool never hands one skb out twice.
 type skbPool struct {
-	free   [len(skbClasses)][]*SKB
+	free   [len(skbClasses)]skbFIFO
 	allocs uint64 // SKBs made (not reused)
 	inUse  int
+	all    []*SKB // every pooled skb ever made, for SKBAudit
 }
+
+// skbFIFO is a ring of free SKBs that grows by doubling.
+type skbFIFO struct {
+	ring       []*SKB
+	head, size int
+}
+
+func (f *skbFIFO) push(s *SKB) {
+	if f.size == len(f.ring) {
+		n := make([]*SKB, max(16, 2*len(f.ring)))
+		for i := 0; i < f.size; i++ {
+			n[i] = f.ring[(f.head+i)%len(f.ring)]
+		}
+		f.ring, f.head = n, 0
+	}
+	f.ring[(f.head+f.size)%len(f.ring)] = s
+	f.size++
+}
+
+func (f *skbFIFO) pop() *SKB {
+	if f.size == 0 {
+		return nil
+	}
+	s := f.ring[f.head]
+	f.ring[f.head] = nil
+	f.head = (f.head + 1) % len(f.ring)
+	f.size--
+	return s
+}
+
+// SKBDebug counts skb lifetime errors (what CONFIG_DEBUG_KMEMLEAK, KASAN and
+// the slab's double-free check report in Linux). Each is also a trace point
+// ("skb_double_free", "skb_use_after_free"); built with the tag
+// nicbed_debug, each panics with an *SKBError instead.
+type SKBDebug struct {
+	DoubleFree   uint64 // kfree_skb/consume_skb of an skb already free
+	UseAfterFree uint64 // a freed skb handed to dev_queue_xmit, netif_receive_skb, ...
+	LastID       uint64 // ID of the skb in the last error
+	LastOp       string // entry point of the last error
+}
+
+// SKBError is the panic value of an skb lifetime error under nicbed_debug.
+type SKBError struct {
+	Op   string // the entry point ("kfree_skb", "dev_queue_xmit", ...)
+	ID   uint64 // the skb's ID (of its last lifetime)
+	Kind string // "double free" or "use after free"
+}
+
+func (e *SKBError) Error() string {
+	return "kernelmodel: skb " + e.Kind + " in " + e.Op + " (skb " + utoa(e.ID) + ")"
+}
+
+func utoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// skbFault records an skb lifetime error.
+func (k *Kernel) skbFault(s *SKB, op string, double bool) {
+	kind := "use after free"
+	if double {
+		kind = "double free"
+		k.Drops.SKB.DoubleFree++
+		k.tracePoint(k.cur, "skb_double_free", s.ID, 0)
+	} else {
+		k.Drops.SKB.UseAfterFree++
+		k.tracePoint(k.cur, "skb_use_after_free", s.ID, 0)
+	}
+	k.Drops.SKB.LastID, k.Drops.SKB.LastOp = s.ID, op
+	if skbDebugPanic {
+		panic(&SKBError{Op: op, ID: s.ID, Kind: kind})
+	}
+}
+
+// skbCheck is the cheap use-after-free check of the entry points that take
+// an skb: it reports whether s is live, and records the fault if not.
+func (k *Kernel) skbCheck(s *SKB, op string) bool {
+	if s.gen&1 != 0 {
+		return true
+	}
+	k.skbFault(s, op, false)
+	return false
+}
+
+// SKBValid reports whether s is still the skb of generation gen (a holder's
+// check that it was not freed and reused meanwhile).
+func SKBValid(s *SKB, gen uint32) bool { return s != nil && s.gen == gen && gen&1 != 0 }
 
 // AllocSKB is netdev_alloc_skb / napi_alloc_skb / alloc_skb: an empty SKB
 // with room for size bytes after NET_SKB_PAD+NET_IP_ALIGN of headroom.
@@ -150,21 +266,23 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 		}
 	}
 	var s *SKB
-	if cl >= 0 && len(k.skbs.free[cl]) > 0 {
-		f := k.skbs.free[cl]
-		s = f[len(f)-1]
-		k.skbs.free[cl] = f[:len(f)-1]
-	} else {
+	if cl >= 0 {
+		s = k.skbs.free[cl].pop()
+	}
+	if s == nil {
 		room := size
 		if cl >= 0 {
 			room = skbClasses[cl]
 		}
 		s = &SKB{buf: make([]byte, NET_SKB_PAD+NET_IP_ALIGN+room), class: int8(cl)}
 		k.skbs.allocs++
+		if cl >= 0 {
+			k.skbs.all = append(k.skbs.all, s)
+		}
 	}
 	k.skbs.inUse++
-	buf, class := s.buf, s.class
-	*s = SKB{buf: buf, class: class, MACHeader: -1, NetHeader: -1, TransHeader: -1}
+	buf, class, gen := s.buf, s.class, s.gen
+	*s = SKB{buf: buf, class: class, gen: gen + 1, MACHeader: -1, NetHeader: -1, TransHeader: -1}
 	s.ID = k.nextPktID()
 	s.Reserve(NET_SKB_PAD + NET_IP_ALIGN)
 	return s
@@ -173,6 +291,10 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 // ConsumeSKB is consume_skb(): free an SKB that was used as intended.
 func (k *Kernel) ConsumeSKB(s *SKB) {
 	if s == nil {
+		return
+	}
+	if s.gen&1 == 0 {
+		k.skbFault(s, "consume_skb", true)
 		return
 	}
 	k.tracePoint(k.cur, "consume_skb", s.ID, 0)
@@ -184,6 +306,10 @@ func (k *Kernel) KfreeSKB(s *SKB, reason DropReason) {
 	if s == nil {
 		return
 	}
+	if s.gen&1 == 0 {
+		k.skbFault(s, "kfree_skb", true)
+		return
+	}
 	if reason < 0 || reason >= numDropReasons {
 		reason = SKB_DROP_REASON_NOT_SPECIFIED
 	}
@@ -192,17 +318,64 @@ func (k *Kernel) KfreeSKB(s *SKB, reason DropReason) {
 	k.freeSKB(s)
 }
 
+// freeSKB is kfree_skbmem(): the skb goes back to the pool, with its
+// references cleared (device, list linkage, data view) so that a stale user
+// finds nothing. A free of an skb that is not live is a double free: counted,
+// and the skb is not put on the free list a second time.
 func (k *Kernel) freeSKB(s *SKB) {
+	if s.gen&1 == 0 {
+		k.skbFault(s, "kfree_skbmem", true)
+		return
+	}
+	s.gen++
 	k.skbs.inUse--
 	s.Dev = nil
 	s.Next = nil
+	s.Data = nil
 	if s.class >= 0 {
-		k.skbs.free[s.class] = append(k.skbs.free[s.class], s)
+		k.skbs.free[s.class].push(s)
 	}
 }
 
 // SKBsInUse is the number of SKBs allocated and not freed: a leak check.
 func (k *Kernel) SKBsInUse() int { return k.skbs.inUse }
+
+// SKBAudit is the exact lifetime check for tests: nil when no skb is live
+// and none was freed twice or used after it was freed; otherwise an error
+// naming what is wrong (the IDs of up to eight live skbs).
+func (k *Kernel) SKBAudit() error {
+	d := &k.Drops.SKB
+	if k.skbs.inUse == 0 && d.DoubleFree == 0 && d.UseAfterFree == 0 {
+		return nil
+	}
+	msg := "kernelmodel: skb audit:"
+	if k.skbs.inUse != 0 {
+		msg += " " + itoa(k.skbs.inUse) + " live"
+		n := 0
+		for _, s := range k.skbs.all {
+			if s.gen&1 != 0 && n < 8 {
+				if n == 0 {
+					msg += " (ids"
+				}
+				msg += " " + utoa(s.ID)
+				n++
+			}
+		}
+		if n > 0 {
+			msg += ")"
+		}
+	}
+	if d.DoubleFree != 0 {
+		msg += ", " + utoa(d.DoubleFree) + " double free"
+	}
+	if d.UseAfterFree != 0 {
+		msg += ", " + utoa(d.UseAfterFree) + " use after free"
+	}
+	if d.LastOp != "" {
+		msg += " (last: skb " + utoa(d.LastID) + " in " + d.LastOp + ")"
+	}
+	return errors.New(msg)
+}
 
 // SKBHead is a struct sk_buff_head: a FIFO of SKBs linked through Next.
 type SKBHead struct {
@@ -289,4 +462,5 @@ func (r DropReason) String() string {
 type DropCounters struct {
 	Reason [numDropReasons]uint64
 	BadMSI uint64 // MSI writes that named no vector
+	SKB    SKBDebug
 }

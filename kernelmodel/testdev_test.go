@@ -123,7 +123,7 @@ func TestSmokeNAPI(t *testing.T) {
 	if d.enables != 1 || len(d.polls) != 1 || d.polls[0] != 10 {
 		t.Fatalf("enables %d polls %v", d.enables, d.polls)
 	}
-	if k.SKBsInUse() != 0 {
-		t.Fatalf("skbs in use %d", k.SKBsInUse())
+	if err := k.SKBAudit(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -78,7 +78,7 @@ func E1000Of(h *Host) *E1000NIC {
 
 // Probe implements NIC: e1000_probe in task t.
 func (n *E1000NIC) Probe(t *kernelmodel.Task) error {
-	a, err := driver.Probe(n.PCI.Kernel(), n.PCI, n.opts)
+	a, err := driver.Probe(t, n.PCI, n.opts)
 	if err != nil {
 		return err
 	}

@@ -276,15 +276,15 @@ func (tb *Testbed) Down(limit time.Duration) error {
 }
 
 // Settle runs the clock for d (so that transmit completions are cleaned),
-// then checks both hosts: Check, no skb in use, and no anomaly on either
-// side of either NIC.
+// then checks both hosts: Check, the skb audit (none live, none freed twice
+// or used after free), and no anomaly on either side of either NIC.
 func (tb *Testbed) Settle(d time.Duration) error {
 	tb.Clock.RunFor(d)
 	var errs []error
 	for _, h := range tb.Hosts() {
 		errs = append(errs, h.Check())
-		if n := h.Kernel.SKBsInUse(); n != 0 {
-			errs = append(errs, fmt.Errorf("%s: %d skbs in use", h.Name, n))
+		if err := h.Kernel.SKBAudit(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", h.Name, err))
 		}
 		for _, s := range h.NIC.Anomalies() {
 			if s.Value != 0 {

@@ -106,7 +106,15 @@ type DriverCounters struct {
 // reset the MAC, check the EEPROM checksum, read the Ethernet address, set
 // up the PHY and start autonegotiation, and register the net_device. A bad
 // EEPROM checksum fails probe with an error wrapping ErrEEPROMChecksum.
-func Probe(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts Options) (*Adapter, error) {
+//
+// Probe runs in process context, in the task t (a kworker or the test's
+// task) on the device's kernel (pdev.Kernel()): its waits sleep through the
+// kernel model (msleep, usleep_range) or busy-wait on the task's CPU
+// (udelay), with Linux's intervals, so a device that takes its time (QEMU's,
+// through VFIO) is waited for and a device that never answers fails probe
+// after Linux's timeout.
+func Probe(t *kernelmodel.Task, pdev *kernelmodel.PCIDev, opts Options) (*Adapter, error) {
+	k := pdev.Kernel()
 	vendor, device := pdev.VendorDevice()
 	if vendor != e1000.VendorID || device != e1000.DeviceID {
 		return nil, fmt.Errorf("e1000: %s: %04x:%04x is not an 82540EM", pdev.Name, vendor, device)
@@ -141,13 +149,13 @@ func Probe(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts Options) (*Adap
 	a.netdev = nd
 
 	// Reset before reading the EEPROM.
-	if err := a.resetHW(); err != nil {
+	if err := a.resetHW(t); err != nil {
 		return nil, err
 	}
-	if err := a.validateEEPROMChecksum(); err != nil {
+	if err := a.validateEEPROMChecksum(t); err != nil {
 		return nil, fmt.Errorf("%s: %w", pdev.Name, err)
 	}
-	if err := a.readMACAddr(); err != nil {
+	if err := a.readMACAddr(t); err != nil {
 		return nil, fmt.Errorf("%s: %w", pdev.Name, err)
 	}
 	nd.Addr = a.mac
@@ -155,7 +163,7 @@ func Probe(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts Options) (*Adap
 	k.TimerSetup(&a.watchdogTimer, a.watchdog)
 	k.NetifNAPIAdd(nd, &a.napi, a.clean, kernelmodel.NAPIPollWeight)
 
-	if err := a.reset(); err != nil {
+	if err := a.reset(t); err != nil {
 		return nil, err
 	}
 	if err := k.RegisterNetdev(nd); err != nil {
@@ -241,8 +249,8 @@ func (a *Adapter) setITRParam(v int) error {
 }
 
 // reset is e1000_reset: packet buffer split and flow control watermarks,
-// then e1000_reset_hw and e1000_init_hw.
-func (a *Adapter) reset() error {
+// then e1000_reset_hw and e1000_init_hw. t is the task it runs in.
+func (a *Adapter) reset(t *kernelmodel.Task) error {
 	pba := uint32(pba48K)
 	a.wr(e1000.PBA, pba)
 	// Flow control high water: 90% of the receive buffer, and at least one
@@ -250,10 +258,10 @@ func (a *Adapter) reset() error {
 	hwm := min(pba<<10*9/10, pba<<10-uint32(a.maxFrameSize))
 	a.fcHighWater = hwm & 0xFFF8
 	a.fcLowWater = a.fcHighWater - 8
-	if err := a.resetHW(); err != nil {
+	if err := a.resetHW(t); err != nil {
 		return err
 	}
-	if err := a.initHW(); err != nil {
+	if err := a.initHW(t); err != nil {
 		return err
 	}
 	return nil
@@ -294,7 +302,7 @@ func (a *Adapter) Open(t *kernelmodel.Task) error {
 	if err := a.setupResources(); err != nil {
 		return err
 	}
-	a.powerUpPHY()
+	a.powerUpPHY(t)
 	a.configure()
 	if err := a.k.RequestIRQ(a.pdev.IRQ, a.intr, a.netdev.Name); err != nil {
 		a.freeResources()
@@ -320,7 +328,7 @@ func (a *Adapter) Stop(t *kernelmodel.Task) error {
 	}
 	a.open = false
 	a.down(t)
-	a.powerDownPHY()
+	a.powerDownPHY(t)
 	a.k.FreeIRQ(a.pdev.IRQ)
 	a.irqRequested = false
 	a.freeResources()
@@ -362,7 +370,7 @@ func (a *Adapter) down(t *kernelmodel.Task) {
 	a.k.DelTimer(&a.watchdogTimer)
 	a.linkSpeed, a.linkFullDuplex = 0, false
 	a.netdev.NetifCarrierOff()
-	if err := a.reset(); err != nil {
+	if err := a.reset(t); err != nil {
 		a.k.TracePoint("e1000_reset failed", 0, 0)
 	}
 	a.cleanTxRing()
@@ -402,7 +410,7 @@ func (a *Adapter) Remove(t *kernelmodel.Task) {
 		a.Stop(t)
 	}
 	a.removed = true
-	a.resetHW()
+	a.resetHW(t)
 	a.pdev.ClearMaster()
 }
 
@@ -463,5 +471,5 @@ func (a *Adapter) ChangeMTU(t *kernelmodel.Task, mtu int) error {
 		a.up()
 		return nil
 	}
-	return a.reset()
+	return a.reset(t)
 }

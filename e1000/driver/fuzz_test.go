@@ -149,8 +149,8 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 		if err := h.a.CheckInvariants(); err != nil {
 			return h.a.Counters(), fmt.Errorf("after action %d (op %d): %w", n, op, err)
 		}
-		if h.k.SKBsInUse() < 0 {
-			return h.a.Counters(), fmt.Errorf("after action %d (op %d): %d skbs in use: one freed twice", n, op, h.k.SKBsInUse())
+		if e := h.k.Drops.SKB; e.DoubleFree != 0 || e.UseAfterFree != 0 {
+			return h.a.Counters(), fmt.Errorf("after action %d (op %d): %v", n, op, h.k.SKBAudit())
 		}
 	}
 	clk.RunFor(10 * time.Millisecond)
@@ -159,8 +159,8 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 	}
 	c := h.a.Counters()
 	h.task(t, "ip-link-down", func(task *kernelmodel.Task) error { return h.nd.DevClose(task) })
-	if n := h.k.SKBsInUse(); n != 0 {
-		return c, fmt.Errorf("%d skbs in use after close", n)
+	if err := h.k.SKBAudit(); err != nil {
+		return c, fmt.Errorf("after close: %w", err)
 	}
 	if h.tooLong != 0 {
 		return c, fmt.Errorf("%d frames longer than %d bytes delivered", h.tooLong, h.maxFrame)

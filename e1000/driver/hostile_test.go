@@ -2,6 +2,7 @@ package driver_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -198,7 +199,7 @@ func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 	t.Cleanup(h.k.Close) // end its coroutines: fuzzing makes one host per input
 	pdev := h.k.NewPCIDev("0000:00:04.0", h.dev, h.mem)
 	h.dev.line = h.k.INTxLine(pdev.IRQ)
-	a, err := driver.Probe(h.k, pdev, opts)
+	a, err := probeTask(h.k, pdev, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +217,20 @@ func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 	}})
 	h.task(t, "ip-link-up", func(task *kernelmodel.Task) error { return h.nd.DevOpen(task) })
 	return h
+}
+
+// probeTask runs driver.Probe in a task on CPU 0 of k and the clock until
+// it returns (at most ten seconds of model time).
+func probeTask(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts driver.Options) (*driver.Adapter, error) {
+	var a *driver.Adapter
+	err := errors.New("probe did not finish")
+	done := false
+	k.Spawn(0, "e1000-probe", func(t *kernelmodel.Task) {
+		a, err = driver.Probe(t, pdev, opts)
+		done = true
+	})
+	k.Clock().RunWhile(func() bool { return !done }, k.Clock().Now()+10*time.Second)
+	return a, err
 }
 
 // task runs fn in a task and the clock until it is done.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/kernelmodel"
 )
 
 // This file is e1000_hw.c: the register-level work of reset, EEPROM, PHY
@@ -19,9 +20,29 @@ var ErrEEPROMChecksum = errors.New("the EEPROM checksum is not valid")
 // multicast or all-zero Ethernet address.
 var ErrInvalidMAC = errors.New("invalid MAC address")
 
-// pollLimit bounds every wait for the hardware: a device that never sets a
-// done bit fails the operation instead of hanging the driver.
-const pollLimit = 2000
+// Waits for the hardware, as Linux's e1000 bounds them (e1000_hw.c). A
+// device that never sets its done bit fails the operation after the bound,
+// instead of hanging the driver.
+const (
+	// eerdPolls × eerdPollDelay bounds an EEPROM read through EERD
+	// (e1000_poll_eerd_eewr_done: 100000 polls, udelay(5) between them,
+	// 0.5 s in all).
+	eerdPolls     = 100000
+	eerdPollDelay = 5 * time.Microsecond
+	// mdicReadPolls × mdicReadDelay bounds an MDI read
+	// (e1000_read_phy_reg_ex: 64 × udelay(50) before each look, 3.2 ms);
+	// an MDI write polls 641 × udelay(5) (e1000_write_phy_reg_ex).
+	mdicReadPolls  = 64
+	mdicReadDelay  = 50 * time.Microsecond
+	mdicWritePolls = 641
+	mdicWriteDelay = 5 * time.Microsecond
+	// resetPolls × resetPollDelay bounds the wait for CTRL.RST to clear
+	// after the 5 ms e1000_get_auto_rd_done gives the 82540EM to reload its
+	// EEPROM. Linux does not look at CTRL.RST at all; the datasheet says it
+	// self-clears, so a device that keeps it set is broken.
+	resetPolls     = 20
+	resetPollDelay = time.Millisecond
+)
 
 // M88E1011 PHY identity and the bits of its specific control registers the
 // driver programs (e1000_hw.h: M88E1011_I_PHY_ID, M88E1000_PSCR_*,
@@ -94,57 +115,83 @@ func (a *Adapter) wr(off, v uint32)     { a.hw.Write32(off, v) }
 // out.
 func (a *Adapter) writeFlush() { a.hw.Read32(e1000.STATUS) }
 
-// msleep waits d where the caller may sleep (probe, open, close, reset).
-func (a *Adapter) msleep(d time.Duration) {
-	if a.opts.Sleep != nil {
-		a.opts.Sleep(d)
+// msleep is msleep(): the task t sleeps for d, the CPU free meanwhile. Only
+// process context sleeps (probe, open, close, reset, ethtool); t nil is
+// atomic context, where the wait becomes a busy wait (mdelay).
+func (a *Adapter) msleep(t *kernelmodel.Task, d time.Duration) {
+	if t == nil {
+		a.udelay(nil, d)
+		return
+	}
+	t.Sleep(d)
+}
+
+// udelay is udelay(): a busy wait of d. The CPU is charged d; in a task, with
+// the virtual clock, the charge is paid off at once (cond_resched), so the
+// device sees the time pass before the driver looks at it again; with the
+// real clock the task sleeps d instead. In atomic context (t nil: a timer,
+// an interrupt) the time is only charged, to be paid off when the context
+// gives the CPU back.
+func (a *Adapter) udelay(t *kernelmodel.Task, d time.Duration) {
+	switch {
+	case t == nil:
+		a.k.Charge(d)
+	case a.k.Clock().Virtual():
+		a.k.Charge(d)
+		t.CondResched()
+	default:
+		t.Sleep(d)
 	}
 }
 
 // resetHW is e1000_reset_hw: mask interrupts, stop receive and transmit,
 // reset the MAC with CTRL.RST and wait for it to come back.
-func (a *Adapter) resetHW() error {
+func (a *Adapter) resetHW(t *kernelmodel.Task) error {
 	a.wr(e1000.IMC, 0xFFFFFFFF)
 	a.wr(e1000.RCTL, 0)
 	a.wr(e1000.TCTL, e1000.TCTL_PSP)
 	a.writeFlush()
 	// Let pending PCI transactions finish (msleep(10)).
-	a.msleep(10 * time.Millisecond)
+	a.msleep(t, 10*time.Millisecond)
 	ctrl := a.rd(e1000.CTRL)
 	a.wr(e1000.CTRL, ctrl|e1000.CTRL_RST)
-	// The 82540EM reloads its EEPROM after a reset (msleep(5)).
-	a.msleep(5 * time.Millisecond)
+	// The 82540EM reloads its EEPROM after a reset
+	// (e1000_get_auto_rd_done: msleep(5)).
+	a.msleep(t, 5*time.Millisecond)
 	for i := 0; a.rd(e1000.CTRL)&e1000.CTRL_RST != 0; i++ {
-		if i >= pollLimit {
-			return errors.New("e1000: CTRL.RST did not clear")
+		if i >= resetPolls {
+			return fmt.Errorf("e1000: CTRL.RST did not clear %v after the reset", 5*time.Millisecond+resetPolls*resetPollDelay)
 		}
-		a.msleep(time.Millisecond)
+		a.msleep(t, resetPollDelay)
 	}
 	a.wr(e1000.IMC, 0xFFFFFFFF)
 	a.rd(e1000.ICR)
 	return nil
 }
 
-// readEEPROM is e1000_read_eeprom through EERD (e1000_read_eeprom_eerd):
-// start a read of one word and poll for DONE.
-func (a *Adapter) readEEPROM(word int) (uint16, error) {
+// readEEPROM is e1000_read_eeprom through EERD (e1000_read_eeprom_eerd with
+// e1000_poll_eerd_eewr_done): start a read of one word and poll for DONE,
+// udelay(5) between looks, for at most 0.5 s. (Linux's e1000 reads the
+// 82540EM's EEPROM by bit-banging EECD; EERD, which the 82540EM has too, is
+// what Intel's shared code uses on the parts that offer it.)
+func (a *Adapter) readEEPROM(t *kernelmodel.Task, word int) (uint16, error) {
 	a.wr(e1000.EERD, uint32(word)<<e1000.EERD_ADDR_SHIFT|e1000.EERD_START)
-	for i := 0; i < pollLimit; i++ {
+	for i := 0; i < eerdPolls; i++ {
 		v := a.rd(e1000.EERD)
 		if v&e1000.EERD_DONE != 0 {
 			return uint16(v >> e1000.EERD_DATA_SHIFT), nil
 		}
-		a.msleep(5 * time.Microsecond)
+		a.udelay(t, eerdPollDelay)
 	}
-	return 0, fmt.Errorf("e1000: EEPROM read of word %#x timed out", word)
+	return 0, fmt.Errorf("e1000: EEPROM read of word %#x: EERD.DONE not set after %v", word, eerdPolls*eerdPollDelay)
 }
 
 // validateEEPROMChecksum is e1000_validate_eeprom_checksum: the words
 // 0x00–0x3F must sum to 0xBABA.
-func (a *Adapter) validateEEPROMChecksum() error {
+func (a *Adapter) validateEEPROMChecksum(t *kernelmodel.Task) error {
 	var sum uint16
 	for i := 0; i <= e1000.EEPROM_CHECKSUM_REG; i++ {
-		w, err := a.readEEPROM(i)
+		w, err := a.readEEPROM(t, i)
 		if err != nil {
 			return err
 		}
@@ -158,10 +205,10 @@ func (a *Adapter) validateEEPROMChecksum() error {
 
 // readMACAddr is e1000_read_mac_addr: the Ethernet address is EEPROM words
 // 0–2, low byte first.
-func (a *Adapter) readMACAddr() error {
+func (a *Adapter) readMACAddr(t *kernelmodel.Task) error {
 	var mac [6]byte
 	for i := 0; i < 3; i++ {
-		w, err := a.readEEPROM(e1000.EEPROM_MAC0 + i)
+		w, err := a.readEEPROM(t, e1000.EEPROM_MAC0+i)
 		if err != nil {
 			return err
 		}
@@ -176,35 +223,47 @@ func (a *Adapter) readMACAddr() error {
 }
 
 // ReadPHY is e1000_read_phy_reg: read a register of the internal PHY through
-// MDIC and poll for READY.
-func (a *Adapter) ReadPHY(reg uint32) (uint16, error) {
+// MDIC and poll for READY. It busy-waits (udelay), as Linux does, so it may
+// be called from any context; see readPHY.
+func (a *Adapter) ReadPHY(reg uint32) (uint16, error) { return a.readPHY(nil, reg) }
+
+// WritePHY is e1000_write_phy_reg: write a register of the internal PHY
+// through MDIC and poll for READY.
+func (a *Adapter) WritePHY(reg uint32, val uint16) error { return a.writePHY(nil, reg, val) }
+
+// readPHY is e1000_read_phy_reg_ex for the M88: start the MDI read, then
+// udelay(50) and look at MDIC, at most 64 times. t is the task when called
+// from process context (nil in atomic context): see udelay.
+func (a *Adapter) readPHY(t *kernelmodel.Task, reg uint32) (uint16, error) {
 	if reg > 0x1F {
 		return 0, fmt.Errorf("e1000: PHY register %#x out of range", reg)
 	}
 	a.wr(e1000.MDIC, reg<<e1000.MDIC_REG_SHIFT|e1000.PHYAddr<<e1000.MDIC_PHY_SHIFT|e1000.MDIC_OP_READ)
-	mdic, err := a.mdicWait()
+	mdic, err := a.mdicWait(t, mdicReadPolls, mdicReadDelay)
 	if err != nil {
 		return 0, fmt.Errorf("e1000: MDI read of PHY register %#x: %w", reg, err)
 	}
 	return uint16(mdic & e1000.MDIC_DATA_MASK), nil
 }
 
-// WritePHY is e1000_write_phy_reg: write a register of the internal PHY
-// through MDIC and poll for READY.
-func (a *Adapter) WritePHY(reg uint32, val uint16) error {
+// writePHY is e1000_write_phy_reg_ex for the M88: start the MDI write, then
+// udelay(5) and look at MDIC, at most 641 times.
+func (a *Adapter) writePHY(t *kernelmodel.Task, reg uint32, val uint16) error {
 	if reg > 0x1F {
 		return fmt.Errorf("e1000: PHY register %#x out of range", reg)
 	}
 	a.wr(e1000.MDIC, uint32(val)|reg<<e1000.MDIC_REG_SHIFT|e1000.PHYAddr<<e1000.MDIC_PHY_SHIFT|e1000.MDIC_OP_WRITE)
-	if _, err := a.mdicWait(); err != nil {
+	if _, err := a.mdicWait(t, mdicWritePolls, mdicWriteDelay); err != nil {
 		return fmt.Errorf("e1000: MDI write of PHY register %#x: %w", reg, err)
 	}
 	return nil
 }
 
-// mdicWait polls MDIC for READY (64 polls of 50 µs in Linux).
-func (a *Adapter) mdicWait() (uint32, error) {
-	for i := 0; i < pollLimit; i++ {
+// mdicWait waits for MDIC.READY: polls times, a busy wait of delay before
+// each look.
+func (a *Adapter) mdicWait(t *kernelmodel.Task, polls int, delay time.Duration) (uint32, error) {
+	for i := 0; i < polls; i++ {
+		a.udelay(t, delay)
 		mdic := a.rd(e1000.MDIC)
 		if mdic&e1000.MDIC_READY != 0 {
 			if mdic&e1000.MDIC_ERROR != 0 {
@@ -212,57 +271,46 @@ func (a *Adapter) mdicWait() (uint32, error) {
 			}
 			return mdic, nil
 		}
-		a.msleep(50 * time.Microsecond)
 	}
-	return 0, errors.New("MDIC did not complete")
+	return 0, fmt.Errorf("MDIC.READY not set after %v", time.Duration(polls)*delay)
 }
 
 // phyHWReset is e1000_phy_hw_reset: hold the PHY in reset with CTRL.PHY_RST
-// for 10 ms.
-func (a *Adapter) phyHWReset() {
+// for 10 ms, then give it 150 µs.
+func (a *Adapter) phyHWReset(t *kernelmodel.Task) {
 	ctrl := a.rd(e1000.CTRL)
 	a.wr(e1000.CTRL, ctrl|e1000.CTRL_PHY_RST)
 	a.writeFlush()
-	a.msleep(10 * time.Millisecond)
+	a.msleep(t, 10*time.Millisecond)
 	a.wr(e1000.CTRL, ctrl&^e1000.CTRL_PHY_RST)
 	a.writeFlush()
-	a.msleep(150 * time.Microsecond)
+	a.udelay(t, 150*time.Microsecond)
 }
 
-// phyReset is e1000_phy_reset: a software reset through BMCR, which also
-// commits PHY specific control changes.
-func (a *Adapter) phyReset() error {
-	bmcr, err := a.ReadPHY(e1000.PHY_BMCR)
+// phyReset is e1000_phy_reset for the M88: a software reset through BMCR,
+// which also commits PHY specific control changes, and udelay(1). As in
+// Linux, the driver does not wait for BMCR.RESET to clear: the next MDI
+// access waits for the PHY.
+func (a *Adapter) phyReset(t *kernelmodel.Task) error {
+	bmcr, err := a.readPHY(t, e1000.PHY_BMCR)
 	if err != nil {
 		return err
 	}
-	if err := a.WritePHY(e1000.PHY_BMCR, bmcr|e1000.BMCR_RESET); err != nil {
+	if err := a.writePHY(t, e1000.PHY_BMCR, bmcr|e1000.BMCR_RESET); err != nil {
 		return err
 	}
-	a.msleep(time.Microsecond)
-	for i := 0; ; i++ {
-		bmcr, err = a.ReadPHY(e1000.PHY_BMCR)
-		if err != nil {
-			return err
-		}
-		if bmcr&e1000.BMCR_RESET == 0 {
-			return nil
-		}
-		if i >= pollLimit {
-			return errors.New("e1000: PHY reset did not complete")
-		}
-		a.msleep(time.Millisecond)
-	}
+	a.udelay(t, time.Microsecond)
+	return nil
 }
 
 // detectGigPHY is e1000_detect_gig_phy: read PHY_ID1/PHY_ID2 and check for
 // the 82540EM's M88E1011.
-func (a *Adapter) detectGigPHY() error {
-	id1, err := a.ReadPHY(e1000.PHY_ID1)
+func (a *Adapter) detectGigPHY(t *kernelmodel.Task) error {
+	id1, err := a.readPHY(t, e1000.PHY_ID1)
 	if err != nil {
 		return err
 	}
-	id2, err := a.ReadPHY(e1000.PHY_ID2)
+	id2, err := a.readPHY(t, e1000.PHY_ID2)
 	if err != nil {
 		return err
 	}
@@ -277,8 +325,8 @@ func (a *Adapter) detectGigPHY() error {
 // setupLink is e1000_setup_link: pick flow control from the EEPROM, set up
 // the copper link (PHY and autonegotiation) and program the flow control
 // registers.
-func (a *Adapter) setupLink() error {
-	icw2, err := a.readEEPROM(e1000.EEPROM_ICW2)
+func (a *Adapter) setupLink(t *kernelmodel.Task) error {
+	icw2, err := a.readEEPROM(t, e1000.EEPROM_ICW2)
 	if err != nil {
 		return err
 	}
@@ -291,7 +339,7 @@ func (a *Adapter) setupLink() error {
 		a.fc = fcFull
 	}
 	a.originalFC = a.fc
-	if err := a.setupCopperLink(); err != nil {
+	if err := a.setupCopperLink(t); err != nil {
 		return err
 	}
 	a.wr(e1000.FCT, flowControlType)
@@ -314,35 +362,35 @@ func (a *Adapter) setupLink() error {
 // e1000_copper_link_mgp_setup (M88 MDI-X and downshift) and
 // e1000_copper_link_autoneg (advertise and restart autonegotiation). It does
 // not wait for autonegotiation: the LSC interrupt reports the link.
-func (a *Adapter) setupCopperLink() error {
+func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
 	ctrl := a.rd(e1000.CTRL)
 	ctrl |= e1000.CTRL_SLU
 	ctrl &^= e1000.CTRL_FRCSPD | e1000.CTRL_FRCDPLX
 	a.wr(e1000.CTRL, ctrl)
-	a.phyHWReset()
-	if err := a.detectGigPHY(); err != nil {
+	a.phyHWReset(t)
+	if err := a.detectGigPHY(t); err != nil {
 		return err
 	}
 	// e1000_copper_link_mgp_setup: automatic MDI/MDI-X, polarity
 	// correction, CRS on transmit; downshift after one try.
-	pscr, err := a.ReadPHY(e1000.M88_PSCR)
+	pscr, err := a.readPHY(t, e1000.M88_PSCR)
 	if err != nil {
 		return err
 	}
 	pscr |= m88PSCRAssertCRSOnTx | m88PSCRAutoXMode
 	pscr &^= m88PSCRPolarityReversal
-	if err := a.WritePHY(e1000.M88_PSCR, pscr); err != nil {
+	if err := a.writePHY(t, e1000.M88_PSCR, pscr); err != nil {
 		return err
 	}
-	epscr, err := a.ReadPHY(e1000.M88_EPSCR)
+	epscr, err := a.readPHY(t, e1000.M88_EPSCR)
 	if err != nil {
 		return err
 	}
 	epscr = epscr&^m88EPSCRDownshiftMask | m88EPSCRMasterDownshift | m88EPSCRSlaveDownshift
-	if err := a.WritePHY(e1000.M88_EPSCR, epscr); err != nil {
+	if err := a.writePHY(t, e1000.M88_EPSCR, epscr); err != nil {
 		return err
 	}
-	if err := a.phyReset(); err != nil {
+	if err := a.phyReset(t); err != nil {
 		return err
 	}
 	// e1000_copper_link_autoneg.
@@ -350,15 +398,15 @@ func (a *Adapter) setupCopperLink() error {
 	if a.autonegAdvertised == 0 {
 		a.autonegAdvertised = advertiseDefault
 	}
-	if err := a.phySetupAutoneg(); err != nil {
+	if err := a.phySetupAutoneg(t); err != nil {
 		return err
 	}
-	bmcr, err := a.ReadPHY(e1000.PHY_BMCR)
+	bmcr, err := a.readPHY(t, e1000.PHY_BMCR)
 	if err != nil {
 		return err
 	}
 	bmcr |= e1000.BMCR_ANENABLE | e1000.BMCR_ANRESTART
-	if err := a.WritePHY(e1000.PHY_BMCR, bmcr); err != nil {
+	if err := a.writePHY(t, e1000.PHY_BMCR, bmcr); err != nil {
 		return err
 	}
 	a.getLinkStatus = true
@@ -368,12 +416,12 @@ func (a *Adapter) setupCopperLink() error {
 // phySetupAutoneg is e1000_phy_setup_autoneg: write the advertisement
 // registers (ANAR with the pause bits of the flow control mode, and
 // 1000BASE-T control).
-func (a *Adapter) phySetupAutoneg() error {
-	anar, err := a.ReadPHY(e1000.PHY_ANAR)
+func (a *Adapter) phySetupAutoneg(t *kernelmodel.Task) error {
+	anar, err := a.readPHY(t, e1000.PHY_ANAR)
 	if err != nil {
 		return err
 	}
-	gcr, err := a.ReadPHY(e1000.PHY_1000T_CTRL)
+	gcr, err := a.readPHY(t, e1000.PHY_1000T_CTRL)
 	if err != nil {
 		return err
 	}
@@ -404,10 +452,10 @@ func (a *Adapter) phySetupAutoneg() error {
 	case fcTxPause:
 		anar |= e1000.ANAR_ASM_DIR
 	}
-	if err := a.WritePHY(e1000.PHY_ANAR, anar); err != nil {
+	if err := a.writePHY(t, e1000.PHY_ANAR, anar); err != nil {
 		return err
 	}
-	return a.WritePHY(e1000.PHY_1000T_CTRL, gcr)
+	return a.writePHY(t, e1000.PHY_1000T_CTRL, gcr)
 }
 
 // configFCAfterLinkUp is e1000_config_fc_after_link_up for copper with
@@ -448,7 +496,7 @@ func (a *Adapter) configFCAfterLinkUp() {
 
 // initHW is e1000_init_hw: VLAN filter table, receive addresses, multicast
 // table, link setup, statistics cleared.
-func (a *Adapter) initHW() error {
+func (a *Adapter) initHW(t *kernelmodel.Task) error {
 	for i := uint32(0); i < e1000.NumVFTA; i++ {
 		a.wr(e1000.VFTA+4*i, 0)
 	}
@@ -457,7 +505,7 @@ func (a *Adapter) initHW() error {
 	for i := uint32(0); i < e1000.NumMTA; i++ {
 		a.wr(e1000.MTA+4*i, 0)
 	}
-	if err := a.setupLink(); err != nil {
+	if err := a.setupLink(t); err != nil {
 		return err
 	}
 	a.clearHWCounters()
@@ -512,17 +560,17 @@ func (a *Adapter) getSpeedAndDuplex() (int, bool) {
 }
 
 // powerUpPHY is e1000_power_up_phy: clear BMCR power down.
-func (a *Adapter) powerUpPHY() {
-	if bmcr, err := a.ReadPHY(e1000.PHY_BMCR); err == nil && bmcr&e1000.BMCR_PDOWN != 0 {
-		a.WritePHY(e1000.PHY_BMCR, bmcr&^e1000.BMCR_PDOWN)
+func (a *Adapter) powerUpPHY(t *kernelmodel.Task) {
+	if bmcr, err := a.readPHY(t, e1000.PHY_BMCR); err == nil && bmcr&e1000.BMCR_PDOWN != 0 {
+		a.writePHY(t, e1000.PHY_BMCR, bmcr&^e1000.BMCR_PDOWN)
 	}
 }
 
 // powerDownPHY is e1000_power_down_phy: set BMCR power down (no
 // Wake-on-LAN, no manageability).
-func (a *Adapter) powerDownPHY() {
-	if bmcr, err := a.ReadPHY(e1000.PHY_BMCR); err == nil {
-		a.WritePHY(e1000.PHY_BMCR, bmcr|e1000.BMCR_PDOWN)
-		a.msleep(time.Millisecond)
+func (a *Adapter) powerDownPHY(t *kernelmodel.Task) {
+	if bmcr, err := a.readPHY(t, e1000.PHY_BMCR); err == nil {
+		a.writePHY(t, e1000.PHY_BMCR, bmcr|e1000.BMCR_PDOWN)
+		a.msleep(t, time.Millisecond)
 	}
 }

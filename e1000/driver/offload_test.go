@@ -37,7 +37,7 @@ func xmit(t *testing.T, tb *testbed.Testbed, skb *kernelmodel.SKB) {
 	t.Helper()
 	err := tb.RunTask(tb.A, "sendmsg", time.Second, func(task *kernelmodel.Task) error {
 		skb.Dev = tb.A.Dev
-		if rc := tb.A.Kernel.DevQueueXmit(skb); rc != kernelmodel.NETDEV_TX_OK {
+		if rc := tb.A.Kernel.DevQueueXmit(skb); rc != kernelmodel.NET_XMIT_SUCCESS {
 			t.Errorf("dev_queue_xmit: %v", rc)
 		}
 		return nil

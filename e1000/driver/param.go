@@ -1,9 +1,6 @@
 package driver
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // Ring sizes (e1000.h: E1000_DEFAULT_TXD/RXD, E1000_MIN_TXD/RXD,
 // E1000_MAX_82544_TXD/RXD, REQ_TX/RX_DESCRIPTOR_MULTIPLE).
@@ -97,11 +94,6 @@ type Options struct {
 	// MTU is the initial MTU; 0 means 1500. Above 1500 the receiver takes
 	// long frames (RCTL.LPE) that span several 2048-byte buffers.
 	MTU int
-	// Sleep, if set, is how probe-time waits (msleep after a reset, MDIC
-	// polls) pass: a task's Sleep in a real-time run. Without it the
-	// driver polls without waiting, which suffices for the Go model (its
-	// register operations complete at once).
-	Sleep func(time.Duration)
 }
 
 // Int returns a pointer to v, for the *int fields of Options.

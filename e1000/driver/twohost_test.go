@@ -192,7 +192,9 @@ func TestProbeEEPROM(t *testing.T) {
 // autonegotiation enabled and completed, and the MAC at 1000 Mb/s full
 // duplex.
 func TestPHYAutoneg(t *testing.T) {
-	tb, err := testbed.New(testbed.Config{NIC: testbed.E1000{Model: func(_ *testbed.Host, c *model.Config) { c.AutonegDelay = 3 * time.Millisecond }}})
+	// Autonegotiation takes longer than the other host's probe (about
+	// 55 ms of model time), as QEMU's 500 ms does.
+	tb, err := testbed.New(testbed.Config{NIC: testbed.E1000{Model: func(_ *testbed.Host, c *model.Config) { c.AutonegDelay = 300 * time.Millisecond }}})
 	if err != nil {
 		t.Fatal(err)
 	}
