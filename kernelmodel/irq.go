@@ -204,11 +204,11 @@ func (d *irqDesc) fire() {
 	d.pending = false
 	d.Count++
 	c.irqEnter(d.span)
-	k.tracePoint(c, "irq_handler_entry", 0, int64(d.irq))
+	k.tracePointQ(c, "irq_handler_entry", 0, int64(d.irq), d.name)
 	if d.handler(d.irq) == IRQ_NONE {
 		d.Spurious++
 	}
-	k.tracePoint(c, "irq_handler_exit", 0, int64(d.irq))
+	k.tracePointQ(c, "irq_handler_exit", 0, int64(d.irq), d.name)
 	c.irqExit(d.span)
 	// A level-triggered line still asserted interrupts again.
 	if d.level && d.asserted {
