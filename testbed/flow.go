@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 // EtherType is the EtherType of test frames (IEEE 802 local experimental
@@ -185,7 +186,7 @@ func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
 	ip[10], ip[11] = 0, 0
 	copy(ip[12:16], t.Src[:])
 	copy(ip[16:20], t.Dst[:])
-	binary.BigEndian.PutUint16(ip[10:], ^fold(sum(ip, 0)))
+	binary.BigEndian.PutUint16(ip[10:], ^checksum.Checksum(ip, 0))
 	binary.BigEndian.PutUint16(tcp[0:], t.SrcPort)
 	binary.BigEndian.PutUint16(tcp[2:], t.DstPort)
 	binary.BigEndian.PutUint32(tcp[4:], tcpSeq)
@@ -193,29 +194,8 @@ func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
 	tcp[12], tcp[13] = 5<<4, 0x18 // data offset 5, PSH ACK
 	binary.BigEndian.PutUint16(tcp[14:], 65535)
 	tcp[16], tcp[17], tcp[18], tcp[19] = 0, 0, 0, 0
-	// Pseudo-header: addresses, protocol, TCP length.
-	acc := sum(ip[12:20], uint32(6)+uint32(len(tcp)))
-	binary.BigEndian.PutUint16(tcp[16:], ^fold(sum(tcp, acc)))
-}
-
-// sum adds p as big-endian 16-bit words to acc (RFC 1071).
-func sum(p []byte, acc uint32) uint32 {
-	for len(p) >= 2 {
-		acc += uint32(p[0])<<8 | uint32(p[1])
-		p = p[2:]
-	}
-	if len(p) == 1 {
-		acc += uint32(p[0]) << 8
-	}
-	return acc
-}
-
-// fold folds a sum to 16 bits.
-func fold(acc uint32) uint16 {
-	for acc>>16 != 0 {
-		acc = acc&0xFFFF + acc>>16
-	}
-	return uint16(acc)
+	ph := checksum.PseudoHeaderIPv4(t.Src[:], t.Dst[:], 6, uint16(len(tcp)))
+	binary.BigEndian.PutUint16(tcp[16:], ^checksum.Checksum(tcp, ph))
 }
 
 // addFlow installs the host's sink for the flow's kind of frames on first

@@ -31,6 +31,8 @@ type hostileDev struct {
 	ims    uint32
 	linkUp bool
 	line   irq.Line
+	// doorbell, if set, sees every write of RDT and TDT.
+	doorbell func(off, v uint32)
 }
 
 func newHostileDev() *hostileDev {
@@ -112,6 +114,11 @@ func (b *hostileBAR) Write32(off, v uint32) {
 	case e1000.IMC:
 		d.ims &^= v
 		d.update()
+	case e1000.RDT, e1000.TDT:
+		if d.doorbell != nil {
+			d.doorbell(off, v)
+		}
+		d.regs[off] = v
 	default:
 		if off < e1000.BAR0Size {
 			d.regs[off] = v

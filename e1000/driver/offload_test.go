@@ -11,6 +11,7 @@ import (
 
 	"github.com/nicbed/nicbed/e1000/driver"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/checksum"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -48,21 +49,6 @@ func xmit(t *testing.T, tb *testbed.Testbed, skb *kernelmodel.SKB) {
 	tb.Clock.RunFor(2 * time.Millisecond)
 }
 
-// rfc1071 is the Internet checksum of p folded, uncomplemented.
-func rfc1071(p []byte, sum uint32) uint16 {
-	for len(p) >= 2 {
-		sum += uint32(p[0])<<8 | uint32(p[1])
-		p = p[2:]
-	}
-	if len(p) == 1 {
-		sum += uint32(p[0]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xFFFF + sum>>16
-	}
-	return uint16(sum)
-}
-
 // ipv4Frame builds Ethernet + IPv4 (with its header checksum) + l4hdr +
 // payload from A to B in skb.
 func ipv4Frame(skb *kernelmodel.SKB, tb *testbed.Testbed, proto byte, l4hdr, payload []byte) []byte {
@@ -80,7 +66,7 @@ func ipv4Frame(skb *kernelmodel.SKB, tb *testbed.Testbed, proto byte, l4hdr, pay
 	ip[8] = 64
 	ip[9] = proto
 	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	binary.BigEndian.PutUint16(ip[10:], ^rfc1071(ip, 0))
+	binary.BigEndian.PutUint16(ip[10:], ^checksum.Checksum(ip, 0))
 	copy(p[34:], l4hdr)
 	copy(p[34+len(l4hdr):], payload)
 	return p
@@ -89,7 +75,7 @@ func ipv4Frame(skb *kernelmodel.SKB, tb *testbed.Testbed, proto byte, l4hdr, pay
 // pseudo is the IPv4 pseudo-header sum for proto and length, as the stack
 // leaves it in the checksum field of a CHECKSUM_PARTIAL packet.
 func pseudo(proto byte, length int) uint16 {
-	return rfc1071([]byte{10, 0, 0, 1, 10, 0, 0, 2, 0, proto, byte(length >> 8), byte(length)}, 0)
+	return checksum.PseudoHeaderIPv4([]byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}, proto, uint16(length))
 }
 
 // checkChecksums decodes frame with gopacket and recomputes the IPv4 and
@@ -261,7 +247,7 @@ func TestChecksumOffload(t *testing.T) {
 			t.Errorf("ip_summed %d, want CHECKSUM_UNNECESSARY", r.ipSummed)
 		}
 	}
-	if s := rfc1071((*raw)[0].frame[300:], 0); s != 0xFFFF {
+	if s := checksum.Checksum((*raw)[0].frame[300:], 0); s != 0xFFFF {
 		t.Errorf("software checksum: the sum over bytes 300.. is %#04x, want 0xffff", s)
 	}
 	settle(t, tb)

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -86,6 +87,9 @@ func (a *Adapter) allocRxBuffers(n int) {
 	}
 	if i != r.ntu {
 		r.ntu = i
+		// The descriptors reach memory before the device may fetch
+		// them (wmb() before the tail write, as Linux has it).
+		dma.Wmb()
 		a.wr(e1000.RDT, uint32(i))
 	}
 }
@@ -107,7 +111,12 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 	i := r.ntc
 	for work < budget {
 		d := r.desc16(i)
-		status := d.Status()
+		// The dword of status, errors and special is what the device
+		// writes last: read it with acquire ordering (dma_rmb() after
+		// the DD test in Linux), and the rest of the write-back only
+		// after it.
+		sw := dma.LoadAcquire32(d[e1000.RxDescStatus:])
+		status := uint8(sw)
 		if status&e1000.RXD_STAT_DD == 0 {
 			break
 		}
@@ -121,8 +130,8 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 		}
 		work++
 		k.Charge(cost)
+		errs := uint8(sw >> 8)
 		length := int(d.Length())
-		errs := d.Errors()
 		csum := d.Checksum()
 		eop := status&e1000.RXD_STAT_EOP != 0
 		if skb := a.rxDescriptor(b.data, length, status, errs, eop); skb != nil {
@@ -202,6 +211,7 @@ func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop 
 			return nil
 		}
 		copy(r.partial.Put(length), data[:length])
+		a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
 		return nil
 	}
 	// EOP: the errors byte is valid.
@@ -236,6 +246,9 @@ func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop 
 		skb = a.k.AllocSKB(length)
 	}
 	copy(skb.Put(length), data[:length])
+	// The copy out of the DMA buffer costs by the byte (RxPerKiB): a
+	// 9014-byte frame costs more than a 60-byte one.
+	a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
 	if len(skb.Data) < ethHLen {
 		a.ctr.RxRunts++
 		a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)

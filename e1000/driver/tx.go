@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -109,6 +110,9 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 		flags |= txFlagsIPv4
 	}
 	last := a.txMap(skb, first, n, maxPerTxd)
+	// The copy into the DMA buffers costs by the byte (TxPerKiB), the
+	// whole super-frame for TSO.
+	k.ChargeBytes(k.Cost.TxPerKiB, n)
 	a.txQueue(flags, last)
 	k.TracePoint("e1000_xmit_frame", skb.ID, int64(len(skb.Data)))
 	a.transStart = k.Jiffies()
@@ -274,6 +278,7 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 	if cso > 0xFF {
 		// skb_checksum_help: the pseudo-header sum is in the field.
 		binary.BigEndian.PutUint16(p[cso:], ^csumFold(csumPartial(p[css:], 0)))
+		a.k.ChargeBytes(a.k.Cost.CsumPerKiB, len(p)-css)
 		return false, true
 	}
 	r := &a.tx
@@ -399,6 +404,9 @@ func (a *Adapter) txQueue(flags, last int) {
 			break
 		}
 	}
+	// The descriptors reach memory before the device may fetch them: the
+	// caller's TDT write comes after this barrier (dma_wmb()).
+	dma.Wmb()
 	r.ntu = i
 }
 
@@ -420,7 +428,9 @@ func (a *Adapter) cleanTxIRQ() bool {
 	var totalBytes, totalPackets uint64
 	for eop >= 0 && count < r.count {
 		ed := r.desc16(int(eop))
-		if ed[e1000.TxDescStatus]&e1000.TXD_STAT_DD == 0 {
+		// DD with acquire ordering (dma_rmb() after it in Linux): the
+		// books of the frame are read after the device said it is done.
+		if dma.LoadAcquire32(ed[e1000.TxDescStatus:])&e1000.TXD_STAT_DD == 0 {
 			break
 		}
 		for cleaned := false; !cleaned; count++ {

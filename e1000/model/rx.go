@@ -6,6 +6,8 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/stack/header"
 )
 
 // Receive path (datasheet 3.2 receive descriptors, 4 (filtering) and 13.4.22).
@@ -214,7 +216,7 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 	pcss := int(d.regs[e1000.RXCSUM/4] & e1000.RXCSUM_PCSS_MASK)
 	var pktSum uint16
 	if pcss < len(data) {
-		pktSum = fold(sum(data[pcss:], 0))
+		pktSum = checksum.Checksum(data[pcss:], 0)
 	}
 
 	off := 0
@@ -288,34 +290,31 @@ func (d *Device) rxChecksum(frame []byte, tagged bool) (status, errs uint8) {
 	if tagged {
 		l3 += vlanTagLen
 	}
-	if len(frame) < l3+20 || binary.BigEndian.Uint16(frame[l3-2:]) != 0x0800 {
+	if len(frame) < l3+header.IPv4MinSize || binary.BigEndian.Uint16(frame[l3-2:]) != header.EtherTypeIPv4 {
 		return e1000.RXD_STAT_IXSM, 0
 	}
-	ip := frame[l3:]
-	ihl := int(ip[0]&0xF) * 4
-	totLen := int(binary.BigEndian.Uint16(ip[2:]))
-	if ip[0]>>4 != 4 || ihl < 20 || totLen < ihl || totLen > len(ip) {
+	ip, err := header.ParseIPv4(frame[l3:])
+	if err != nil {
 		return e1000.RXD_STAT_IXSM, 0
 	}
+	ihl := ip.HeaderLength()
 	if rxcsum&e1000.RXCSUM_IPOFLD != 0 {
 		status |= e1000.RXD_STAT_IPCS
-		if fold(sum(ip[:ihl], 0)) != 0xFFFF {
+		if !ip.ChecksumValid() {
 			errs |= e1000.RXD_ERR_IPE
 		}
 	}
-	frag := binary.BigEndian.Uint16(ip[6:]) & 0x3FFF // MF and offset
-	proto := ip[9]
-	if rxcsum&e1000.RXCSUM_TUOFLD != 0 && frag == 0 && (proto == 6 || proto == 17) {
-		l4 := ip[ihl:totLen]
-		minHdr := 20
-		if proto == 17 {
-			minHdr = 8
+	proto := ip.Protocol()
+	if rxcsum&e1000.RXCSUM_TUOFLD != 0 && !ip.IsFragment() && (proto == header.ProtocolTCP || proto == header.ProtocolUDP) {
+		l4 := ip[ihl:]
+		minHdr := header.TCPMinSize
+		if proto == header.ProtocolUDP {
+			minHdr = header.UDPSize
 		}
 		if len(l4) >= minHdr {
 			status |= e1000.RXD_STAT_TCPCS
-			if !(proto == 17 && binary.BigEndian.Uint16(l4[6:]) == 0) { // UDP without checksum
-				acc := sum(ip[12:20], uint64(proto)+uint64(len(l4)))
-				if fold(sum(l4, acc)) != 0xFFFF {
+			if !(proto == header.ProtocolUDP && header.UDP(l4).Checksum() == 0) { // UDP without checksum
+				if checksum.Checksum(l4, ip.PseudoHeaderChecksum(uint16(len(l4)))) != 0xFFFF {
 					errs |= e1000.RXD_ERR_TCPE
 				}
 			}

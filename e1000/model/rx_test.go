@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 // mtaHash is the multicast table index of addr for RCTL.MO = mo, computed
@@ -166,7 +167,7 @@ func TestRxWriteBack(t *testing.T) {
 				t.Fatalf("non-IP frame without IXSM: status %#x", last.Status())
 			}
 			// Packet checksum from PCSS = 0 over the frame.
-			if got, want := last.Checksum(), rfc1071(frame); got != want {
+			if got, want := last.Checksum(), checksum.Checksum(frame, 0); got != want {
 				t.Fatalf("packet checksum %#04x, want %#04x", got, want)
 			}
 			if r.rd(e1000.RDH) != uint32(c.descs) {
@@ -194,7 +195,7 @@ func ipv4Packet(dst [6]byte, proto uint8, payload []byte) []byte {
 	ip[8] = 64
 	ip[9] = proto
 	copy(ip[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	binary.BigEndian.PutUint16(ip[10:], ^rfc1071(ip[:20]))
+	binary.BigEndian.PutUint16(ip[10:], ^checksum.Checksum(ip[:20], 0))
 	l4 := ip[20:]
 	binary.BigEndian.PutUint16(l4[0:], 12345)
 	binary.BigEndian.PutUint16(l4[2:], 80)
@@ -216,7 +217,7 @@ func ipv4Packet(dst [6]byte, proto uint8, payload []byte) []byte {
 // pseudoSum is the folded sum of the IPv4 pseudo-header and l4.
 func pseudoSum(src, dst []byte, proto uint8, l4 []byte) uint16 {
 	ph := append(append(append([]byte(nil), src...), dst...), 0, proto, byte(len(l4)>>8), byte(len(l4)))
-	s := uint32(rfc1071(ph)) + uint32(rfc1071(l4))
+	s := uint32(checksum.Checksum(ph, 0)) + uint32(checksum.Checksum(l4, 0))
 	for s>>16 != 0 {
 		s = s>>16 + s&0xFFFF
 	}
@@ -237,7 +238,7 @@ func TestRxChecksumOffload(t *testing.T) {
 	frag := append([]byte(nil), good...)
 	frag[14+6] = 0x20 // MF
 	binary.BigEndian.PutUint16(frag[14+10:], 0)
-	binary.BigEndian.PutUint16(frag[14+10:], ^rfc1071(frag[14:34]))
+	binary.BigEndian.PutUint16(frag[14+10:], ^checksum.Checksum(frag[14:34], 0))
 	arp := ethFrame(testMAC, peerMAC, 0x0806, pattern(28, 0))
 	const both = e1000.RXCSUM_IPOFLD | e1000.RXCSUM_TUOFLD
 	for _, c := range []struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/offload"
 )
 
 // Transmit path (datasheet 3.3 transmit descriptors, 3.5 TCP segmentation).
@@ -73,16 +74,13 @@ type txState struct {
 	special  uint16
 	descOff  int // bytes of the current descriptor consumed (a paused TSO)
 
-	tso     bool
-	tctx    txCtx // context latched at the start of the TSO packet
-	hdr     [256]byte
-	hdrLen  int
-	mss     int
-	segPay  int // payload bytes in the segment being filled
-	sentPay int // payload bytes in segments sent
-	segs    int
-	ipID    uint16
-	seq     uint32
+	tso    bool
+	tctx   txCtx       // context latched at the start of the TSO packet
+	tsoCtx offload.TSO // the same as offload parameters
+	seg    offload.Segmenter
+	hdrLen int
+	mss    int
+	segPay int // payload bytes in the segment being filled
 }
 
 func (t *txState) reset() {
@@ -93,7 +91,7 @@ func (t *txState) reset() {
 func (t *txState) begin(data bool) {
 	t.inPkt, t.bad, t.dataDesc, t.n = true, false, data, 0
 	t.popts, t.vle, t.special, t.tso = 0, false, 0, false
-	t.segPay, t.sentPay, t.segs = 0, 0, 0
+	t.segPay = 0
 }
 
 // txKick starts the transmit DMA unless it is already running (a doorbell
@@ -344,54 +342,38 @@ func (d *Device) txFinish(legacyIC bool, css, cso int) {
 	d.txFrame(pkt)
 }
 
-// insertChecksum stores at offset at the Internet checksum of pkt from start
-// to end inclusive (end 0: to the end of the packet). A UDP checksum of 0 is
-// sent as 0xFFFF. Offsets outside the packet are counted and nothing is
-// inserted.
+// insertChecksum is offload.Insert with the refusal counted.
 func (d *Device) insertChecksum(pkt []byte, start, end, at int, udp bool) {
-	stop := len(pkt)
-	if end != 0 {
-		stop = min(end+1, len(pkt))
-	}
-	if start >= stop || at+2 > len(pkt) {
+	if !offload.Insert(pkt, start, end, at, udp) {
 		d.ctr.TxBadChecksumOffsets++
-		return
 	}
-	c := checksum(pkt[start:stop], 0)
-	if udp && c == 0 {
-		c = 0xFFFF
-	}
-	binary.BigEndian.PutUint16(pkt[at:], c)
 }
 
-// txTSOBegin latches the context for a TSO packet and checks that its
-// lengths and offsets describe a header the segments can be built from:
-// MSS > 0, the IP header (20 or 40 bytes) before the TCP/UDP header (20 or
-// 8 bytes) inside HDRLEN, the checksum fields inside the header, and header
-// plus MSS within the maximum frame. A context that fails (QEMU's
-// CVE-2021-20257 used MSS and header lengths that made its segment length
-// underflow) drops the packet.
+// txTSOBegin latches the context for a TSO packet and checks (with
+// offload.TSO.Validate) that its lengths and offsets describe a header the
+// segments can be built from: MSS > 0, the IP header (at least 20 or 40
+// bytes) before the TCP/UDP header (at least 20 or 8 bytes) inside HDRLEN,
+// the checksum fields inside their headers, and header plus MSS within the
+// maximum frame. A context that fails (QEMU's CVE-2021-20257 used MSS and
+// header lengths that made its segment length underflow) drops the packet.
 func (d *Device) txTSOBegin() {
 	t := &d.tx
 	c := t.ctx
 	t.tso, t.tctx = true, c
 	t.hdrLen, t.mss = int(c.hdrlen), int(c.mss)
-	ipLen, l4Len := 20, 8
-	if c.tucmd&e1000.TXD_TUCMD_IP == 0 {
-		ipLen = 40
+	t.tsoCtx = offload.TSO{
+		MACLen: int(c.ipcss),
+		IPLen:  int(c.tucss) - int(c.ipcss),
+		L4Len:  t.hdrLen - int(c.tucss),
+		MSS:    t.mss,
+		IPv4:   c.tucmd&e1000.TXD_TUCMD_IP != 0,
+		TCP:    c.tucmd&e1000.TXD_TUCMD_TCP != 0,
+		IPCsum: t.popts&e1000.TXD_POPTS_IXSM != 0,
+		IPCSO:  int(c.ipcso),
+		L4Csum: t.popts&e1000.TXD_POPTS_TXSM != 0,
+		L4CSO:  int(c.tucso),
 	}
-	if c.tucmd&e1000.TXD_TUCMD_TCP != 0 {
-		l4Len = 20
-	}
-	ok := t.mss > 0 && t.hdrLen+t.mss <= maxTxFrame &&
-		int(c.ipcss)+ipLen <= int(c.tucss) && int(c.tucss)+l4Len <= t.hdrLen
-	if t.popts&e1000.TXD_POPTS_TXSM != 0 {
-		ok = ok && int(c.tucso) >= int(c.tucss) && int(c.tucso)+2 <= t.hdrLen
-	}
-	if t.popts&e1000.TXD_POPTS_IXSM != 0 && c.tucmd&e1000.TXD_TUCMD_IP != 0 {
-		ok = ok && int(c.ipcso) >= int(c.ipcss) && int(c.ipcso)+2 <= t.hdrLen
-	}
-	if !ok {
+	if t.tsoCtx.Validate(maxTxFrame) != nil {
 		d.ctr.TxTSOInvalid++
 		t.bad = true
 	}
@@ -416,12 +398,7 @@ func (d *Device) txTSOData(addr uint64, length int, fifo time.Duration) bool {
 			t.n += take
 			t.descOff += take
 			if t.n == t.hdrLen {
-				copy(t.hdr[:], t.buf[:t.hdrLen])
-				c := &t.tctx
-				t.ipID = binary.BigEndian.Uint16(t.buf[int(c.ipcss)+4:])
-				if c.tucmd&e1000.TXD_TUCMD_TCP != 0 {
-					t.seq = binary.BigEndian.Uint32(t.buf[int(c.tucss)+4:])
-				}
+				t.seg.Start(t.tsoCtx, t.buf[:t.hdrLen])
 			}
 			continue
 		}
@@ -449,43 +426,12 @@ func (d *Device) txTSOData(addr uint64, length int, fifo time.Duration) bool {
 // txTSOSegment sends the segment in buf and restores the header for the next.
 func (d *Device) txTSOSegment(last bool) {
 	t := &d.tx
-	c := &t.tctx
 	frame := t.buf[:t.hdrLen+t.segPay]
-	ipcss, tucss := int(c.ipcss), int(c.tucss)
-	ipv4 := c.tucmd&e1000.TXD_TUCMD_IP != 0
-	tcp := c.tucmd&e1000.TXD_TUCMD_TCP != 0
-	if ipv4 {
-		binary.BigEndian.PutUint16(frame[ipcss+2:], uint16(len(frame)-ipcss))
-		binary.BigEndian.PutUint16(frame[ipcss+4:], t.ipID+uint16(t.segs))
-	} else {
-		binary.BigEndian.PutUint16(frame[ipcss+4:], uint16(len(frame)-ipcss-40))
-	}
-	if tcp {
-		binary.BigEndian.PutUint32(frame[tucss+4:], t.seq+uint32(t.sentPay))
-		if !last {
-			frame[tucss+13] &^= 0x01 | 0x08 // FIN, PSH
-		}
-	} else {
-		binary.BigEndian.PutUint16(frame[tucss+4:], uint16(len(frame)-tucss))
-	}
-	if ipv4 && t.popts&e1000.TXD_POPTS_IXSM != 0 {
-		d.insertChecksum(frame, ipcss, int(c.ipcse), int(c.ipcso), false)
-	}
-	if t.popts&e1000.TXD_POPTS_TXSM != 0 {
-		// The driver seeded the checksum field with the pseudo-header sum
-		// without the length; each segment adds its own TCP/UDP length.
-		cs := ^fold(sum(frame[tucss:], uint64(len(frame)-tucss)))
-		if !tcp && cs == 0 {
-			cs = 0xFFFF
-		}
-		binary.BigEndian.PutUint16(frame[c.tucso:], cs)
-	}
+	t.seg.Segment(frame, last)
 	d.txFrame(frame)
 	d.ctr.TxTSOSegments++
-	t.sentPay += t.segPay
-	t.segs++
 	t.segPay = 0
-	copy(t.buf[:t.hdrLen], t.hdr[:t.hdrLen])
+	t.seg.Restore(t.buf)
 }
 
 // txTSOEnd finishes a TSO packet at EOP: the last segment goes out.
@@ -500,7 +446,7 @@ func (d *Device) txTSOEnd() {
 		return
 	}
 	d.txTSOSegment(true)
-	if uint32(t.sentPay) != t.tctx.paylen {
+	if uint32(t.seg.Payload()) != t.tctx.paylen {
 		d.ctr.TxTSOPaylenMismatch++
 	}
 	d.ctr.TxTSOPackets++

@@ -12,6 +12,7 @@ import (
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/hw/wire"
+	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 func TestTxLegacy(t *testing.T) {
@@ -264,7 +265,7 @@ func TestTSO64K(t *testing.T) {
 			t.Fatalf("segment %d: IP checksum %#04x, gopacket computes %#04x", i, orig, ip.Checksum)
 		}
 		// And by a plain RFC 1071 sum.
-		if s := rfc1071(f[14:34]); s != 0xFFFF {
+		if s := checksum.Checksum(f[14:34], 0); s != 0xFFFF {
 			t.Fatalf("segment %d: IP header sums to %#04x", i, s)
 		}
 		if s := pseudoSum(f[26:30], f[30:34], 6, f[34:]); s != 0xFFFF {
@@ -308,7 +309,7 @@ func TestTSOUDPAndIPv6(t *testing.T) {
 	tcp[13] = 0x10
 	payload := pattern(1000, 1)
 	ph := append(append([]byte(nil), h[22:54]...), 0, 0, 0, 6)
-	binary.BigEndian.PutUint16(tcp[16:], rfc1071(ph))
+	binary.BigEndian.PutUint16(tcp[16:], checksum.Checksum(ph, 0))
 	r.txRaw(ctxDesc(14, 0, 0, 54, 54+16, 0, 1000, e1000.TXD_TUCMD_TCP|e1000.TXD_TUCMD_TSE, 74, 300))
 	r.txRaw(r.dataDesc(1, append(append([]byte(nil), h...), payload...), e1000.TXD_CMD_TSE|e1000.TXD_CMD_EOP, e1000.TXD_POPTS_TXSM))
 	r.doorbell()

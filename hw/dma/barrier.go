@@ -32,6 +32,11 @@ func Rmb() { fence.Load() }
 // it (the descriptor before the tail doorbell).
 func Wmb() { fence.Add(1) }
 
+// WmbCount is how many write barriers were taken so far (Wmb, and
+// StoreRelease32 on unaligned memory): tests check with it that a doorbell
+// write follows a barrier.
+func WmbCount() uint32 { return fence.Load() }
+
 // LoadAcquire32 reads the little-endian 32-bit word at b[0:4] with acquire
 // ordering. b must be 4-byte aligned in memory (descriptor status words are).
 // It panics if b is shorter than 4 bytes.
