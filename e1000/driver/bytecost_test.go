@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000/driver"
-	"github.com/nicbed/nicbed/testbed"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // pollTime wraps the NAPI poll of h's adapter and returns a pointer to the
