@@ -92,6 +92,9 @@ func (c *Clock) Post(f func()) {
 // Stop makes the Run call in progress return after the current event.
 func (c *Clock) Stop() { c.stop = true }
 
+// due reports whether an event of a virtual run is due now.
+func (c *Clock) due() bool { return len(c.q) > 0 && c.q[0].when <= c.now }
+
 // Pending is the number of armed timers.
 func (c *Clock) Pending() int { return len(c.q) }
 

@@ -73,14 +73,19 @@ type mmio struct {
 	k   *Kernel
 }
 
+// mmio is an ioremapped BAR. Every access is a synchronisation point between
+// the CPU and the device: see Kernel.mmioEnter.
 func (m *mmio) Read32(off uint32) uint32 {
-	m.k.Charge(m.k.Cost.MMIO)
-	return m.bar.Read32(off)
+	t := m.k.mmioEnter()
+	v := m.bar.Read32(off)
+	m.k.mmioExit(t)
+	return v
 }
 
 func (m *mmio) Write32(off, v uint32) {
-	m.k.Charge(m.k.Cost.MMIO)
+	t := m.k.mmioEnter()
 	m.bar.Write32(off, v)
+	m.k.mmioExit(t)
 }
 
 // FindCapability is pci_find_capability(): the offset of the first

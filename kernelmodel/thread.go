@@ -110,6 +110,87 @@ func (t *thread) preemptionPoint() {
 	t.give(tsCharging)
 }
 
+// hardirqWait is the check every hardirq source (a device interrupt, an IPI,
+// the local timer) makes when its event comes due: whether the CPU can take
+// it now. If it cannot, it re-arms tm for when it can and reports true.
+//
+// The CPU is busy while another hardirq runs (irqBusyUntil) and while the
+// thread that holds it sleeps off the CPU time of the code it ran last: that
+// code has run already, at the start of the interval, and its trace points
+// and device accesses carry the times up to the end of it. So an interrupt
+// is taken at the end of such a section, as if the section ran with
+// interrupts off, never inside it; the thread's timer is moved behind the
+// interrupt's so that the interrupt runs before the thread's next section.
+// Sections are short: every device access, NAPI poll and softirq vector
+// ends one.
+func (c *CPU) hardirqWait(tm *Timer) bool {
+	now := c.k.clock.Now()
+	at := c.irqBusyUntil
+	t := c.top()
+	if t != nil && t.state == tsCharging && t.timer.When() > at {
+		at = t.timer.When()
+	}
+	if now >= at {
+		return false
+	}
+	tm.ResetAt(at)
+	if t != nil && t.state == tsCharging && t.timer.When() == at {
+		t.timer.ResetAt(at) // behind tm
+	}
+	return true
+}
+
+// hardirqEntry is the first half of taking a device interrupt: the CPU pays
+// irq entry (Cost.HardirqEntry) before the handler runs, so that the
+// handler's first register access (e1000_intr's ICR read) reaches the device
+// at the CPU's time. It reserves the CPU and re-arms tm for the handler; it
+// returns the time the hardirq began.
+func (c *CPU) hardirqEntry(tm *Timer) time.Duration {
+	now := c.k.clock.Now()
+	c.irqBusyUntil = now + c.k.Cost.HardirqEntry
+	tm.ResetAt(c.irqBusyUntil)
+	return now
+}
+
+// traceBeginAt opens a hardirq span that began at ts.
+func (k *Kernel) traceBeginAt(c *CPU, name string, ts time.Duration) {
+	if k.tr != nil {
+		k.tr.event(k, c.ID, 'B', name, ts, 0, 0, hardirqTrack)
+	}
+}
+
+// mmioEnter starts a device access (a register read or write through a BAR)
+// from the running CPU: it charges Cost.MMIO and, in thread context (softirq,
+// ksoftirqd, a task), sleeps off the CPU's account first, so that the access
+// reaches the device when the CPU makes it (loop time == CPU time). It
+// returns the thread, for mmioExit. In hardirq context the handler cannot
+// yield: the device sees the loop's time, which is the handler's start (after
+// irq entry) and lags the CPU by the cost of the handler's earlier accesses.
+func (k *Kernel) mmioEnter() *thread {
+	c := k.cur
+	if c == nil || k.clock.real {
+		return nil
+	}
+	c.acc += k.Cost.MMIO
+	t := c.running
+	if t == nil || c.inHardirq {
+		return nil
+	}
+	t.preemptionPoint()
+	return t
+}
+
+// mmioExit ends a device access from thread t (nil: nothing to do): when the
+// access made something due now (the interrupt a write to IMS just unmasked,
+// a TX doorbell's DMA), the thread gives way so that it runs first and, if
+// it is a hardirq on this CPU, preempts the thread as on real hardware.
+func (k *Kernel) mmioExit(t *thread) {
+	if t != nil && k.clock.due() {
+		t.timer.Reset(0)
+		t.give(tsCharging)
+	}
+}
+
 // block gives the CPU up until wake (or the timer, if armed).
 func (t *thread) block() {
 	c := t.cpu
@@ -252,14 +333,15 @@ func (c *CPU) resume(t *thread) {
 }
 
 // startSoftirq is invoke_softirq's hand-off to the CPU's softirq context: the
-// current task, if it is using the CPU, is preempted.
+// current task, if it is using the CPU, is preempted. It keeps the CPU time
+// it still has to sleep off after the hardirq that started the softirq.
 func (c *CPU) startSoftirq() {
 	if c.softirqActive {
 		return
 	}
 	c.softirqActive = true
 	if t := c.curr; t != nil && t.state == tsCharging {
-		t.remain = t.timer.When() - c.k.clock.Now()
+		t.remain = max(t.timer.When()-max(c.k.clock.Now(), c.irqBusyUntil), 0)
 		t.timer.Stop()
 		t.state = tsPreempted
 	}

@@ -58,8 +58,7 @@ func (t *TimerList) TimerPending() bool { return t.clk.Pending() || t.queued }
 // expire is the local timer interrupt: queue t for run_timer_softirq.
 func (t *TimerList) expire() {
 	c := t.cpu
-	if c.k.clock.Now() < c.irqBusyUntil {
-		t.clk.ResetAt(c.irqBusyUntil)
+	if c.hardirqWait(t.clk) {
 		return
 	}
 	t.queued = true

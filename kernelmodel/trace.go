@@ -113,7 +113,12 @@ func appendMicros(b []byte, ts time.Duration) []byte {
 	return b
 }
 
-func (t *Tracer) event(k *Kernel, cpu int, ph byte, name string, ts time.Duration, pkt uint64, arg int64, track int, queue string) {
+func (t *Tracer) event(k *Kernel, cpu int, ph byte, name string, ts time.Duration, pkt uint64, arg int64, track int) {
+	t.eventQ(k, cpu, ph, name, ts, pkt, arg, track, "")
+}
+
+// eventQ is event for a step about one queue or vector, named queue.
+func (t *Tracer) eventQ(k *Kernel, cpu int, ph byte, name string, ts time.Duration, pkt uint64, arg int64, track int, queue string) {
 	pid := t.pid(k)
 	if t.text != nil && ph == 'i' {
 		b := t.buf[:0]
@@ -195,7 +200,7 @@ func (k *Kernel) tracePointQ(c *CPU, fn string, pkt uint64, arg int64, queue str
 	if c != nil {
 		cpu, track = c.ID, k.track(c)
 	}
-	k.tr.event(k, cpu, 'i', fn, k.traceTime(c), pkt, arg, track, queue)
+	k.tr.eventQ(k, cpu, 'i', fn, k.traceTime(c), pkt, arg, track, queue)
 }
 
 // TracePointQ is TracePoint for a step about one queue or interrupt vector
@@ -243,19 +248,19 @@ func (k *Kernel) traceBegin(c *CPU, name string) {
 	if k.tr == nil {
 		return
 	}
-	k.tr.event(k, c.ID, 'B', name, k.traceTime(c), 0, 0, k.track(c), "")
+	k.tr.event(k, c.ID, 'B', name, k.traceTime(c), 0, 0, k.track(c))
 }
 
 func (k *Kernel) traceEnd(c *CPU, name string) {
 	if k.tr == nil {
 		return
 	}
-	k.tr.event(k, c.ID, 'E', name, k.traceTime(c), 0, 0, k.track(c), "")
+	k.tr.event(k, c.ID, 'E', name, k.traceTime(c), 0, 0, k.track(c))
 }
 
 func (k *Kernel) traceEndAt(c *CPU, name string, ts time.Duration) {
 	if k.tr == nil {
 		return
 	}
-	k.tr.event(k, c.ID, 'E', name, ts, 0, 0, hardirqTrack, "")
+	k.tr.event(k, c.ID, 'E', name, ts, 0, 0, hardirqTrack)
 }

@@ -414,8 +414,10 @@ func (a *Adapter) Remove(t *kernelmodel.Task) {
 	a.pdev.ClearMaster()
 }
 
-// irqEnable is e1000_irq_enable.
+// irqEnable is e1000_irq_enable. Its trace point is the time the CPU writes
+// IMS: an interrupt it unmasks is taken after it.
 func (a *Adapter) irqEnable() {
+	a.k.TracePoint("e1000_irq_enable", 0, imsEnableMask)
 	a.wr(e1000.IMS, imsEnableMask)
 	a.writeFlush()
 }

@@ -79,7 +79,9 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 		a.txTimeout()
 		return
 	}
-	if !a.flagDown {
+	// schedule_delayed_work: an interrupt that asked for an early run
+	// while this one was running (LSC) has armed the timer already.
+	if !a.flagDown && !a.watchdogTimer.TimerPending() {
 		k.ModTimer(&a.watchdogTimer, k.Jiffies()+watchdogPeriod)
 	}
 }
