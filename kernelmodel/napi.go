@@ -231,22 +231,25 @@ func (n *NAPI) napiPoll(c *CPU) (work int, repoll bool) {
 	return work, true
 }
 
-// netRxAction is net_rx_action(): poll the instances on this CPU's poll list
-// until netdev_budget packets or netdev_budget_usecs have gone, moving an
-// instance that used its whole weight to the tail. Running out counts a
-// time_squeeze and raises NET_RX again.
+// netRxAction is net_rx_action() of Linux 6.1: poll the instances that were
+// on this CPU's poll list when it started, moving an instance that used its
+// whole weight to a repoll list, until the list is empty or netdev_budget
+// packets or netdev_budget_usecs have gone. The time limit is in jiffies, as
+// in Linux: usecs_to_jiffies(netdev_budget_usecs) from the jiffy it started
+// in (2 jiffies by default, so 1 to 2 ms). Running out counts a time_squeeze.
+// Then the instances scheduled meanwhile, and after them those to repoll, go
+// back on the poll list and NET_RX is raised again if it is not empty.
 func (c *CPU) netRxAction(t *thread) {
 	k := c.k
 	sd := &c.Softnet
-	timeLimit := k.Now() + time.Duration(k.Sysctl.NetdevBudgetUsecs)*time.Microsecond
+	timeLimit := k.Jiffies() + usecsToJiffies(k.Sysctl.NetdevBudgetUsecs)
 	budget := k.Sysctl.NetdevBudget
 	var list, repoll napiList
 	list.spliceInit(&sd.pollList)
 	for {
 		if list.empty() {
-			if repoll.empty() && !sd.pollList.empty() {
-				list.spliceInit(&sd.pollList)
-				continue
+			if repoll.empty() && sd.rpsIPIWaiting == nil {
+				return
 			}
 			break
 		}
@@ -259,7 +262,7 @@ func (c *CPU) netRxAction(t *thread) {
 		}
 		budget -= work
 		t.preemptionPoint()
-		if budget <= 0 || k.Now() >= timeLimit {
+		if budget <= 0 || k.Jiffies() >= timeLimit {
 			sd.TimeSqueeze++
 			k.tracePoint(c, "time_squeeze", 0, int64(budget))
 			break
@@ -273,6 +276,12 @@ func (c *CPU) netRxAction(t *thread) {
 		c.raiseSoftirqIrqoff(NET_RX_SOFTIRQ)
 	}
 	c.netRPSAction()
+}
+
+// usecsToJiffies is usecs_to_jiffies(): rounded up.
+func usecsToJiffies(us int) uint64 {
+	const usPerJiffy = 1000000 / HZ
+	return uint64((us + usPerJiffy - 1) / usPerJiffy)
 }
 
 // napiList is the intrusive list of NAPI instances (sd->poll_list).

@@ -68,11 +68,11 @@ func TestNetRxActionBudgetSqueeze(t *testing.T) {
 }
 
 // netdev_budget_usecs bounds a net_rx_action in CPU time: with every packet
-// costing 10 µs and a 100 µs limit, each pass stops after the first poll
-// that crosses the limit.
+// costing 20 µs and a 100 µs limit (usecs_to_jiffies: one jiffy), each pass
+// stops after the first poll, which crosses a jiffy boundary.
 func TestNetRxActionTimeLimit(t *testing.T) {
 	cost := DefaultCost()
-	cost.RxDescriptor = 10 * time.Microsecond
+	cost.RxDescriptor = 20 * time.Microsecond
 	k := New(Config{CPUs: 1, Cost: &cost})
 	k.Sysctl.NetdevBudgetUsecs = 100
 	d := newTestDev(t, k, 0)
@@ -82,7 +82,7 @@ func TestNetRxActionTimeLimit(t *testing.T) {
 	if len(d.received) != 640 {
 		t.Fatalf("received %d", len(d.received))
 	}
-	// One poll of 64 packets is 640 µs > 100 µs: every pass squeezes,
+	// One poll of 64 packets is 1.28 ms > 1 jiffy: every pass squeezes,
 	// including the 10th, which empties the ring with exactly 64.
 	if got := k.CPU(0).Softnet.TimeSqueeze; got != 10 {
 		t.Errorf("time_squeeze %d, want 10", got)
@@ -194,5 +194,38 @@ func TestNAPIDisableEnable(t *testing.T) {
 	k.Clock().RunFor(time.Millisecond)
 	if len(d.received) != 3 {
 		t.Fatalf("after enable: %d packets", len(d.received))
+	}
+}
+
+// Linux 6.1 measures netdev_budget_usecs in jiffies: the limit is
+// usecs_to_jiffies(2000) = 2 jiffies after the jiffy net_rx_action started
+// in, so a 1.2 ms poll squeezes when it starts late in a jiffy (0.9 ms: it
+// ends in jiffy 2) and not when it starts early (0.1 ms: it ends in jiffy 1).
+func TestNetRxActionTimeLimitJiffies(t *testing.T) {
+	for _, tc := range []struct {
+		start       time.Duration
+		wantSqueeze uint64
+	}{
+		{100 * time.Microsecond, 0},
+		{900 * time.Microsecond, 1},
+	} {
+		cost := CostModel{RxDescriptor: 1200 * time.Microsecond / 32} // 32 packets: 1.2 ms
+		k := New(Config{CPUs: 1, Cost: &cost})
+		d := newTestDev(t, k, 0)
+		d.sink()
+		k.Clock().RunUntil(tc.start)
+		d.arrive(32)
+		k.Clock().RunFor(10 * time.Millisecond)
+		if len(d.received) != 32 || len(d.polls) != 1 {
+			t.Fatalf("start %v: received %d in polls %v", tc.start, len(d.received), d.polls)
+		}
+		if got := k.CPU(0).Softnet.TimeSqueeze; got != tc.wantSqueeze {
+			t.Errorf("poll from %v to %v: time_squeeze %d, want %d", tc.start, tc.start+1200*time.Microsecond, got, tc.wantSqueeze)
+		}
+	}
+	for us, want := range map[int]uint64{1: 1, 999: 1, 1000: 1, 1001: 2, 2000: 2} {
+		if got := usecsToJiffies(us); got != want {
+			t.Errorf("usecs_to_jiffies(%d) = %d, want %d", us, got, want)
+		}
 	}
 }

@@ -13,18 +13,22 @@ import (
 type PCIDev struct {
 	Name string // bus/device/function, e.g. "0000:00:03.0"
 	Func pci.Function
-	IRQ  int           // pdev->irq: the legacy INTx interrupt
+	IRQ  int           // pdev->irq: the legacy INTx interrupt (the first MSI one while MSI is on)
 	DMA  dma.Allocator // dma_alloc_coherent
+	// Vectors is the platform's interrupt backend for the function
+	// (pci_alloc_irq_vectors goes through it): InProcessVectors by default.
+	Vectors IRQVectorBackend
 
 	k    *Kernel
-	msix []int
+	irqs pciIRQs
 }
 
 // NewPCIDev is what PCI enumeration makes for fn: a pci_dev with a fresh
 // interrupt number for its INTx pin. The platform connects the device's
 // INTx output to Kernel.INTxLine(pdev.IRQ).
 func (k *Kernel) NewPCIDev(name string, fn pci.Function, mem dma.Allocator) *PCIDev {
-	return &PCIDev{Name: name, Func: fn, IRQ: k.AllocIRQ(), DMA: mem, k: k}
+	irq := k.AllocIRQ()
+	return &PCIDev{Name: name, Func: fn, IRQ: irq, DMA: mem, Vectors: InProcessVectors, k: k, irqs: pciIRQs{intx: irq}}
 }
 
 // Kernel is the device's kernel.
@@ -102,67 +106,4 @@ func (p *PCIDev) FindCapability(id uint8) int {
 		off = int(p.Func.ConfigRead(off+1, 1)) &^ 3
 	}
 	return 0
-}
-
-// MSI-X capability fields (PCI Local Bus Specification 3.0, 6.8.2).
-const (
-	msixCtl          = 2
-	msixTableReg     = 4
-	msixCtlEnable    = 1 << 15
-	msixCtlFuncMask  = 1 << 14
-	msixCtlSizeMask  = 0x7FF
-	msixEntry        = 16
-	msixVectorCtlOff = 12
-)
-
-// AllocIRQVectorsMSIX is pci_alloc_irq_vectors(pdev, min, max,
-// PCI_IRQ_MSIX): allocate up to max interrupts, program one MSI-X table entry
-// per interrupt (address in the x86 MSI window, data = the interrupt number),
-// unmask them and enable MSI-X. Interrupt i is then PCIIRQVector(i), affine
-// to CPU i modulo the CPU count (as irqbalance would spread them).
-func (p *PCIDev) AllocIRQVectorsMSIX(min, max int) ([]int, error) {
-	cap := p.FindCapability(pci.CapMSIX)
-	if cap == 0 {
-		return nil, fmt.Errorf("%s: no MSI-X capability", p.Name)
-	}
-	ctl := p.Func.ConfigRead(cap+msixCtl, 2)
-	size := int(ctl&msixCtlSizeMask) + 1
-	n := max
-	if n > size {
-		n = size
-	}
-	if n < min || n < 1 {
-		return nil, fmt.Errorf("%s: MSI-X offers %d vectors, %d needed", p.Name, size, min)
-	}
-	tbl := p.Func.ConfigRead(cap+msixTableReg, 4)
-	bar := p.Func.BAR(int(tbl & 7))
-	if bar == nil {
-		return nil, fmt.Errorf("%s: MSI-X table in missing BAR%d", p.Name, tbl&7)
-	}
-	base := tbl &^ 7
-	// Function Mask while the table is written, as Linux does.
-	p.Func.ConfigWrite(cap+msixCtl, 2, ctl|msixCtlEnable|msixCtlFuncMask)
-	irqs := make([]int, n)
-	for i := range irqs {
-		irq := p.k.AllocIRQ()
-		p.k.SetAffinity(irq, i%len(p.k.cpus))
-		e := base + uint32(i*msixEntry)
-		bar.Write32(e, MSIAddressBase)
-		bar.Write32(e+4, 0)
-		bar.Write32(e+8, uint32(irq))
-		bar.Write32(e+msixVectorCtlOff, 0)
-		irqs[i] = irq
-	}
-	p.Func.ConfigWrite(cap+msixCtl, 2, (ctl|msixCtlEnable)&^msixCtlFuncMask)
-	p.msix = irqs
-	return irqs, nil
-}
-
-// PCIIRQVector is pci_irq_vector(): the interrupt number of vector i, or
-// pdev->irq (INTx) when MSI-X is not in use.
-func (p *PCIDev) PCIIRQVector(i int) int {
-	if i >= 0 && i < len(p.msix) {
-		return p.msix[i]
-	}
-	return p.IRQ
 }

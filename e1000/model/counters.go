@@ -40,7 +40,16 @@ type Counters struct {
 	RxOversize      uint64 // dropped: longer than the maximum frame for RCTL.LPE (also ROC)
 	RxFiltered      uint64 // dropped: failed the destination address filter
 	RxVLANFiltered  uint64 // dropped: VLAN ID not in VFTA (RCTL.VFE)
-	RxNoDescriptors uint64 // dropped: not enough free descriptors (RNBC, MPC, RXO)
+	RxFIFOQueued    uint64 // kept in the receive FIFO for want of descriptors (RNBC)
+	RxFIFODrained   uint64 // stored from the FIFO once descriptors came
+	RxFIFOOverflow  uint64 // dropped: the receive FIFO was full (MPC, RXO)
+	RxFIFOFlushed   uint64 // dropped from the FIFO by RCTL.EN clear or a reset
+	RxFIFOMax       uint64 // most bytes the FIFO held
+	RxTooManyDescs  uint64 // dropped: needs more descriptors than the ring has (MPC, RXO)
+	RxNoDescriptors uint64 // QEMU profile: dropped, too few free descriptors (RNBC, MPC, RXO)
+	RxHeld          uint64 // QEMU profile: held back by the net layer (RX hold, ring empty, link down, ...)
+	RxHeldDelivered uint64 // QEMU profile: held frames delivered later
+	RxHeldDropped   uint64 // QEMU profile: dropped, the held queue was full
 	RxBadRing       uint64 // dropped: RDLEN 0 or RDH/RDT outside the ring (also MPC)
 	RxBadBufferSize uint64 // dropped: reserved RCTL.BSIZE/BSEX encoding (also MPC)
 	RxDescFaults    uint64 // dropped: descriptor ring outside DMA memory (also MPC)

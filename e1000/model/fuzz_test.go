@@ -34,7 +34,8 @@ func FuzzE1000Model(f *testing.F) {
 		f.Add(s.prog)
 	}
 	f.Fuzz(func(t *testing.T, prog []byte) {
-		runFuzzProgram(t, prog)
+		runFuzzProgram(t, prog, ProfileDatasheet)
+		runFuzzProgram(t, prog, ProfileQEMU)
 	})
 }
 
@@ -113,7 +114,7 @@ var guardPattern = func() []byte {
 	return b
 }()
 
-func newFuzzRig(tb testing.TB) *fuzzRig {
+func newFuzzRig(tb testing.TB, profile Profile) *fuzzRig {
 	clk := kernelmodel.NewVirtualClock()
 	r := &fuzzRig{clk: clk, arena: dma.NewArena(fzArena)}
 	guard := func() {
@@ -141,7 +142,7 @@ func newFuzzRig(tb testing.TB) *fuzzRig {
 	guard()
 	r.mem = &countingMem{m: r.arena}
 	r.link = &testLink{clk: clk, up: true, speed: 1_000_000_000}
-	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.mem, INTx: &testLine{clk: clk}})
+	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.mem, INTx: &testLine{clk: clk}, Profile: profile})
 	r.dev.ConfigWrite(pci.Command, 2, pci.CommandMemory|pci.CommandBusMaster)
 	r.bar = r.dev.BAR(0)
 	r.dev.Connect(r.link)
@@ -190,8 +191,8 @@ func (in *fuzzInput) bytes(n int) []byte {
 	return p
 }
 
-func runFuzzProgram(t *testing.T, prog []byte) *fuzzRig {
-	r := newFuzzRig(t)
+func runFuzzProgram(t *testing.T, prog []byte, profile Profile) *fuzzRig {
+	r := newFuzzRig(t, profile)
 	in := &fuzzInput{b: prog}
 	maxRing := uint32(fzRingN)
 	for step := 0; in.more() && step < 4096; step++ {
@@ -232,7 +233,7 @@ func runFuzzProgram(t *testing.T, prog []byte) *fuzzRig {
 // TestFuzzSeedsReachTheirCases: each seed exercises what it is named after.
 func TestFuzzSeedsReachTheirCases(t *testing.T) {
 	for _, s := range fuzzSeeds() {
-		c := runFuzzProgram(t, s.prog).dev.Counters()
+		c := runFuzzProgram(t, s.prog, ProfileDatasheet).dev.Counters()
 		var ok bool
 		switch s.name {
 		case "traffic":

@@ -31,13 +31,14 @@ type testLine struct {
 }
 
 func (l *testLine) SetLevel(v bool) {
-	if v && !l.level {
+	rise := v && !l.level
+	l.level = v // before onRise, which may lower the line again
+	if rise {
 		l.rises = append(l.rises, l.clk.Now())
 		if l.onRise != nil {
 			l.onRise()
 		}
 	}
-	l.level = v
 }
 
 // testLink is the device's wire: it records frames and serializes them at
@@ -91,6 +92,7 @@ type rig struct {
 	txN     int
 	txTail  int
 	bufSize int
+	profile Profile
 }
 
 type rigOpt struct {
@@ -102,6 +104,7 @@ type rigOpt struct {
 	arena     int                // arena size; 0: 4 MiB
 	clk       *kernelmodel.Clock // shared clock; nil: a new one
 	unplugged bool               // do not connect the test link
+	profile   Profile
 }
 
 func newRig(t testing.TB, o rigOpt) *rig {
@@ -113,10 +116,10 @@ func newRig(t testing.TB, o rigOpt) *rig {
 	if o.arena == 0 {
 		o.arena = 4 << 20
 	}
-	r := &rig{t: t, clk: clk, arena: dma.NewArena(o.arena)}
+	r := &rig{t: t, clk: clk, arena: dma.NewArena(o.arena), profile: o.profile}
 	r.line = &testLine{clk: clk}
 	r.link = &testLink{clk: clk, up: true, speed: o.speed, keep: !o.discard}
-	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.arena, INTx: r.line, EEPROM: o.eeprom, TxFIFO: o.fifo})
+	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.arena, INTx: r.line, EEPROM: o.eeprom, TxFIFO: o.fifo, Profile: o.profile})
 	r.dev.ConfigWrite(pci.Command, 2, pci.CommandMemory|pci.CommandBusMaster)
 	r.bar = r.dev.BAR(0)
 	if o.unplugged {
@@ -160,6 +163,9 @@ func (r *rig) setupRx(n, bufSize int, rctl uint32) {
 	r.wr(e1000.RDH, 0)
 	r.wr(e1000.RDT, uint32(n-1))
 	r.wr(e1000.RCTL, rctl|e1000.RCTL_EN)
+	if r.profile == ProfileQEMU {
+		r.clk.RunFor(QEMURxHold) // QEMU holds receive after an RCTL write
+	}
 }
 
 func (r *rig) rxDesc(i int) e1000.RxDesc {

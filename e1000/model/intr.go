@@ -43,6 +43,10 @@ func (d *Device) raise(cause uint32) {
 
 // updateIRQ drives INTA# from ICR, IMS and ITR.
 func (d *Device) updateIRQ() {
+	if d.qemu {
+		d.qemuUpdateIRQ()
+		return
+	}
 	if d.icr&d.ims == 0 {
 		d.level = false
 		d.itrTimer.Stop()
@@ -93,7 +97,7 @@ func (d *Device) onITR() {
 // rxDone schedules RXT0 after a frame was stored.
 func (d *Device) rxDone() {
 	rdtr := d.regs[e1000.RDTR/4] & e1000.DELAY_MASK
-	if rdtr == 0 {
+	if rdtr == 0 || d.qemu { // QEMU: RXT0 at once, the mitigation timer delays it
 		d.raise(e1000.ICR_RXT0)
 		return
 	}
@@ -121,7 +125,7 @@ func (d *Device) onRxTimerLocked() {
 // back; ide is the descriptor's interrupt delay enable.
 func (d *Device) txWrittenBack(ide bool) {
 	tidv := d.regs[e1000.TIDV/4] & e1000.DELAY_MASK
-	if !ide || tidv == 0 {
+	if !ide || tidv == 0 || d.qemu { // QEMU: TXDW at once, the mitigation timer delays it
 		d.raise(e1000.ICR_TXDW)
 		return
 	}

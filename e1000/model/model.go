@@ -4,7 +4,7 @@
 // EECD bit-bang), the PHY behind MDIC with autonegotiation, receive filtering
 // and legacy receive descriptors, legacy and TCP/IP context/data transmit
 // descriptors with checksum offload and TCP segmentation, interrupt causes and
-// the four delay timers plus ITR, and the statistics block.
+// the four delay timers plus ITR, the receive FIFO, and the statistics block.
 //
 // The model runs on a hw.Clock loop: register accesses, frames from the wire
 // and timer callbacks all arrive one at a time, so it takes no locks. It
@@ -18,7 +18,60 @@
 // descriptors), counted in Counters, and never cause a panic or an access
 // other than through dma.Memory. QEMU's CVE-2016-1981 (head beyond the ring)
 // and CVE-2021-20257 (TSO length underflow) are regression seeds of
-// FuzzE1000Model.
+// FuzzE1000Model (which runs every input against both profiles).
+//
+// # QEMU profile
+//
+// Config.Profile = ProfileQEMU makes the model behave like QEMU's own e1000
+// (hw/net/e1000.c and hw/net/e1000x_common.c in QEMU 10), the device a
+// driver meets on the VFIO path, where that differs from the datasheet.
+// Each difference has a test that runs both profiles (TestProfileXxx):
+//
+//   - CTRL.RST resets nothing (e1000.c set_ctrl only stores the value with
+//     RST cleared; QEMU resets the device state only on a PCI/system reset,
+//     e1000_reset_hold). CTRL.PHY_RST and a BMCR reset do nothing either, and
+//     CTRL.SLU does not gate the link. TestProfileCTRLReset.
+//   - Every RCTL write holds receive for one second (set_rx_control arms
+//     flush_queue_timer 1000 ms ahead and e1000_can_receive refuses frames
+//     while it is pending); the held frames are delivered when it fires.
+//     TestProfileRxHoldAfterRCTL.
+//   - The link is up at power-on without autonegotiation; autonegotiation
+//     happens only on a BMCR write with restart and enable set
+//     (set_phy_ctrl, e1000x_restart_autoneg) or when a link comes back, takes
+//     500 ms, drops the link without LSC and raises LSC when done
+//     (e1000_autoneg_timer). TestProfileAutoneg.
+//   - One mitigation timer instead of ITR and the four delay timers
+//     (set_interrupt_cause, e1000_mit_timer): a rising edge of ICR & IMS
+//     asserts at once and opens a window of the smallest non-zero of ITR,
+//     RADV (if RDTR is set and RXT0 pending) and TADV (if a descriptor had
+//     IDE), never under 500 × 256 ns = 128 µs; edges inside it wait for it.
+//     RXT0 and TXDW are raised at once: RDTR and TIDV delay nothing.
+//     TestProfileMitigation.
+//   - No receive checksum offload: the last descriptor of a frame gets IXSM,
+//     never IPCS/TCPCS/IPE/TCPE, and the checksum and error fields keep
+//     whatever the descriptor held (e1000_receive_iov).
+//     TestProfileRxChecksum.
+//   - Statistics clear on read only for the counters in QEMU's
+//     mac_read_clr4/mac_read_clr8 lists (packet size bins, GPRC/GPTC,
+//     TPR/TPT, RUC/ROC, BPRC/MPRC/BPTC/MPTC, TSCTC, the octet counters'
+//     high halves); MPC, RNBC and the rest keep their values.
+//     TestProfileStatsClearOnRead. (Both profiles saturate: TestStatsSaturate.)
+//   - MDIC completes with ERROR for a PHY register outside QEMU's
+//     phy_regcap table (BMCR, BMSR, ID1/2, ANAR, ANLPAR, ANER, 1000T
+//     control/status, M88 PSCR/PSSR/EPSCR/RX error counter) and for a write
+//     to a read-only one (set_mdic). TestProfileMDIC.
+//   - Transmit runs with the link down (start_xmit does not look at it): the
+//     descriptors complete with DD and the statistics count the frames, which
+//     are lost. TXQE is raised at the end of every transmit run.
+//     TestProfileTxLinkDown.
+//   - Receive back-pressure instead of a FIFO: while the device cannot
+//     receive (ring empty, RX hold, RCTL.EN clear, link down, no bus
+//     mastering) QEMU's net layer keeps frames for it (net/queue.c, at most
+//     10000; the model also bounds their bytes to 4 MiB) and delivers them in
+//     order when descriptors arrive (set_rdt) or the condition ends, counting
+//     nothing; only a frame that finds some but too few descriptors is an
+//     overrun (e1000_receiver_overrun: RNBC, MPC, RXO).
+//     TestProfileRxBackPressure.
 package model
 
 import (
@@ -52,8 +105,13 @@ type Config struct {
 	// EEPROM, if not nil, replaces the default EEPROM image (built from MAC
 	// with a correct checksum) word for word, bad checksum and all.
 	EEPROM *[e1000.EEPROMWords]uint16
-	// AutonegDelay overrides DefaultAutonegDelay when positive.
+	// AutonegDelay overrides DefaultAutonegDelay (QEMUAutonegDelay in the
+	// QEMU profile) when positive.
 	AutonegDelay time.Duration
+	// Profile picks whose behaviour the model follows where QEMU's e1000
+	// differs from the datasheet: ProfileDatasheet (the zero value) or
+	// ProfileQEMU.
+	Profile Profile
 	// TxFIFO, when positive, overrides the transmit FIFO size in bytes
 	// (otherwise 64 KB minus PBA's receive share: 16 KiB after reset). The
 	// transmit DMA stops fetching descriptors while the wire is more than
@@ -73,6 +131,7 @@ type Device struct {
 
 	autonegDelay time.Duration
 	txFIFOCfg    int
+	qemu         bool // ProfileQEMU
 
 	regs   [regWords]uint32 // register storage, indexed by offset / 4
 	eeprom [e1000.EEPROMWords]uint16
@@ -102,6 +161,9 @@ type Device struct {
 	tadvTimer   hw.Timer
 	anTimer     hw.Timer
 	txTimer     hw.Timer
+	mitTimer    hw.Timer      // QEMU profile: the one mitigation timer
+	rxHoldTimer hw.Timer      // QEMU profile: RX held after an RCTL write
+	mitIDE      bool          // QEMU profile: a TX descriptor with IDE since the mitigation timer started
 	txBusyUntil time.Duration // when the wire finishes what was transmitted
 
 	rx  rxState
@@ -129,6 +191,7 @@ func New(cfg Config) *Device {
 		intx:         cfg.INTx,
 		autonegDelay: cfg.AutonegDelay,
 		txFIFOCfg:    cfg.TxFIFO,
+		qemu:         cfg.Profile == ProfileQEMU,
 	}
 	if d.intx == nil {
 		d.intx = irq.NoLine{}
@@ -162,6 +225,17 @@ func New(cfg Config) *Device {
 	d.txTimer = d.clk.NewTimer(d.onTxResume)
 	d.tx.buf = make([]byte, txBufSize)
 	d.rx.scratch = make([]byte, maxRxFrame+8)
+	d.rx.out = make([]byte, maxRxFrame+8)
+	if d.qemu {
+		d.rx.held = newFrameQueue(qemuHeldBytes, qemuHeldFrames)
+		d.mitTimer = d.clk.NewTimer(d.onMitTimer)
+		d.rxHoldTimer = d.clk.NewTimer(d.onRxHold)
+		if cfg.AutonegDelay <= 0 {
+			d.autonegDelay = QEMUAutonegDelay
+		}
+	} else {
+		d.rx.fifo = newFrameQueue(rxFIFOMax, rxFIFOEntries)
+	}
 
 	d.phyReset()
 	d.reset()
@@ -220,6 +294,7 @@ func (d *Device) ConfigWrite(off, size int, val uint32) {
 	if bm && !d.busMaster {
 		d.busMaster = true
 		d.txKick()
+		d.rxPosted() // e1000_write_config flushes QEMU's queue; the FIFO drains
 	}
 	d.busMaster = bm
 	d.irqDirty = true
@@ -255,9 +330,12 @@ func (d *Device) now() time.Duration { return d.clk.Now() }
 // stopped; pending interrupts, timers and statistics cleared; RAL0/RAH0
 // loaded from the EEPROM.
 func (d *Device) reset() {
-	for _, t := range []hw.Timer{d.itrTimer, d.rdtrTimer, d.radvTimer, d.tidvTimer, d.tadvTimer, d.txTimer} {
-		t.Stop()
+	for _, t := range []hw.Timer{d.itrTimer, d.rdtrTimer, d.radvTimer, d.tidvTimer, d.tadvTimer, d.txTimer, d.mitTimer, d.rxHoldTimer} {
+		if t != nil {
+			t.Stop()
+		}
 	}
+	d.mitIDE = false
 	d.regs = [regWords]uint32{}
 	for off, v := range resetValues {
 		d.regs[off/4] = v
@@ -273,6 +351,7 @@ func (d *Device) reset() {
 	d.ee = eepromState{eecd: e1000.EECD_FWE_DIS}
 	d.tx.reset()
 	d.txBusyUntil = 0
+	d.ctr.RxFIFOFlushed += uint64(d.rx.fifo.clear())
 	d.updateLink()
 	// RST self-clears and a reset does not report a link change: software
 	// clears ICR after reset anyway.

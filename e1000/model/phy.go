@@ -18,6 +18,9 @@ type phyState struct {
 	inReset     bool // CTRL.PHY_RST held
 	anDone      bool // autonegotiation complete and link established
 	latchedDown bool // BMSR.LSTATUS latched low since the last read
+	// QEMU profile.
+	poweredOn  bool // no cable seen since power-on: the link comes up without autonegotiation
+	anComplete bool // BMSR autonegotiation complete
 }
 
 // Link partner as the cable presents it: a 1000BASE-T full-duplex port with
@@ -50,6 +53,10 @@ func (d *Device) phyReset() {
 	}
 	p.anDone = false
 	d.ctr.PHYResets++
+	if d.qemu {
+		p.poweredOn = true // QEMU's reset does not autonegotiate
+		return
+	}
 	d.startAutoneg()
 }
 
@@ -72,6 +79,10 @@ func (d *Device) startAutoneg() {
 func (d *Device) onAutoneg() {
 	d.enter()
 	defer d.exit()
+	if d.qemu {
+		d.qemuAutonegDone()
+		return
+	}
 	if !d.cableUp || d.phy.inReset {
 		return
 	}
@@ -86,6 +97,10 @@ func (d *Device) setCable(up bool) {
 		return
 	}
 	d.cableUp = up
+	if d.qemu {
+		d.qemuSetCable(up)
+		return
+	}
 	if up {
 		d.startAutoneg()
 		return
@@ -107,7 +122,7 @@ func (d *Device) phyLink() bool {
 // to its internal PHY only with SLU). A change raises LSC; link up lets
 // pending transmit work go.
 func (d *Device) updateLink() {
-	up := d.phyLink() && d.regs[e1000.CTRL/4]&e1000.CTRL_SLU != 0
+	up := d.phyLink() && (d.qemu || d.regs[e1000.CTRL/4]&e1000.CTRL_SLU != 0)
 	if up == d.linkUp {
 		return
 	}
@@ -116,6 +131,9 @@ func (d *Device) updateLink() {
 	d.raise(e1000.ICR_LSC)
 	if up {
 		d.txKick()
+		if d.qemu {
+			d.qemuFlush()
+		}
 	}
 }
 
@@ -126,6 +144,15 @@ func (d *Device) phyRead(r uint32) uint16 {
 	switch r {
 	case e1000.PHY_BMSR:
 		v := p.regs[r]
+		if d.qemu { // no latching; autonegotiation complete as QEMU keeps it
+			if d.linkUp {
+				v |= e1000.BMSR_LSTATUS
+			}
+			if p.anComplete {
+				v |= e1000.BMSR_ANEGCOMPLETE
+			}
+			return v
+		}
 		if link && !p.latchedDown {
 			v |= e1000.BMSR_LSTATUS
 		}
@@ -194,6 +221,10 @@ func (d *Device) phyWrite(r uint32, v uint16) {
 // with ERROR for a PHY address other than 1 or a bad opcode, and MDAC is
 // raised if the I bit asks for it.
 func (d *Device) mdicWrite(v uint32) {
+	if d.qemu {
+		d.qemuMDIC(v)
+		return
+	}
 	phyAddr := (v & e1000.MDIC_PHY_MASK) >> e1000.MDIC_PHY_SHIFT
 	reg := (v & e1000.MDIC_REG_MASK) >> e1000.MDIC_REG_SHIFT
 	op := v & e1000.MDIC_OP_MASK

@@ -116,6 +116,9 @@ func (d *Device) readReg(off uint32) uint32 {
 	case kindPlain:
 		return d.regs[i]
 	case kindStat:
+		if d.qemu && !qemuStatClearsOnRead(off) {
+			return d.st.r[statIndex(off)]
+		}
 		return d.st.read(off)
 	case kindNone:
 		d.ctr.RegUnknown++
@@ -192,7 +195,15 @@ func (d *Device) writeReg(off, v uint32) {
 		d.regs[i] = v & m
 		d.irqDirty = true
 	case e1000.RCTL:
+		old := d.regs[i]
 		d.regs[i] = v & m
+		if d.qemu {
+			d.qemuRCTLWritten()
+		} else if v&e1000.RCTL_EN == 0 {
+			d.ctr.RxFIFOFlushed += uint64(d.rx.fifo.clear())
+		} else if old&e1000.RCTL_EN == 0 {
+			d.rxDrain()
+		}
 	case e1000.RDLEN, e1000.TDLEN:
 		if v&^m != 0 || v&m == 0 {
 			d.ctr.BadRingLength++
@@ -202,6 +213,9 @@ func (d *Device) writeReg(off, v uint32) {
 		d.regs[i] = v & m
 		if badRingIndex(v&m, d.regs[e1000.RDLEN/4]) {
 			d.ctr.BadRingIndex++
+		}
+		if off == e1000.RDT {
+			d.rxPosted()
 		}
 	case e1000.TDH:
 		d.regs[i] = v & m
@@ -244,6 +258,10 @@ func (d *Device) writeReg(off, v uint32) {
 // writeCTRL handles Device Control: RST resets the device and self-clears;
 // PHY_RST holds the PHY in reset while set; SLU gates the link.
 func (d *Device) writeCTRL(v uint32) {
+	if d.qemu {
+		d.qemuWriteCTRL(v)
+		return
+	}
 	if v&e1000.CTRL_RST != 0 {
 		d.ctr.Resets++
 		d.reset()

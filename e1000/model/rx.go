@@ -20,9 +20,17 @@ import (
 // by its FCS unless RCTL.SECRC strips it. Each descriptor is written back with
 // its length, the packet checksum (from RXCSUM.PCSS), DD, EOP on the last,
 // the IP/TCP/UDP checksum results (IPCS/TCPCS, or IXSM) and their errors, and
-// the VLAN tag (VP) if CTRL.VME stripped one. A frame that does not fit in the
-// free descriptors is dropped whole: RNBC and MPC count it, RXO is raised,
-// and nothing in memory changes.
+// the VLAN tag (VP) if CTRL.VME stripped one.
+//
+// The receive FIFO (the PBA.RXA share of the 64 KB packet buffer, 48 KB
+// after reset) holds accepted frames that find too few free descriptors: a
+// frame kept there is counted in RNBC (no buffers available) and is stored,
+// in order, as soon as the driver posts descriptors (an RDT write). Only a
+// frame that finds the FIFO full is lost: MPC counts it and RXO is raised.
+// Each frame occupies its length with FCS in the FIFO. A frame that needs
+// more descriptors than the ring has is dropped the same way (MPC, RXO),
+// since it could never be stored; clearing RCTL.EN or a reset empties the
+// FIFO.
 
 const (
 	ethHdrLen   = 14
@@ -36,14 +44,47 @@ const (
 
 type rxState struct {
 	scratch []byte // a frame being reassembled (VLAN tag stripped)
+	out     []byte // a frame taken out of fifo or held
 	pad     [minFrame]byte
+	fifo    frameQueue // the receive FIFO (datasheet profile)
+	held    frameQueue // frames QEMU's net layer holds back (QEMU profile)
 }
+
+// Receive FIFO bounds: 64 KB of packet buffer, frames of at least 64 bytes.
+const (
+	rxFIFOMax     = e1000.PacketBufferKB << 10
+	rxFIFOEntries = rxFIFOMax / (minFrame + fcsLen)
+)
+
+// rxFIFOCap is the receive FIFO's size in bytes: PBA.RXA KB.
+func (d *Device) rxFIFOCap() int {
+	return min(int(d.regs[e1000.PBA/4]&e1000.PBA_RXA_MASK), e1000.PacketBufferKB) << 10
+}
+
+// rxResult is what became of a frame offered to the receive ring.
+type rxResult uint8
+
+const (
+	rxStored  rxResult = iota // written to descriptors
+	rxDropped                 // lost (counted by rxStore)
+	rxNoDesc                  // too few free descriptors: it may wait
+)
 
 // Receive implements wire.Endpoint: one frame arrives from the wire.
 func (d *Device) Receive(frame []byte) {
 	d.enter()
 	defer d.exit()
 	d.ctr.RxArrived++
+	if d.qemu {
+		d.qemuReceive(frame)
+		return
+	}
+	d.receive(frame)
+}
+
+// receive is the MAC's receive path for one frame: link, RCTL.EN, size,
+// address and VLAN filters, then the ring (or the FIFO).
+func (d *Device) receive(frame []byte) {
 	if !d.linkUp {
 		d.ctr.RxLinkDown++
 		return
@@ -97,7 +138,50 @@ func (d *Device) Receive(frame []byte) {
 			}
 		}
 	}
-	d.rxStore(frame, rctl, tagged, tci, !exact, wireLen)
+	d.rxAccept(frame, rctl, tagged, tci, !exact, wireLen)
+}
+
+// rxAccept stores an accepted frame, or keeps it in the FIFO behind the
+// frames already waiting there, or loses it if the FIFO is full.
+func (d *Device) rxAccept(frame []byte, rctl uint32, tagged bool, tci uint16, pif bool, wireLen int) {
+	if d.qemu {
+		// QEMU has no FIFO: a frame that finds too few descriptors
+		// (e1000_has_rxbufs) is an overrun.
+		if d.rxStore(frame, rctl, tagged, tci, pif, wireLen) == rxNoDesc {
+			d.ctr.RxNoDescriptors++
+			d.st.inc(e1000.RNBC)
+			d.rxMissed()
+			d.raise(e1000.ICR_RXO)
+		}
+		return
+	}
+	if d.rx.fifo.empty() && d.rxStore(frame, rctl, tagged, tci, pif, wireLen) != rxNoDesc {
+		return
+	}
+	if d.rx.fifo.fits(len(frame), wireLen, d.rxFIFOCap()) {
+		d.rx.fifo.push(frame, queued{cost: wireLen, tagged: tagged, tci: tci, pif: pif, wireLen: wireLen})
+		d.st.inc(e1000.RNBC)
+		d.ctr.RxFIFOQueued++
+		d.ctr.RxFIFOMax = max(d.ctr.RxFIFOMax, uint64(d.rx.fifo.cost))
+		return
+	}
+	d.ctr.RxFIFOOverflow++
+	d.rxMissed()
+	d.raise(e1000.ICR_RXO)
+}
+
+// rxDrain stores the frames waiting in the receive FIFO, oldest first,
+// while descriptors last (after an RDT write, RCTL.EN or bus mastering).
+func (d *Device) rxDrain() {
+	rctl := d.regs[e1000.RCTL/4]
+	for !d.rx.fifo.empty() && rctl&e1000.RCTL_EN != 0 {
+		f, e := d.rx.fifo.peek(d.rx.out)
+		if d.rxStore(f, rctl, e.tagged, e.tci, e.pif, e.wireLen) == rxNoDesc {
+			return
+		}
+		d.rx.fifo.pop()
+		d.ctr.RxFIFODrained++
+	}
 }
 
 // rxFilter is the destination address filter. exact reports a match of a
@@ -142,25 +226,26 @@ func (d *Device) rxMissed() {
 	d.st.inc(e1000.MPC)
 }
 
-// rxStore writes an accepted frame into the receive ring.
-func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif bool, wireLen int) {
+// rxStore writes an accepted frame into the receive ring. It reports
+// rxNoDesc, changing nothing, when the free descriptors are too few for it.
+func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif bool, wireLen int) rxResult {
 	if !d.busMaster {
 		d.ctr.RxNoBusMaster++
 		d.rxMissed()
-		return
+		return rxDropped
 	}
 	n := d.regs[e1000.RDLEN/4] / e1000.DescSize
 	head, tail := d.regs[e1000.RDH/4], d.regs[e1000.RDT/4]
 	if n == 0 || head >= n || tail >= n {
 		d.ctr.RxBadRing++
 		d.rxMissed()
-		return
+		return rxDropped
 	}
 	bufSize := e1000.RXBufferSize(rctl)
 	if bufSize == 0 {
 		d.ctr.RxBadBufferSize++
 		d.rxMissed()
-		return
+		return rxDropped
 	}
 
 	// What goes into the buffers: the frame (its VLAN tag stripped if
@@ -191,11 +276,15 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 
 	free := (tail + n - head) % n // descriptors software gave the hardware
 	if need > free {
-		d.ctr.RxNoDescriptors++
-		d.st.inc(e1000.RNBC)
-		d.rxMissed()
-		d.raise(e1000.ICR_RXO)
-		return
+		if need >= n && !d.qemu {
+			// More than the ring can ever offer (one slot stays
+			// empty): waiting would block the FIFO for good.
+			d.ctr.RxTooManyDescs++
+			d.rxMissed()
+			d.raise(e1000.ICR_RXO)
+			return rxDropped
+		}
+		return rxNoDesc
 	}
 
 	// The descriptors, as at most two views (the ring may wrap).
@@ -210,7 +299,7 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 	if !ok1 || !ok2 {
 		d.ctr.RxDescFaults++
 		d.rxMissed()
-		return
+		return rxDropped
 	}
 
 	pcss := int(d.regs[e1000.RXCSUM/4] & e1000.RXCSUM_PCSS_MASK)
@@ -230,6 +319,12 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 		}
 		chunk := min(bufSize, total-off)
 		errs := uint8(0)
+		if d.qemu {
+			// QEMU writes the descriptor back as it read it but for
+			// length, status and VLAN tag: the checksum and error
+			// fields keep what was there.
+			errs = desc.Errors()
+		}
 		if buf, ok := d.mem.View(dma.Addr(desc.Addr()), chunk, true); ok {
 			c := 0
 			if off < len(data) {
@@ -244,10 +339,19 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 		}
 		off += chunk
 		st := status
-		if i == need-1 {
+		switch {
+		case d.qemu:
+			// QEMU never checks a checksum: IXSM on the last
+			// descriptor, no IPCS/TCPCS/PIF anywhere.
+			st &= e1000.RXD_STAT_DD | e1000.RXD_STAT_VP
+			if i == need-1 {
+				st |= e1000.RXD_STAT_EOP | e1000.RXD_STAT_IXSM
+			}
+			pktSum = desc.Checksum()
+		case i == need-1:
 			st |= e1000.RXD_STAT_EOP
 			errs |= csumErrors
-		} else {
+		default:
 			st &^= e1000.RXD_STAT_IXSM | e1000.RXD_STAT_IPCS | e1000.RXD_STAT_TCPCS
 			st |= e1000.RXD_STAT_IXSM
 		}
@@ -268,13 +372,14 @@ func (d *Device) rxStore(frame []byte, rctl uint32, tagged bool, tci uint16, pif
 	// RXDMT0 when the free descriptors fall to the RDMTS fraction of the
 	// ring (1/2, 1/4, 1/8; the reserved encoding as 1/16).
 	thr := n >> (((rctl & e1000.RCTL_RDMTS_MASK) >> e1000.RCTL_RDMTS_SHIFT) + 1)
-	if left := free - need; free > thr && left <= thr {
-		d.raise(e1000.ICR_RXDMT0)
+	if left := free - need; left <= thr && (free > thr || d.qemu) {
+		d.raise(e1000.ICR_RXDMT0) // QEMU: for every frame stored below the threshold
 	}
 	if small := int(d.regs[e1000.RSRPD/4] & e1000.RSRPD_SIZE_MSK); small != 0 && total < small {
 		d.raise(e1000.ICR_SRPD)
 	}
 	d.rxDone()
+	return rxStored
 }
 
 // rxChecksum verifies the IPv4 header checksum (RXCSUM.IPOFLD) and the TCP or

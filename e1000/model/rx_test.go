@@ -301,58 +301,110 @@ func TestRxVLAN(t *testing.T) {
 // TestRxRingFull: a stalled receiver. Frames beyond the free descriptors are
 // dropped whole and counted (RNBC, MPC, RXO); nothing the device did not own
 // changes; when software returns descriptors, reception resumes in order.
-func TestRxRingFull(t *testing.T) {
+// TestRxFIFO stalls a receiver with a small ring: the frames that find no
+// descriptor wait in the receive FIFO (PBA.RXA) and are counted in RNBC; only
+// the frames beyond the FIFO's capacity are lost, exactly those, counted in
+// MPC with RXO. When the driver returns descriptors the FIFO drains in order
+// and nothing is corrupted; memory the device does not own is untouched.
+func TestRxFIFO(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		pba     uint32 // PBA.RXA in KB (0: reset value, 48)
+		payload int    // frame = 14 + payload bytes
+		fit     int    // frames of that size the FIFO holds
+	}{
+		{"48K-64B", 0, 46, 48 << 10 / 64},
+		{"2K-250B", 2, 236, 2048 / 254},
+		{"0K", 0xFFFF0000, 100, 0}, // RXA 0 (the high bits are not RXA): no FIFO at all
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, rigOpt{})
+			if c.pba != 0 {
+				r.wr(e1000.PBA, c.pba)
+			}
+			const n = 8
+			r.setupRx(n, 2048, e1000.RCTL_SECRC) // RDT = 7: 7 descriptors free
+			r.wr(e1000.IMS, e1000.ICR_RXO|e1000.ICR_RXT0)
+			for _, b := range r.rxBufs {
+				for i := range b.Bytes {
+					b.Bytes[i] = 0xEE
+				}
+			}
+			guardDesc := append([]byte(nil), r.rxDesc(7)...)
+			const lost = 5
+			total := 7 + c.fit + lost
+			frames := make([][]byte, total)
+			for i := range frames {
+				frames[i] = ethFrame(testMAC, peerMAC, 0x88B5, pattern(c.payload, byte(i)))
+				binary.BigEndian.PutUint32(frames[i][14:], uint32(i)) // sequence number
+				r.dev.Receive(frames[i])
+				if i == 7+c.fit-1 && r.rd(e1000.ICR)&e1000.ICR_RXO != 0 {
+					t.Fatalf("RXO raised while the FIFO still had room")
+				}
+			}
+			if got := r.dev.Counters().RxFrames; got != 7 {
+				t.Fatalf("stored %d frames, want 7", got)
+			}
+			if rnbc, mpc := r.rd(e1000.RNBC), r.rd(e1000.MPC); rnbc != uint32(c.fit) || mpc != lost {
+				t.Fatalf("RNBC %d MPC %d, want %d and %d", rnbc, mpc, c.fit, lost)
+			}
+			if r.rd(e1000.ICR)&e1000.ICR_RXO == 0 {
+				t.Fatalf("RXO not raised")
+			}
+			if !bytes.Equal(r.rxDesc(7), guardDesc) {
+				t.Fatalf("descriptor the device did not own was written")
+			}
+			for _, b := range r.rxBufs[7].Bytes {
+				if b != 0xEE {
+					t.Fatalf("buffer the device did not own was written")
+				}
+			}
+			if r.rd(e1000.RDH) != 7 {
+				t.Fatalf("RDH %d, want 7", r.rd(e1000.RDH))
+			}
+			// The driver takes frames and returns descriptors one by
+			// one (rxPop writes RDT): the FIFO drains in order.
+			for i := range 7 + c.fit {
+				f, _ := r.rxPop()
+				if !bytes.Equal(f, frames[i]) {
+					t.Fatalf("frame %d: got seq %d, corrupted or out of order", i, binary.BigEndian.Uint32(f[14:]))
+				}
+			}
+			if f, _ := r.rxPop(); f != nil {
+				t.Fatalf("a lost frame (seq %d) appeared", binary.BigEndian.Uint32(f[14:]))
+			}
+			if got := r.dev.Counters(); got.RxFIFODrained != uint64(c.fit) || got.RxFIFOOverflow != lost {
+				t.Fatalf("drained %d, overflowed %d", got.RxFIFODrained, got.RxFIFOOverflow)
+			}
+			// Traffic resumes straight into the ring.
+			for i := range 3 {
+				fr := ethFrame(testMAC, peerMAC, 0x88B5, pattern(c.payload, byte(100+i)))
+				r.dev.Receive(fr)
+				if f, _ := r.rxPop(); !bytes.Equal(f, fr) {
+					t.Fatalf("frame after resume wrong")
+				}
+			}
+			if r.rd(e1000.RNBC) != 0 || r.rd(e1000.MPC) != 0 {
+				t.Fatalf("drops after resume")
+			}
+		})
+	}
+}
+
+// TestRxFIFOFrameTooBigForRing: a frame that needs more descriptors than
+// the ring can ever offer does not block the FIFO: it is lost (MPC, RXO)
+// and the next frame is stored.
+func TestRxFIFOFrameTooBigForRing(t *testing.T) {
 	r := newRig(t, rigOpt{})
-	const n = 8
-	r.setupRx(n, 2048, e1000.RCTL_SECRC) // RDT = 7: 7 descriptors free
-	r.wr(e1000.IMS, e1000.ICR_RXO|e1000.ICR_RXT0)
-	for _, b := range r.rxBufs {
-		for i := range b.Bytes {
-			b.Bytes[i] = 0xEE
-		}
+	r.setupRx(8, 256, e1000.RCTL_SECRC|e1000.RCTL_LPE|e1000.RCTL_BSIZE_256)
+	r.dev.Receive(ethFrame(testMAC, peerMAC, 0x88B5, pattern(2100, 1))) // needs 9 of 7
+	small := ethFrame(testMAC, peerMAC, 0x88B5, pattern(100, 2))
+	r.dev.Receive(small)
+	if f, _ := r.rxPop(); !bytes.Equal(f, small) {
+		t.Fatalf("small frame not stored after the oversized one: %+v", r.dev.Counters())
 	}
-	guardDesc := append([]byte(nil), r.rxDesc(7)...)
-	frames := make([][]byte, 12)
-	for i := range frames {
-		frames[i] = ethFrame(testMAC, peerMAC, 0x88B5, pattern(200+i, byte(i)))
-		r.dev.Receive(frames[i])
-	}
-	if got := r.dev.Counters().RxFrames; got != 7 {
-		t.Fatalf("stored %d frames, want 7", got)
-	}
-	if r.rd(e1000.RNBC) != 5 || r.rd(e1000.MPC) != 5 {
-		t.Fatalf("RNBC/MPC not 5")
-	}
-	if r.rd(e1000.ICR)&e1000.ICR_RXO == 0 {
-		t.Fatalf("RXO not raised")
-	}
-	if !bytes.Equal(r.rxDesc(7), guardDesc) {
-		t.Fatalf("descriptor the device did not own was written")
-	}
-	for _, b := range r.rxBufs[7].Bytes {
-		if b != 0xEE {
-			t.Fatalf("buffer the device did not own was written")
-		}
-	}
-	if r.rd(e1000.RDH) != 7 {
-		t.Fatalf("RDH %d, want 7", r.rd(e1000.RDH))
-	}
-	// Software takes the 7 frames and returns the descriptors; traffic resumes.
-	for i := range 7 {
-		f, _ := r.rxPop()
-		if !bytes.Equal(f, frames[i]) {
-			t.Fatalf("frame %d corrupted", i)
-		}
-	}
-	for i := 7; i < 12; i++ {
-		r.dev.Receive(frames[i])
-		f, _ := r.rxPop()
-		if !bytes.Equal(f, frames[i]) {
-			t.Fatalf("frame %d after resume wrong", i)
-		}
-	}
-	if r.rd(e1000.RNBC) != 0 {
-		t.Fatalf("drops after resume")
+	if r.rd(e1000.MPC) != 1 || r.dev.Counters().RxTooManyDescs != 1 {
+		t.Fatalf("MPC %d, counters %+v", r.rd(e1000.MPC), r.dev.Counters())
 	}
 }
 

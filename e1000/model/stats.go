@@ -3,10 +3,12 @@ package model
 import "github.com/nicbed/nicbed/e1000"
 
 // stats is the statistics block, 0x4000–0x40FF (datasheet 13.7): one 32-bit
-// counter per register. Reading a register returns and clears it. The 64-bit
-// octet counters (GORC, GOTC, TOR, TOT) are low/high pairs: the low half
-// reads without clearing, reading the high half clears both, so software
-// reads low then high.
+// counter per register. Reading a register returns and clears it. Counters
+// saturate: a counter at 0xFFFFFFFF stays there instead of wrapping to 0
+// (datasheet 13.7; QEMU's e1000x_inc_reg_if_not_full does the same). The 64-bit
+// octet counters (GORC, GOTC, TOR, TOT) are low/high pairs that saturate as
+// one 64-bit value: the low half reads without clearing, reading the high
+// half clears both, so software reads low then high.
 type stats struct {
 	r [(e1000.StatsEnd - e1000.StatsStart) / 4]uint32
 }
@@ -30,14 +32,22 @@ func is64High(off uint32) bool {
 	return false
 }
 
-// inc adds one to a 32-bit counter. Counters wrap, as the hardware's do.
-func (s *stats) inc(off uint32) { s.r[statIndex(off)]++ }
+// inc adds one to a 32-bit counter, sticking at the maximum.
+func (s *stats) inc(off uint32) {
+	if i := statIndex(off); s.r[i] != 0xFFFFFFFF {
+		s.r[i]++
+	}
+}
 
 // add64 adds n to the 64-bit counter whose low half is at lo.
 func (s *stats) add64(lo uint32, n int) {
 	i := statIndex(lo)
 	v := uint64(s.r[i+1])<<32 | uint64(s.r[i])
-	v += uint64(n)
+	if w := v + uint64(n); w >= v {
+		v = w
+	} else {
+		v = ^uint64(0)
+	}
 	s.r[i], s.r[i+1] = uint32(v), uint32(v>>32)
 }
 
