@@ -1,6 +1,7 @@
 package kernelmodel
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -73,5 +74,158 @@ func TestRealClockPostIsRaceFree(t *testing.T) {
 	}
 	if err := k.SKBAudit(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Many goroutines post through small per-source inboxes (so they are held
+// back while the loop is busy), the loop runs with Run(ctx), and another
+// goroutine stops it once everything has run.
+func TestRealClockSourcesAndStop(t *testing.T) {
+	clk := NewRealClock()
+	const producers, per = 8, 500
+	ran := 0 // loop only
+	all := make(chan struct{})
+	var srcs []*Source
+	for p := 0; p < producers; p++ {
+		srcs = append(srcs, clk.NewSource("p"+itoa(p), 16))
+	}
+	for _, s := range srcs {
+		go func(s *Source) {
+			for i := 0; i < per; i++ {
+				if err := s.Post(context.Background(), func() {
+					if ran++; ran == producers*per {
+						close(all)
+					}
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(s)
+	}
+	go func() { <-all; clk.Stop() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := clk.Run(ctx); err != nil {
+		t.Fatalf("Run: %v after %d of %d", err, ran, producers*per)
+	}
+	if ran != producers*per {
+		t.Errorf("ran %d of %d", ran, producers*per)
+	}
+	for _, s := range srcs {
+		if s.Posted.Load() != per || s.Len() != 0 {
+			t.Errorf("source %s: posted %d, %d left", s.Name, s.Posted.Load(), s.Len())
+		}
+	}
+}
+
+// A source holds at most its capacity: TryPost then refuses, Post waits
+// (here until its context is cancelled) and nothing more is queued; once
+// the loop has run, there is room again.
+func TestRealClockBackPressure(t *testing.T) {
+	clk := NewRealClock()
+	s := clk.NewSource("fast", 8)
+	ran := 0
+	for i := 0; i < 8; i++ {
+		if err := s.TryPost(func() { ran++ }); err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+	}
+	if err := s.TryPost(func() { ran++ }); err != ErrInboxFull {
+		t.Fatalf("9th TryPost: %v, want ErrInboxFull", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	res := make(chan error)
+	go func() { res <- s.Post(ctx, func() { ran++ }) }()
+	cancel()
+	if err := <-res; err != context.Canceled {
+		t.Fatalf("Post into a full inbox returned %v, want it to wait until cancelled", err)
+	}
+	if s.Len() != 8 || s.Refused.Load() != 1 || s.Posted.Load() != 8 {
+		t.Errorf("len %d refused %d posted %d, want 8 1 8", s.Len(), s.Refused.Load(), s.Posted.Load())
+	}
+	clk.Step()
+	if ran != 8 || s.Len() != 0 {
+		t.Fatalf("one step ran %d, left %d", ran, s.Len())
+	}
+	if err := s.TryPost(func() { ran++ }); err != nil {
+		t.Errorf("after the loop drained: %v", err)
+	}
+}
+
+// Run(ctx) returns ctx.Err() when ctx is cancelled while the loop sleeps
+// towards a far timer, and Stop from another goroutine ends a Run too.
+func TestRealClockRunCancelAndStop(t *testing.T) {
+	clk := NewRealClock()
+	fired := false
+	clk.AfterFunc(time.Hour, func() { fired = true })
+	ctx, cancel := context.WithCancel(context.Background())
+	res := make(chan error)
+	go func() { res <- clk.Run(ctx) }()
+	cancel()
+	select {
+	case err := <-res:
+		if err != context.Canceled {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
+	started := make(chan struct{})
+	clk.NewSource("starter", 1).TryPost(func() { close(started) })
+	go func() { res <- clk.Run(context.Background()) }()
+	<-started // the loop runs
+	clk.Stop()
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Errorf("Run after Stop: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after Stop")
+	}
+	if fired {
+		t.Error("the far timer fired")
+	}
+}
+
+// An outbox never blocks the loop: with the endpoint stuck, Send fills the
+// buffers and then drops (counted); what was queued reaches the endpoint in
+// order, as copies, once it moves again.
+func TestOutboxNeverBlocks(t *testing.T) {
+	gate := make(chan struct{})
+	var got [][]byte
+	o := NewOutbox(4, 64, func(b []byte) {
+		<-gate
+		got = append(got, append([]byte(nil), b...))
+	})
+	frame := make([]byte, 60)
+	sent := 0
+	for i := 0; i < 10; i++ {
+		frame[0] = byte(i)
+		if o.Send(frame) {
+			sent++
+		}
+	}
+	if sent != 4 || o.Dropped.Load() != 6 || o.InFlight() != 4 {
+		t.Errorf("sent %d dropped %d in flight %d, want 4 6 4", sent, o.Dropped.Load(), o.InFlight())
+	}
+	close(gate)
+	o.Close()
+	if o.Sent.Load() != 4 || len(got) != 4 {
+		t.Fatalf("endpoint got %d frames, Sent %d", len(got), o.Sent.Load())
+	}
+	for i, b := range got {
+		if len(b) != 60 || b[0] != byte(i) {
+			t.Errorf("frame %d: %d bytes, first %d", i, len(b), b[0])
+		}
+	}
+	o2 := NewOutbox(2, 64, func([]byte) {})
+	defer o2.Close()
+	if o2.Send(make([]byte, 65)) || o2.TooBig.Load() != 1 {
+		t.Error("a frame larger than the buffers was queued")
+	}
+	if a := testing.AllocsPerRun(100, func() { o2.Send(frame) }); a != 0 {
+		t.Errorf("Send allocates %v per frame", a)
 	}
 }

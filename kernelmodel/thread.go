@@ -35,14 +35,16 @@ type thread struct {
 	sleepIntent bool
 	timedOut    bool
 	softirq     bool // the CPU's irq-exit softirq context
+	idx         int  // in Kernel.threads; -1 once it is out
 }
 
 func (k *Kernel) newThread(c *CPU, name string, body func(t *thread)) *thread {
-	t := &thread{k: k, cpu: c, name: name, state: tsRunnable}
+	t := &thread{k: k, cpu: c, name: name, state: tsRunnable, idx: len(k.threads)}
 	t.timer = k.clock.newTimer(t.timerFired)
 	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
 		defer func() {
 			t.state = tsDead
+			k.dropThread(t)
 			if r := recover(); r != nil && r != errThreadKilled {
 				panic(r)
 			}
@@ -52,6 +54,21 @@ func (k *Kernel) newThread(c *CPU, name string, body func(t *thread)) *thread {
 	})
 	k.threads = append(k.threads, t)
 	return t
+}
+
+// dropThread takes a finished thread out of Kernel.threads, so that a kernel
+// that runs many short tasks keeps only the live ones.
+func (k *Kernel) dropThread(t *thread) {
+	i := t.idx
+	if i < 0 || i >= len(k.threads) || k.threads[i] != t {
+		return
+	}
+	last := len(k.threads) - 1
+	k.threads[i] = k.threads[last]
+	k.threads[i].idx = i
+	k.threads[last] = nil
+	k.threads = k.threads[:last]
+	t.idx = -1
 }
 
 // errThreadKilled unwinds a thread whose kernel was closed.
@@ -75,12 +92,14 @@ func (k *Kernel) Close() {
 	if k.cur != nil {
 		panic("kernelmodel: Kernel.Close from inside the kernel")
 	}
-	for _, t := range k.threads {
+	threads := k.threads
+	k.threads = nil
+	for _, t := range threads {
+		t.idx = -1
 		t.timer.Stop()
 		t.stop()
 		t.state = tsDead
 	}
-	k.threads = nil
 	for _, c := range k.cpus {
 		c.kick.Stop()
 		c.ipiTimer.Stop()

@@ -145,7 +145,8 @@ func Probe(t *kernelmodel.Task, pdev *kernelmodel.PCIDev, opts Options) (*Adapte
 	nd := k.AllocEtherdev(name, 1, 1)
 	nd.Ops = a
 	nd.MTU = a.opts.MTU
-	nd.Features = kernelmodel.NETIF_F_SG | kernelmodel.NETIF_F_IP_CSUM | kernelmodel.NETIF_F_RXCSUM | kernelmodel.NETIF_F_TSO
+	nd.Features = kernelmodel.NETIF_F_SG | kernelmodel.NETIF_F_IP_CSUM | kernelmodel.NETIF_F_RXCSUM | kernelmodel.NETIF_F_TSO |
+		kernelmodel.NETIF_F_HW_VLAN // NETIF_F_HW_VLAN_CTAG_RX | NETIF_F_HW_VLAN_CTAG_TX
 	a.netdev = nd
 
 	// Reset before reading the EEPROM.
@@ -336,10 +337,11 @@ func (a *Adapter) Stop(t *kernelmodel.Task) error {
 	return nil
 }
 
-// configure is e1000_configure: receive mode, transmit and receive units,
-// and every receive buffer posted.
+// configure is e1000_configure: receive mode, VLAN mode, transmit and
+// receive units, and every receive buffer posted.
 func (a *Adapter) configure() {
 	a.setRxMode()
+	a.restoreVLAN()
 	a.configureTx()
 	a.setupRctl()
 	a.configureRx()
@@ -442,6 +444,21 @@ func (a *Adapter) setRxMode() {
 	}
 	rctl &^= e1000.RCTL_VFE
 	a.wr(e1000.RCTL, rctl)
+}
+
+// restoreVLAN is e1000_restore_vlan with e1000_vlan_mode: with the VLAN
+// offloads on (Linux's default features), CTRL.VME has the MAC strip a
+// received tag into the descriptor (VP, special) and insert the tag of a
+// frame sent with VLE. No VLAN device is registered, so the filter table
+// stays empty and RCTL.VFE off (setRxMode).
+func (a *Adapter) restoreVLAN() {
+	ctrl := a.rd(e1000.CTRL)
+	if a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0 {
+		ctrl |= e1000.CTRL_VME
+	} else {
+		ctrl &^= e1000.CTRL_VME
+	}
+	a.wr(e1000.CTRL, ctrl)
 }
 
 // SetPromisc turns promiscuous mode (IFF_PROMISC) on or off.

@@ -30,9 +30,9 @@ func pollTime(h *testbed.Host) *time.Duration {
 // TestRxCostPerByte: in a two-host run, a receiving poll costs by the byte
 // (RxPerKiB for the copy out of the DMA buffer), so a flood of 9014-byte
 // frames costs more CPU time per frame than one of 60-byte frames, by at
-// least the per-byte term; and with a slow enough copy a jumbo flood at 1 Gb/s saturates the
-// receiving CPU: net_rx_action runs out of time (time_squeeze) and polls use
-// their whole weight. Without the per-byte charge a jumbo frame cost barely
+// least the per-byte term; and with a slow enough copy a jumbo flood at
+// 1 Gb/s saturates the receiving CPU: polls use their whole weight and NET_RX
+// goes to ksoftirqd. Without the per-byte charge a jumbo frame cost barely
 // more than a small one and never saturated anything.
 func TestRxCostPerByte(t *testing.T) {
 	cost := kernelmodel.DefaultCost()
@@ -73,14 +73,22 @@ func TestRxCostPerByte(t *testing.T) {
 			t.Fatal(err)
 		}
 		tb.Clock.RunFor(100 * time.Millisecond)
-		var squeeze uint64
+		var squeeze, handoffs uint64
 		for i := 0; i < tb.B.Kernel.NumCPUs(); i++ {
-			squeeze += tb.B.Kernel.CPU(i).Softnet.TimeSqueeze
+			c := tb.B.Kernel.CPU(i)
+			squeeze += c.Softnet.TimeSqueeze
+			handoffs += c.SoftirqHandoffs
 		}
 		n := adapter(tb.B).NAPI()
-		t.Logf("received %d, time_squeeze %d, polls %d, full-weight polls %d", f.Received, squeeze, n.Polls, n.WeightUsed)
-		if squeeze == 0 || n.WeightUsed == 0 {
-			t.Errorf("receiver not saturated: time_squeeze %d, full-weight polls %d of %d", squeeze, n.WeightUsed, n.Polls)
+		t.Logf("received %d, polls %d, full-weight polls %d, time_squeeze %d, ksoftirqd hand-offs %d",
+			f.Received, n.Polls, n.WeightUsed, squeeze, handoffs)
+		// Saturated: nearly every poll uses its whole weight, and
+		// __do_softirq, restarting NET_RX for ever, hands it to
+		// ksoftirqd. (Linux 6.1's net_rx_action polls an instance once
+		// and re-raises NET_RX; time_squeeze would need a single poll
+		// over netdev_budget_usecs.)
+		if n.WeightUsed*10 < n.Polls*8 || handoffs == 0 {
+			t.Errorf("receiver not saturated: %d of %d polls at full weight, %d ksoftirqd hand-offs", n.WeightUsed, n.Polls, handoffs)
 		}
 	})
 }
@@ -90,8 +98,7 @@ func TestRxCostPerByte(t *testing.T) {
 // the driver must do in software (skb_checksum_help, offsets the context
 // descriptor cannot express) costs CsumPerKiB on top.
 func TestTxCostPerByte(t *testing.T) {
-	h := newHostileHost(t, driver.Options{MTU: 9000})
-	h.k.Clock().RunFor(10 * time.Millisecond)
+	h := linkedHostileHost(t, driver.Options{MTU: 9000})
 	cost := h.k.Cost
 	// xmitTime runs one StartXmit in a task and returns the CPU time it
 	// charged.

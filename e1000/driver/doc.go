@@ -24,6 +24,9 @@
 //	e1000_update_stats       updateStats
 //	e1000_configure_rx / e1000_configure_tx / e1000_setup_rctl
 //	                         configureRx / configureTx / setupRctl
+//	e1000_restore_vlan / e1000_vlan_mode   restoreVLAN (CTRL.VME)
+//	e1000_clean_tx_ring / e1000_clean_rx_ring   cleanTxRing / cleanRxRing
+//	e1000_read_phy_reg / e1000_write_phy_reg   ReadPHY / WritePHY (readPHY / writePHY)
 //	e1000_set_ringparam      (*Adapter).SetRingparam (ethtool -G)
 //	e1000_change_mtu         (*Adapter).ChangeMTU
 //	e1000_get_ethtool_stats  (*Adapter).EthtoolStats (ethtool -S)
@@ -74,4 +77,21 @@
 //     (rx_too_long); Linux passes it up.
 //   - The kernel model has no dev_watchdog: the driver's watchdog checks for a
 //     queue stopped longer than watchdog_timeo and calls its tx_timeout.
+//   - The EEPROM is read through EERD (with the timing of Intel's
+//     e1000_poll_eerd_eewr_done: udelay(5), 100000 times); Linux's e1000
+//     bit-bangs EECD on the 82540EM. After CTRL.RST and the 5 ms Linux waits,
+//     the driver also checks that RST cleared. The PHY reset is not polled
+//     for completion, as in Linux.
+//   - The kernel model's skb has no vlan_present bit: VLANTCI 0 means no tag.
+//     On receive that loses nothing Linux keeps (it drops the priority bits,
+//     so a VLAN 0 tag becomes VLANTCI 0 there too, and 802.1Q treats it as
+//     untagged); on transmit a TCI of 0 is not inserted.
+//
+// # Waits
+//
+// Probe, open, close, reset and ethtool run in a task: msleep and
+// usleep_range sleep (Task.Sleep), udelay busy-waits (the CPU is charged and,
+// in a task, pays it off at once, so the device sees the time pass). The
+// watchdog runs as a timer (Linux's is a work item), so its MDI reads
+// busy-wait in atomic context.
 package driver

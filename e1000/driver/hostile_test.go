@@ -31,8 +31,8 @@ type hostileDev struct {
 	ims    uint32
 	linkUp bool
 	line   irq.Line
-	// doorbell, if set, sees every write of RDT and TDT.
-	doorbell func(off, v uint32)
+	// onWrite, if set, sees every register write first.
+	onWrite func(off, v uint32)
 }
 
 func newHostileDev() *hostileDev {
@@ -85,6 +85,9 @@ func (b *hostileBAR) Read32(off uint32) uint32 {
 
 func (b *hostileBAR) Write32(off, v uint32) {
 	d := (*hostileDev)(b)
+	if d.onWrite != nil {
+		d.onWrite(off, v)
+	}
 	switch off {
 	case e1000.CTRL:
 		d.regs[off] = v &^ (e1000.CTRL_RST | e1000.CTRL_PHY_RST)
@@ -114,11 +117,6 @@ func (b *hostileBAR) Write32(off, v uint32) {
 	case e1000.IMC:
 		d.ims &^= v
 		d.update()
-	case e1000.RDT, e1000.TDT:
-		if d.doorbell != nil {
-			d.doorbell(off, v)
-		}
-		d.regs[off] = v
 	default:
 		if off < e1000.BAR0Size {
 			d.regs[off] = v
@@ -198,6 +196,7 @@ type hostileHost struct {
 	maxFrame  int
 	delivered uint64
 	tooLong   uint64
+	lastVLAN  uint16 // VLANTCI of the last frame delivered
 }
 
 func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
@@ -218,6 +217,7 @@ func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 	h.maxFrame = mtu + 18
 	h.k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Func: func(skb *kernelmodel.SKB) {
 		h.delivered++
+		h.lastVLAN = skb.VLANTCI
 		if len(skb.Data)+kernelmodel.ETH_HLEN > h.maxFrame {
 			h.tooLong++
 		}
@@ -238,6 +238,18 @@ func probeTask(k *kernelmodel.Kernel, pdev *kernelmodel.PCIDev, opts driver.Opti
 	})
 	k.Clock().RunWhile(func() bool { return !done }, k.Clock().Now()+10*time.Second)
 	return a, err
+}
+
+// linkedHostileHost is newHostileHost once the watchdog has seen the link
+// up (carrier on).
+func linkedHostileHost(t testing.TB, opts driver.Options) *hostileHost {
+	t.Helper()
+	h := newHostileHost(t, opts)
+	h.k.Clock().RunFor(10 * time.Millisecond)
+	if !h.nd.NetifCarrierOK() {
+		t.Fatal("no carrier")
+	}
+	return h
 }
 
 // task runs fn in a task and the clock until it is done.
@@ -287,12 +299,8 @@ func (h *hostileHost) xmit(n int, gso bool) kernelmodel.NetdevTx {
 // transmit-hang detection stops the queue, the transmit timeout resets the
 // adapter, every skb held is freed, and the queue runs again.
 func TestTxHang(t *testing.T) {
-	h := newHostileHost(t, driver.Options{})
+	h := linkedHostileHost(t, driver.Options{})
 	clk := h.k.Clock()
-	clk.RunFor(10 * time.Millisecond)
-	if !h.nd.NetifCarrierOK() {
-		t.Fatal("no carrier")
-	}
 	for i := 0; i < 10; i++ {
 		if rc := h.xmit(100, false); rc != kernelmodel.NETDEV_TX_OK {
 			t.Fatalf("xmit %d: %v", i, rc)

@@ -167,8 +167,8 @@ func (a *Adapter) freeResources() {
 	a.resources = false
 }
 
-// cleanTxRing is e1000_clean_tx_ring: free every skb still in the ring and
-// start it over.
+// cleanTxRing is e1000_clean_tx_ring: free every skb still in the ring,
+// start it over, and write 0 to TDH and TDT.
 func (a *Adapter) cleanTxRing() {
 	r := &a.tx
 	for i := range r.buf {
@@ -179,13 +179,14 @@ func (a *Adapter) cleanTxRing() {
 		b.skb, b.nextToWatch, b.timeStamp, b.used = nil, -1, 0, false
 	}
 	clear(r.desc.Bytes)
-	// Linux also writes 0 to TDH and TDT here; the MAC reset before this
-	// already cleared them (with TDLEN), and e1000_configure_tx sets them.
 	r.ntc, r.ntu = 0, 0
+	a.wr(e1000.TDH, 0)
+	a.wr(e1000.TDT, 0)
 }
 
 // cleanRxRing is e1000_clean_rx_ring: take every buffer back from the device,
-// drop a half-assembled frame and start the ring over.
+// drop a half-assembled frame, start the ring over, and write 0 to RDH and
+// RDT.
 func (a *Adapter) cleanRxRing() {
 	r := &a.rx
 	if r.partial != nil {
@@ -197,8 +198,9 @@ func (a *Adapter) cleanRxRing() {
 		r.buf[i].posted = false
 	}
 	clear(r.desc.Bytes)
-	// As for transmit, RDH and RDT were cleared by the MAC reset.
 	r.ntc, r.ntu = 0, 0
+	a.wr(e1000.RDH, 0)
+	a.wr(e1000.RDT, 0)
 }
 
 // Ringparam is struct ethtool_ringparam for ethtool -g / -G.

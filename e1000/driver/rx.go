@@ -14,11 +14,16 @@ const (
 	// rxdErrFrameMask is E1000_RXD_ERR_FRAME_ERR_MASK: errors that make
 	// the frame bad (not the checksum errors).
 	rxdErrFrameMask = e1000.RXD_ERR_CE | e1000.RXD_ERR_SE | e1000.RXD_ERR_SEQ | e1000.RXD_ERR_CXE | e1000.RXD_ERR_RXE
+	// rxdSpcVLANMask is E1000_RXD_SPC_VLAN_MASK: the VLAN ID bits of the
+	// special field.
+	rxdSpcVLANMask = 0x0FFF
 )
 
-// setupRctl is e1000_setup_rctl: receiver on, broadcast accepted, descriptor
-// minimum threshold at half the ring, multicast offset 0, 2048-byte buffers,
-// long frames only above the standard MTU, CRC stripped by the MAC.
+// setupRctl is e1000_setup_rctl: broadcast accepted, descriptor minimum
+// threshold at half the ring, multicast offset 0, 2048-byte buffers, long
+// frames only above the standard MTU, CRC stripped by the MAC. It leaves
+// RCTL.EN alone (clear after a reset): as in Linux, the receiver is turned on
+// by configureRx, once the ring is programmed.
 //
 // Linux's e1000 leaves RCTL.SECRC clear and trims the 4 FCS bytes in
 // software; this driver has the MAC strip them (the datasheet allows it on
@@ -27,7 +32,7 @@ func (a *Adapter) setupRctl() {
 	rctl := a.rd(e1000.RCTL)
 	rctl &^= e1000.RCTL_MO_MASK | e1000.RCTL_LBM_MASK | e1000.RCTL_RDMTS_MASK | e1000.RCTL_SBP |
 		e1000.RCTL_BSIZE_MASK | e1000.RCTL_BSEX | e1000.RCTL_LPE
-	rctl |= e1000.RCTL_EN | e1000.RCTL_BAM | e1000.RCTL_RDMTS_HALF | e1000.RCTL_SECRC | e1000.RCTL_BSIZE_2048
+	rctl |= e1000.RCTL_BAM | e1000.RCTL_RDMTS_HALF | e1000.RCTL_SECRC | e1000.RCTL_BSIZE_2048
 	if a.netdev.MTU > ethDataLen {
 		rctl |= e1000.RCTL_LPE
 	}
@@ -136,6 +141,12 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 		eop := status&e1000.RXD_STAT_EOP != 0
 		if skb := a.rxDescriptor(b.data, length, status, errs, eop); skb != nil {
 			a.rxChecksum(status, errs, csum, skb)
+			if status&e1000.RXD_STAT_VP != 0 {
+				// e1000_receive_skb: the tag the MAC stripped
+				// (CTRL.VME), its VLAN ID only, as Linux's
+				// E1000_RXD_SPC_VLAN_MASK keeps it.
+				skb.VLANTCI = uint16(sw>>16) & rxdSpcVLANMask
+			}
 			totalBytes += uint64(len(skb.Data))
 			totalPackets++
 			k.TracePoint("e1000_clean_rx_irq", skb.ID, int64(len(skb.Data)))

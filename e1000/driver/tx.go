@@ -13,6 +13,10 @@ const (
 	txFlagsCsum = 1 << 0
 	txFlagsTSO  = 1 << 2
 	txFlagsIPv4 = 1 << 3
+	txFlagsVLAN = 1 << 1
+	// txFlagsVLANShift is E1000_TX_FLAGS_VLAN_SHIFT: the tag in the top
+	// 16 bits of the flags.
+	txFlagsVLANShift = 16
 )
 
 const (
@@ -22,8 +26,9 @@ const (
 
 // configureTx is e1000_configure_tx: the ring, TIPG, the transmit delay
 // timers, the command bits of a frame's last descriptor, and TCTL (pad short
-// packets, retransmit on late collision, collision threshold and distance,
-// enable).
+// packets, retransmit on late collision, collision threshold and distance).
+// As in Linux, TCTL.EN is not set here: the watchdog enables the transmitter
+// when the link comes up.
 func (a *Adapter) configureTx() {
 	r := &a.tx
 	a.wr(e1000.TDBAL, uint32(r.desc.Addr))
@@ -41,7 +46,7 @@ func (a *Adapter) configureTx() {
 	}
 	tctl := a.rd(e1000.TCTL)
 	tctl &^= e1000.TCTL_CT_MASK | e1000.TCTL_COLD_MASK
-	tctl |= e1000.TCTL_EN | e1000.TCTL_PSP | e1000.TCTL_RTLC |
+	tctl |= e1000.TCTL_PSP | e1000.TCTL_RTLC |
 		collisionThreshold<<e1000.TCTL_CT_SHIFT | collisionDistance<<e1000.TCTL_COLD_SHIFT
 	a.wr(e1000.TCTL, tctl)
 }
@@ -68,9 +73,9 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	maxPerTxd := TxBufferSize
 	if mss > 0 {
 		// The controller checks FIFO room as if each buffer were at
-		// most four segments: keep buffers that small (largest power
-		// of two not above 4 × MSS).
-		maxPerTxd = min(pow2Floor(mss<<2), TxBufferSize)
+		// most four segments: keep buffers that small
+		// (e1000_xmit_frame: max_per_txd = min(mss << 2, 4096)).
+		maxPerTxd = min(mss<<2, TxBufferSize)
 	}
 	count := (n + maxPerTxd - 1) / maxPerTxd
 	if mss > 0 || skb.IPSummed == kernelmodel.CHECKSUM_PARTIAL {
@@ -109,6 +114,12 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	if parsed && h.ipv4 {
 		flags |= txFlagsIPv4
 	}
+	if skb.VLANTCI != 0 {
+		// skb_vlan_tag_present: the MAC inserts the tag (VLE with
+		// CTRL.VME). The kernel model's skb has no vlan_present bit: a
+		// TCI of 0 means no tag.
+		flags |= txFlagsVLAN | int(skb.VLANTCI)<<txFlagsVLANShift
+	}
 	last := a.txMap(skb, first, n, maxPerTxd)
 	// The copy into the DMA buffers costs by the byte (TxPerKiB), the
 	// whole super-frame for TSO.
@@ -120,14 +131,6 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	a.maybeStopTx(DescNeeded)
 	a.wr(e1000.TDT, uint32(r.ntu))
 	return kernelmodel.NETDEV_TX_OK
-}
-
-func pow2Floor(v int) int {
-	p := 1
-	for p<<1 <= v {
-		p <<= 1
-	}
-	return p
 }
 
 // maybeStopTx is e1000_maybe_stop_tx: stop the queue unless size
@@ -371,6 +374,11 @@ func (a *Adapter) txQueue(flags, last int) {
 	if flags&txFlagsCsum != 0 {
 		popts |= e1000.TXD_POPTS_TXSM
 	}
+	var special uint16
+	if flags&txFlagsVLAN != 0 {
+		dcmd |= e1000.TXD_CMD_VLE
+		special = uint16(flags >> txFlagsVLANShift)
+	}
 	i := r.ntu
 	for {
 		b := &r.buf[i]
@@ -390,11 +398,13 @@ func (a *Adapter) txQueue(flags, last int) {
 			dd.SetAddr(uint64(b.dma))
 			dd.SetTypeLen(b.length, cmd)
 			dd.SetPOPTS(popts)
+			dd.SetSpecial(special)
 		} else {
 			ld := e1000.TxDesc(d)
 			ld.SetAddr(uint64(b.dma))
 			ld.SetLength(uint16(b.length))
 			ld.SetCmd(cmd)
+			ld.SetSpecial(special)
 		}
 		done := i == last
 		if i++; i == r.count {

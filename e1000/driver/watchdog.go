@@ -34,6 +34,8 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 			if a.linkSpeed == 10 {
 				a.txTimeoutFactor = 16
 			}
+			// Enable transmits in the hardware.
+			a.wr(e1000.TCTL, a.rd(e1000.TCTL)|e1000.TCTL_EN)
 			nd.NetifCarrierOn()
 			k.TracePoint("e1000_watchdog: NIC Link is Up", 0, int64(a.linkSpeed))
 			// e1000_clean_tx_irq wakes a stopped queue only with
@@ -137,12 +139,9 @@ func (a *Adapter) updateStats() {
 	nd.TxErrors = st.get(e1000.ECOL) + st.get(e1000.LATECOL)
 	nd.TxAbortedErrors = st.get(e1000.ECOL)
 	a.txWindowErr = st.get(e1000.LATECOL)
+	// Linux zeroes this in full duplex only on the 82543
+	// (bad_tx_carr_stats_fd); the 82540EM counts TNCRS right.
 	nd.TxCarrierErrors = st.get(e1000.TNCRS)
-	if a.linkFullDuplex {
-		// TNCRS counts in full duplex on some parts; it means
-		// nothing there.
-		nd.TxCarrierErrors = 0
-	}
 }
 
 // Stat is one ethtool -S line.
@@ -170,13 +169,13 @@ func (a *Adapter) EthtoolStats() []Stat {
 		{"tx_broadcast", g(e1000.BPTC)},
 		{"rx_multicast", g(e1000.MPRC)},
 		{"tx_multicast", g(e1000.MPTC)},
-		{"rx_errors", nd.RxErrors},
-		{"tx_errors", nd.TxErrors},
+		{"rx_errors", g(e1000.RXERRC)},                  // stats.rxerrc; the net_device's rx_errors is the sum
+		{"tx_errors", g(e1000.ECOL) + g(e1000.LATECOL)}, // stats.txerrc
 		{"rx_dropped", nd.RxDropped},
 		{"tx_dropped", nd.TxDropped},
 		{"multicast", g(e1000.MPRC)},
 		{"collisions", g(e1000.COLC)},
-		{"rx_length_errors", nd.RxLengthErrors},
+		{"rx_length_errors", g(e1000.RUC) + g(e1000.ROC)}, // stats.rlerrc
 		{"rx_over_errors", nd.RxOverErrors},
 		{"rx_crc_errors", g(e1000.CRCERRS)},
 		{"rx_frame_errors", a.rxFrameErrors},
