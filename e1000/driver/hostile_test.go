@@ -145,32 +145,47 @@ func (d *hostileDev) ring(mem *testMem, baseLo, lenReg uint32) []byte {
 // teardown, refers to it for ever: a fuzz run of many kernels would keep
 // every arena.)
 type testMem struct {
-	next    dma.Addr
-	regions []dma.Region
+	next     dma.Addr
+	regions  []dma.Region
+	live     int
+	badFrees uint64
 }
 
+// testMemLimit bounds the bytes live at once, as an arena's size does.
+const testMemLimit = 64 << 20
+
+// Alloc and Free keep the dma.Allocator contract (TestTestMemContract).
 func (m *testMem) Alloc(size, align int) (dma.Region, error) {
-	if size <= 0 {
-		return dma.Region{}, fmt.Errorf("bad size %d", size)
+	align, err := dma.CheckRequest(size, align)
+	if err != nil {
+		return dma.Region{}, err
 	}
-	if align <= 0 {
-		align = 64
+	if size > testMemLimit-m.live {
+		return dma.Region{}, fmt.Errorf("%w: %d bytes wanted, %d of %d live", dma.ErrNoMemory, size, m.live, testMemLimit)
 	}
 	a := (m.next + dma.Addr(align) - 1) &^ (dma.Addr(align) - 1)
 	m.next = a + dma.Addr(size)
 	r := dma.Region{Addr: a, Bytes: make([]byte, size)}
 	m.regions = append(m.regions, r)
+	m.live += size
 	return r, nil
 }
 
 func (m *testMem) Free(r dma.Region) {
+	if r.Addr == 0 && r.Bytes == nil {
+		return
+	}
 	for i, x := range m.regions {
-		if x.Addr == r.Addr {
+		if x.Addr == r.Addr && len(x.Bytes) == len(r.Bytes) {
 			m.regions = slices.Delete(m.regions, i, i+1)
+			m.live -= len(x.Bytes)
 			return
 		}
 	}
+	m.badFrees++
 }
+
+func (m *testMem) BadFrees() uint64 { return m.badFrees }
 
 // View is the device's access to n bytes at addr, if they lie in one
 // allocation.

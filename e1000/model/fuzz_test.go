@@ -122,9 +122,9 @@ func newFuzzRig(tb testing.TB, profile Profile) *fuzzRig {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		copy(g.Bytes, guardPattern)
+		r.arena.Free(g)             // any device access to it now faults (quarantined)
+		copy(g.Bytes, guardPattern) // after Free, which poisons
 		r.guards = append(r.guards, g.Bytes)
-		r.arena.Free(g) // any device access to it now faults
 	}
 	alloc := func(n int) dma.Region {
 		reg, err := r.arena.Alloc(n, 128)
