@@ -34,6 +34,9 @@ func withDriver(opts driver.Options) testbed.Config {
 // adapter is h's e1000 driver.
 func adapter(h *testbed.Host) *driver.Adapter { return testbed.E1000Of(h).Adapter }
 
+// nicModel is h's 82540EM model.
+func nicModel(h *testbed.Host) *model.Device { return testbed.E1000Of(h).Model }
+
 // stat returns an ethtool -S value by name.
 func stat(t testing.TB, h *testbed.Host, name string) uint64 {
 	t.Helper()
