@@ -44,6 +44,7 @@ type NAPI struct {
 	Missed      uint64 // napi_complete_done that found MISSED
 	WeightUsed  uint64 // polls that used the whole weight
 	ScheduleCnt uint64 // napi_schedule that scheduled
+	OverBudget  uint64 // polls that returned more than the weight
 }
 
 // GROHandler is the GRO engine a NAPI instance feeds (dev_gro_receive and
@@ -152,12 +153,13 @@ func (n *NAPI) NAPICompleteDone(workDone int) bool {
 // NAPIComplete is napi_complete().
 func (n *NAPI) NAPIComplete() bool { return n.NAPICompleteDone(0) }
 
-// NAPIDisable is napi_disable(): stop new schedules and wait (sleeping in
-// t) until a running poll is done; the instance is then owned by the caller.
+// NAPIDisable is napi_disable() of Linux 6.1: stop new schedules and wait
+// (usleep_range(20, 200) in t, modelled as 200 µs) while the instance is
+// scheduled or owned by netpoll; the instance is then owned by the caller.
 func (n *NAPI) NAPIDisable(t *Task) {
 	n.state |= NAPI_STATE_DISABLE
-	for n.state&NAPI_STATE_SCHED != 0 {
-		t.Sleep(time.Millisecond)
+	for n.state&(NAPI_STATE_SCHED|NAPI_STATE_NPSVC) != 0 {
+		t.Sleep(200 * time.Microsecond)
 	}
 	n.state |= NAPI_STATE_SCHED | NAPI_STATE_NPSVC
 	n.state &^= NAPI_STATE_DISABLE
@@ -198,9 +200,12 @@ func (n *NAPI) groNormalList() {
 	n.rxCount = 0
 }
 
-// napiPoll is __napi_poll() with napi_poll()'s list handling. It reports the
-// work done; repoll is set when the instance used its whole weight and must
-// go round again.
+// napiPoll is __napi_poll() of Linux 6.1 with napi_poll()'s list handling.
+// It reports the work done (what the driver returned, even above the weight:
+// Linux only warns) and whether the instance used its whole weight and goes
+// on the repoll list: not when a disable is pending (it is completed) and not
+// when the driver scheduled it again before exhausting its budget (it is on
+// the poll list already).
 func (n *NAPI) napiPoll(c *CPU) (work int, repoll bool) {
 	k := n.k
 	weight := n.Weight
@@ -213,7 +218,7 @@ func (n *NAPI) napiPoll(c *CPU) (work int, repoll bool) {
 		k.tracePointQ(c, "napi_poll", 0, int64(work), n.Name)
 	}
 	if work > weight {
-		work = weight // WARN_ON_ONCE: a driver that overran its budget
+		n.OverBudget++ // netdev_err_once: the driver overran its weight
 	}
 	if work < weight {
 		return work, false
@@ -225,9 +230,12 @@ func (n *NAPI) napiPoll(c *CPU) (work int, repoll bool) {
 		return work, false
 	}
 	if n.GRO != nil {
-		n.GRO.Flush(n, true)
+		n.GRO.Flush(n, HZ >= 1000)
 	}
 	n.groNormalList()
+	if n.onList {
+		return work, false // "Budget exhausted after napi rescheduled"
+	}
 	return work, true
 }
 

@@ -101,19 +101,41 @@ func (c *CPU) raiseSoftirqIrqoff(nr int) {
 	c.pending |= 1 << nr
 }
 
-// ksoftirqdRunning is ksoftirqd_running(): once ksoftirqd has been woken it
-// does the work, and irq_exit leaves pending softirqs to it.
+// softirqNowMask is SOFTIRQ_NOW_MASK: vectors irq_exit runs at once even when
+// ksoftirqd is running.
+const softirqNowMask = 1<<HI_SOFTIRQ | 1<<TASKLET_SOFTIRQ
+
+// ksoftirqdRunning is ksoftirqd_running() of Linux 6.1: once ksoftirqd has
+// been woken (it is runnable or running) it does the work, and irq_exit
+// leaves pending softirqs to it, unless one of them is in SOFTIRQ_NOW_MASK.
+// (Linux 6.5 removed this rule; 6.1 has it.)
 func (c *CPU) ksoftirqdRunning() bool {
+	if c.pending&softirqNowMask != 0 {
+		return false
+	}
 	s := c.ksoftirqd.t.state
 	return s != tsBlocked && s != tsDead
 }
 
-// invokeSoftirq is irq_exit's invoke_softirq().
+// invokeSoftirq is irq_exit's invoke_softirq(): run pending softirqs in the
+// CPU's softirq context unless we are still in interrupt context or
+// ksoftirqd_running() says ksoftirqd will do it.
 func (c *CPU) invokeSoftirq() {
 	if c.pending == 0 || c.InInterrupt() || c.softirqActive || c.ksoftirqdRunning() {
 		return
 	}
 	c.startSoftirq()
+}
+
+// needResched is need_resched() as far as the model has a scheduler: another
+// task waits for this CPU.
+func (c *CPU) needResched() bool {
+	for _, t := range c.runq {
+		if t.state == tsRunnable {
+			return true
+		}
+	}
+	return false
 }
 
 // wakeupSoftirqd is wakeup_softirqd(); it reports whether ksoftirqd was
@@ -126,12 +148,15 @@ func (c *CPU) wakeupSoftirqd() bool {
 	return c.ksoftirqd.t.wake()
 }
 
-// doSoftirq is __do_softirq(): run pending softirqs, restarting while new ones
-// are raised, at most MAX_SOFTIRQ_RESTART times and for MAX_SOFTIRQ_TIME;
-// what is left goes to ksoftirqd.
+// doSoftirq is __do_softirq() of Linux 6.1: run the pending softirqs, and
+// while new ones were raised meanwhile run them again (restart), at most
+// MAX_SOFTIRQ_RESTART passes in all, while jiffies is before the end
+// (MAX_SOFTIRQ_TIME, msecs_to_jiffies(2) from the starting jiffy) and no task
+// waits for the CPU (need_resched); what is left goes to ksoftirqd
+// (wakeup_softirqd).
 func (c *CPU) doSoftirq(t *thread) {
 	k := c.k
-	end := k.Now() + MaxSoftirqTime
+	end := k.Jiffies() + uint64(MaxSoftirqTime/(time.Second/HZ))
 	restart := MaxSoftirqRestart
 	c.bhCount++
 	k.traceBegin(c, "__do_softirq")
@@ -152,7 +177,7 @@ func (c *CPU) doSoftirq(t *thread) {
 			break
 		}
 		restart--
-		if k.Now() < end && restart > 0 {
+		if k.Jiffies() < end && !c.needResched() && restart > 0 {
 			continue
 		}
 		if c.wakeupSoftirqd() {
