@@ -293,10 +293,71 @@ func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice) int {
 	return rc
 }
 
-// netTxAction is net_tx_action(): frees completed SKBs and runs qdiscs. The
-// model has no qdisc yet; hooks run here.
+// DevKfreeSKBIRQ is dev_kfree_skb_irq(): free a dropped skb from hardirq
+// context (or with interrupts off), where kfree_skb may not run: it goes on
+// this CPU's completion queue and NET_TX frees it (net_tx_action).
+func (k *Kernel) DevKfreeSKBIRQ(skb *SKB) { k.devFreeSKBIRQ(skb, skbIRQDropped) }
+
+// DevConsumeSKBIRQ is dev_consume_skb_irq(): as DevKfreeSKBIRQ for an skb
+// that was used as intended (traced as consume_skb).
+func (k *Kernel) DevConsumeSKBIRQ(skb *SKB) { k.devFreeSKBIRQ(skb, skbIRQConsumed) }
+
+// DevKfreeSKBAny is dev_kfree_skb_any(): DevKfreeSKBIRQ in hardirq
+// context, KfreeSKB elsewhere.
+func (k *Kernel) DevKfreeSKBAny(skb *SKB) {
+	if c := k.cur; c != nil && c.inHardirq {
+		k.DevKfreeSKBIRQ(skb)
+		return
+	}
+	k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
+}
+
+// DevConsumeSKBAny is dev_consume_skb_any().
+func (k *Kernel) DevConsumeSKBAny(skb *SKB) {
+	if c := k.cur; c != nil && c.inHardirq {
+		k.DevConsumeSKBIRQ(skb)
+		return
+	}
+	k.ConsumeSKB(skb)
+}
+
+// Reasons of __dev_kfree_skb_irq (enum skb_free_reason).
+const (
+	skbIRQConsumed = 1 // SKB_REASON_CONSUMED
+	skbIRQDropped  = 2 // SKB_REASON_DROPPED
+)
+
+func (k *Kernel) devFreeSKBIRQ(skb *SKB, reason uint8) {
+	if skb == nil {
+		return
+	}
+	if !skb.Live() {
+		k.skbFault(skb, "dev_kfree_skb_irq", true)
+		return
+	}
+	c := k.cur
+	if c == nil {
+		c = k.cpus[0]
+	}
+	skb.irqFree = reason
+	c.Softnet.completionQueue.QueueTail(skb)
+	c.RaiseSoftirq(NET_TX_SOFTIRQ)
+}
+
+// netTxAction is net_tx_action(): free the skbs on this CPU's completion
+// queue (dev_kfree_skb_irq), then run the qdiscs (the model has none yet:
+// the NET_TX hook of OpenSoftirq runs here).
 func (c *CPU) netTxAction() {
-	if h := c.k.softirqHooks[NET_TX_SOFTIRQ]; h != nil {
+	k := c.k
+	q := &c.Softnet.completionQueue
+	for skb := q.Dequeue(); skb != nil; skb = q.Dequeue() {
+		if skb.irqFree == skbIRQConsumed {
+			k.ConsumeSKB(skb)
+		} else {
+			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
+		}
+	}
+	if h := k.softirqHooks[NET_TX_SOFTIRQ]; h != nil {
 		h(c)
 	}
 }

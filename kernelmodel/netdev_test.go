@@ -1,6 +1,9 @@
 package kernelmodel
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // dev_queue_xmit always consumes the skb, exactly once, and returns
 // NET_XMIT_* or -ENETDOWN on each path.
@@ -67,4 +70,56 @@ func b2u(b bool) uint64 {
 		return 1
 	}
 	return 0
+}
+
+// dev_kfree_skb_irq and dev_consume_skb_irq from a hardirq queue the skb on
+// the CPU's completion queue and raise NET_TX; net_tx_action frees them
+// (consume_skb / kfree_skb) and then runs the NET_TX hook (the qdisc's
+// place). Outside a hardirq, dev_kfree_skb_any frees at once.
+func TestNetTxActionCompletionQueue(t *testing.T) {
+	k := New(Config{CPUs: 2})
+	a, b, c := k.AllocSKB(60), k.AllocSKB(60), k.AllocSKB(60)
+	var liveInHandler bool
+	var pendingInHandler uint32
+	hookRuns, liveAtHook := 0, -1
+	k.OpenSoftirq(NET_TX_SOFTIRQ, func(cpu *CPU) {
+		hookRuns++
+		liveAtHook = k.SKBsInUse()
+	})
+	irq := k.AllocIRQ()
+	k.SetAffinity(irq, 1)
+	k.RequestIRQ(irq, func(int) IRQReturn {
+		k.DevConsumeSKBIRQ(a)
+		k.DevKfreeSKBAny(b)
+		liveInHandler = a.Live() && b.Live()
+		pendingInHandler = k.CurrentCPU().Pending()
+		return IRQ_HANDLED
+	}, "tx-clean")
+	k.Raise(irq)
+	k.Clock().RunFor(time.Millisecond)
+	if !liveInHandler || pendingInHandler&(1<<NET_TX_SOFTIRQ) == 0 {
+		t.Errorf("in the hardirq: skbs freed %v, NET_TX pending %v", !liveInHandler, pendingInHandler&(1<<NET_TX_SOFTIRQ) != 0)
+	}
+	if a.Live() || b.Live() {
+		t.Error("net_tx_action did not free the completion queue")
+	}
+	if n := k.CPU(1).SoftirqCount[NET_TX_SOFTIRQ]; n != 1 || hookRuns != 1 || liveAtHook != 1 {
+		t.Errorf("NET_TX ran %d times on the irq's CPU, hook %d times with %d skbs live; want 1, 1, 1 (c)", n, hookRuns, liveAtHook)
+	}
+	if k.Drops.Reason[SKB_DROP_REASON_NOT_SPECIFIED] != 1 {
+		t.Errorf("drops %d, want 1 (b)", k.Drops.Reason[SKB_DROP_REASON_NOT_SPECIFIED])
+	}
+	k.DevKfreeSKBAny(c) // not in a hardirq: freed now
+	if c.Live() || k.Drops.Reason[SKB_DROP_REASON_NOT_SPECIFIED] != 2 {
+		t.Error("dev_kfree_skb_any outside a hardirq did not free")
+	}
+	// A NET_TX raised from a task runs through ksoftirqd.
+	k.Spawn(0, "raiser", func(task *Task) { task.CPU().RaiseSoftirq(NET_TX_SOFTIRQ) })
+	k.Clock().RunFor(time.Millisecond)
+	if hookRuns != 2 || k.CPU(0).KsoftirqdRuns == 0 {
+		t.Errorf("raise_softirq(NET_TX) from a task: hook ran %d times, ksoftirqd %d", hookRuns, k.CPU(0).KsoftirqdRuns)
+	}
+	if err := k.SKBAudit(); err != nil {
+		t.Error(err)
+	}
 }

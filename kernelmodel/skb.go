@@ -41,6 +41,9 @@ type SKB struct {
 	buf   []byte
 	head  int // offset of Data in buf
 	class int8
+	// irqFree is why an skb on a completion queue was freed
+	// (skbIRQConsumed, skbIRQDropped).
+	irqFree uint8
 	// gen counts the skb's lifetimes: odd while it is live (allocated),
 	// even while it is free in the pool. Entry points that take an skb check
 	// it, so a freed skb handed to them is caught.

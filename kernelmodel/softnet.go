@@ -18,6 +18,8 @@ type SoftnetData struct {
 	rpsIPIQueued  bool
 	owner         *CPU
 
+	completionQueue SKBHead // dev_kfree_skb_irq'd skbs, freed by net_tx_action
+
 	// /proc/net/softnet_stat columns.
 	Processed      uint64 // packets through __netif_receive_skb_core
 	Dropped        uint64 // backlog drops (netdev_max_backlog)

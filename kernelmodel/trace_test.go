@@ -191,33 +191,3 @@ func TestPerfettoJSON(t *testing.T) {
 		}
 	}
 }
-
-// /proc/net/softnet_stat has Linux's 13 hex columns per CPU.
-func TestSoftnetStatFormat(t *testing.T) {
-	k := scenario(t, 3, nil)
-	var b bytes.Buffer
-	if err := k.WriteSoftnetStat(&b); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("%d lines", len(lines))
-	}
-	for i, l := range lines {
-		f := strings.Fields(l)
-		if len(f) != 13 {
-			t.Fatalf("line %q: %d columns", l, len(f))
-		}
-		for _, x := range f {
-			if len(x) != 8 {
-				t.Fatalf("column %q not %%08x", x)
-			}
-		}
-		if f[12] != "0000000"+itoa(i) {
-			t.Errorf("cpu column %q", f[12])
-		}
-	}
-	if strings.Fields(lines[0])[0] == "00000000" {
-		t.Error("CPU 0 processed nothing")
-	}
-}
