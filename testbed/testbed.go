@@ -25,6 +25,7 @@ import (
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
 )
 
 // Defaults of a Config's zero fields.
@@ -40,11 +41,9 @@ var (
 	MACB = [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x57}
 )
 
-// Stat is one named counter: an ethtool -S line, or a model's counter.
-type Stat struct {
-	Name  string
-	Value uint64
-}
+// Stat is one named counter: an ethtool -S line (the drivers' shared
+// table's type), or a model's counter.
+type Stat = ethtool.Stat
 
 // Vector is one interrupt vector of a NIC: its name as /proc/interrupts
 // shows it (eth0 for e1000's INTx, eth0-TxRx-0 for an MSI-X queue vector)

@@ -345,7 +345,7 @@ func (a *Adapter) configure() {
 	a.configureTx()
 	a.setupRctl()
 	a.configureRx()
-	a.allocRxBuffers(a.rx.unused())
+	a.allocRxBuffers(a.rx.Unused())
 }
 
 // up is e1000_up: configure and start after e1000_down.

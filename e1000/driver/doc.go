@@ -29,7 +29,9 @@
 //	e1000_read_phy_reg / e1000_write_phy_reg   ReadPHY / WritePHY (readPHY / writePHY)
 //	e1000_set_ringparam      (*Adapter).SetRingparam (ethtool -G)
 //	e1000_change_mtu         (*Adapter).ChangeMTU
-//	e1000_get_ethtool_stats  (*Adapter).EthtoolStats (ethtool -S)
+//	e1000_get_ethtool_stats  (*Adapter).EthtoolStats (ethtool -S; the table,
+//	                         e1000_gstrings_stats, is a kernelmodel/ethtool.Table)
+//	E1000_DESC_UNUSED        hw/ring.Unused
 //
 // The subpackage testbed builds two hosts, each a kernel model, DMA memory,
 // an e1000 model and this driver, on a cable: the driver's tests and the
@@ -38,7 +40,8 @@
 // # Buffers
 //
 // Receive buffers are 2048 bytes of DMA memory (RCTL.BSIZE = 2048), one per
-// ring slot, allocated when the device is opened and never per packet. A
+// ring slot, allocated when the device is opened and never per packet (the
+// ring, its indices and its buffers are a hw/ring.Ring, which igb shares). A
 // frame is copied out of its buffer into an skb from the kernel's pool (as
 // Linux's copybreak path does for small frames) and the buffer goes straight
 // back to the ring. Frames longer than one buffer (jumbo frames, RCTL.LPE)

@@ -8,8 +8,8 @@ import "fmt"
 //   - every receive slot's buffer is either posted to the device — exactly
 //     the slots next_to_clean .. next_to_use-1 — or the driver's, and at
 //     least one slot is the driver's;
-//   - every receive buffer is its slot's own 2048 bytes of the ring's DMA
-//     memory (none lost, none shared);
+//   - (every receive buffer is its slot's own 2048 bytes of the ring's DMA
+//     memory by construction: hw/ring hands out slot i's buffer only);
 //   - the transmit slots in use are exactly next_to_clean .. next_to_use-1;
 //     each queued frame starts where the previous one ended, names its last
 //     slot, and that slot, and only that slot, holds its skb; no skb is held
@@ -23,41 +23,33 @@ func (a *Adapter) CheckInvariants() error {
 	return a.checkTx()
 }
 
-func inRing(i, ntc, ntu int) bool {
-	if ntc <= ntu {
-		return i >= ntc && i < ntu
-	}
-	return i >= ntc || i < ntu
-}
-
 func (a *Adapter) checkRx() error {
 	r := &a.rx
-	if r.count == 0 {
+	if r.Count() == 0 {
 		if r.partial != nil {
 			return fmt.Errorf("rx: no ring but a partial frame")
 		}
 		return nil
 	}
-	if len(r.buf) != r.count || r.ntc < 0 || r.ntc >= r.count || r.ntu < 0 || r.ntu >= r.count {
-		return fmt.Errorf("rx: ring of %d with %d buffers, ntc %d, ntu %d", r.count, len(r.buf), r.ntc, r.ntu)
+	if err := r.CheckIndices(); err != nil {
+		return fmt.Errorf("rx: %w", err)
+	}
+	if len(r.buf) != r.Count() {
+		return fmt.Errorf("rx: ring of %d with %d buffers", r.Count(), len(r.buf))
 	}
 	posted := 0
 	for i := range r.buf {
 		b := &r.buf[i]
-		want := inRing(i, r.ntc, r.ntu)
+		want := r.InFlight(i)
 		if b.posted != want {
-			return fmt.Errorf("rx: slot %d posted=%v, but ntc %d ntu %d say %v", i, b.posted, r.ntc, r.ntu, want)
+			return fmt.Errorf("rx: slot %d posted=%v, but ntc %d ntu %d say %v", i, b.posted, r.NTC, r.NTU, want)
 		}
 		if b.posted {
 			posted++
 		}
-		o := i * RxBufferSize
-		if len(b.data) != RxBufferSize || cap(b.data) != RxBufferSize || &b.data[0] != &r.bufs.Bytes[o] || b.dma != r.bufs.Addr+dmaAddr(o) {
-			return fmt.Errorf("rx: slot %d buffer is not its own", i)
-		}
 	}
-	if posted > r.count-1 {
-		return fmt.Errorf("rx: %d of %d slots posted", posted, r.count)
+	if posted > r.Count()-1 {
+		return fmt.Errorf("rx: %d of %d slots posted", posted, r.Count())
 	}
 	if r.partial != nil && a.netdev.MTU <= ethDataLen {
 		return fmt.Errorf("rx: partial frame without long frames")
@@ -67,16 +59,19 @@ func (a *Adapter) checkRx() error {
 
 func (a *Adapter) checkTx() error {
 	r := &a.tx
-	if r.count == 0 {
+	if r.Count() == 0 {
 		return nil
 	}
-	if len(r.buf) != r.count || r.ntc < 0 || r.ntc >= r.count || r.ntu < 0 || r.ntu >= r.count {
-		return fmt.Errorf("tx: ring of %d with %d buffers, ntc %d, ntu %d", r.count, len(r.buf), r.ntc, r.ntu)
+	if err := r.CheckIndices(); err != nil {
+		return fmt.Errorf("tx: %w", err)
+	}
+	if len(r.buf) != r.Count() {
+		return fmt.Errorf("tx: ring of %d with %d buffers", r.Count(), len(r.buf))
 	}
 	for i := range r.buf {
 		b := &r.buf[i]
-		if b.used != inRing(i, r.ntc, r.ntu) {
-			return fmt.Errorf("tx: slot %d used=%v, ntc %d ntu %d", i, b.used, r.ntc, r.ntu)
+		if b.used != r.InFlight(i) {
+			return fmt.Errorf("tx: slot %d used=%v, ntc %d ntu %d", i, b.used, r.NTC, r.NTU)
 		}
 		if !b.used && (b.skb != nil || b.nextToWatch >= 0 || b.timeStamp != 0) {
 			return fmt.Errorf("tx: free slot %d still holds a frame", i)
@@ -84,15 +79,15 @@ func (a *Adapter) checkTx() error {
 	}
 	// Walk the frames.
 	seen := make(map[any]bool)
-	i := r.ntc
-	for i != r.ntu {
+	i := r.NTC
+	for i != r.NTU {
 		eop := int(r.buf[i].nextToWatch)
-		if eop < 0 || eop >= r.count || !inRing(eop, r.ntc, r.ntu) {
+		if eop < 0 || eop >= r.Count() || !r.InFlight(eop) {
 			return fmt.Errorf("tx: frame at slot %d names last slot %d", i, eop)
 		}
 		for j := i; ; {
-			if j == r.ntu {
-				return fmt.Errorf("tx: frame at slot %d runs past next_to_use %d", i, r.ntu)
+			if j == r.NTU {
+				return fmt.Errorf("tx: frame at slot %d runs past next_to_use %d", i, r.NTU)
 			}
 			b := &r.buf[j]
 			if j != i && b.nextToWatch >= 0 {
@@ -111,11 +106,9 @@ func (a *Adapter) checkTx() error {
 			if b.skb != nil {
 				return fmt.Errorf("tx: slot %d inside a frame holds an skb", j)
 			}
-			if j++; j == r.count {
-				j = 0
-			}
+			j = r.Next(j)
 		}
-		if i = eop + 1; i == r.count {
+		if i = eop + 1; i == r.Count() {
 			i = 0
 		}
 	}

@@ -166,14 +166,3 @@ func TestCheckRingCount(t *testing.T) {
 		}
 	}
 }
-
-func TestDescUnused(t *testing.T) {
-	tests := []struct{ ntc, ntu, count, want int }{
-		{0, 0, 256, 255}, {0, 255, 256, 0}, {10, 9, 256, 0}, {9, 10, 256, 254}, {100, 50, 256, 49},
-	}
-	for _, tc := range tests {
-		if got := descUnused(tc.ntc, tc.ntu, tc.count); got != tc.want {
-			t.Errorf("descUnused(%d, %d, %d) = %d, want %d", tc.ntc, tc.ntu, tc.count, got, tc.want)
-		}
-	}
-}

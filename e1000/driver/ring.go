@@ -4,21 +4,17 @@ import (
 	"fmt"
 
 	"github.com/nicbed/nicbed/e1000"
-	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/ring"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
 // rxRing is struct e1000_rx_ring with its buffers: a descriptor ring and one
-// 2048-byte DMA buffer per slot, for good. The driver owns slots
+// 2048-byte DMA buffer per slot, for good (hw/ring). The driver owns slots
 // next_to_use .. next_to_clean-1 (at least one: a full ring would look
 // empty), the device owns next_to_clean .. next_to_use-1 (RDH .. RDT-1).
 type rxRing struct {
-	desc  dma.Region // count × 16 bytes
-	bufs  dma.Region // count × RxBufferSize bytes
-	count int
-	ntc   int // next_to_clean
-	ntu   int // next_to_use
-	buf   []rxBuffer
+	ring.Ring
+	buf []rxBuffer
 
 	// partial is the frame being assembled from several descriptors
 	// (rx_skb_top); discarding is set while the rest of a bad frame is
@@ -27,27 +23,20 @@ type rxRing struct {
 	discarding bool
 }
 
-// rxBuffer is struct e1000_rx_buffer: a slot's buffer.
+// rxBuffer is struct e1000_rx_buffer: what the driver knows of a slot whose
+// buffer is the ring's (ring.Ring.Buf).
 type rxBuffer struct {
-	data   []byte // exactly RxBufferSize bytes, capacity too: no reading past it
-	dma    dma.Addr
 	posted bool // given to the device
 }
 
-// txRing is struct e1000_tx_ring with its buffers.
+// txRing is struct e1000_tx_ring with its buffers (4096 bytes per slot).
 type txRing struct {
-	desc  dma.Region
-	bufs  dma.Region
-	count int
-	ntc   int
-	ntu   int
-	buf   []txBuffer
+	ring.Ring
+	buf []txBuffer
 }
 
 // txBuffer is struct e1000_tx_buffer.
 type txBuffer struct {
-	data []byte // exactly TxBufferSize bytes
-	dma  dma.Addr
 	// skb is set on the last slot of a frame and freed when the frame is
 	// cleaned.
 	skb *kernelmodel.SKB
@@ -61,66 +50,26 @@ type txBuffer struct {
 	used        bool   // part of a queued frame
 }
 
-func descAt(r dma.Region, i int) []byte {
-	o := i * e1000.DescSize
-	return r.Bytes[o : o+e1000.DescSize : o+e1000.DescSize]
-}
-
-func (r *rxRing) desc16(i int) e1000.RxDesc { return e1000.RxDesc(descAt(r.desc, i)) }
-func (r *txRing) desc16(i int) []byte       { return descAt(r.desc, i) }
-
-// descUnused is E1000_DESC_UNUSED: slots the driver may still fill, keeping
-// one empty so that a full ring is told from an empty one.
-func descUnused(ntc, ntu, count int) int {
-	n := ntc - ntu - 1
-	if ntc <= ntu {
-		n += count
-	}
-	return n
-}
-
-func (r *rxRing) unused() int { return descUnused(r.ntc, r.ntu, r.count) }
-func (r *txRing) unused() int { return descUnused(r.ntc, r.ntu, r.count) }
-
-// allocRing allocates a descriptor ring (4 KiB aligned, as Linux's
-// ALIGN(size, 4096)) and count buffers of size bytes.
-func allocRing(mem dma.Allocator, count, size int) (desc, bufs dma.Region, err error) {
-	dlen := (count*e1000.DescSize + 4095) &^ 4095
-	if desc, err = mem.Alloc(dlen, 4096); err != nil {
-		return desc, bufs, err
-	}
-	if bufs, err = mem.Alloc(count*size, 4096); err != nil {
-		mem.Free(desc)
-		return desc, bufs, err
-	}
-	return desc, bufs, nil
-}
-
 // setupRxResources is e1000_setup_rx_resources: the ring and its buffers.
 func (a *Adapter) setupRxResources(r *rxRing, count int) error {
-	desc, bufs, err := allocRing(a.mem, count, RxBufferSize)
+	rg, err := ring.Alloc(a.mem, count, e1000.DescSize, RxBufferSize)
 	if err != nil {
 		a.allocRxBuffFailed++
 		return fmt.Errorf("e1000: unable to allocate memory for the receive descriptor ring: %w", err)
 	}
-	*r = rxRing{desc: desc, bufs: bufs, count: count, buf: make([]rxBuffer, count)}
-	for i := range r.buf {
-		o := i * RxBufferSize
-		r.buf[i] = rxBuffer{data: bufs.Bytes[o : o+RxBufferSize : o+RxBufferSize], dma: bufs.Addr + dma.Addr(o)}
-	}
+	*r = rxRing{Ring: rg, buf: make([]rxBuffer, count)}
 	return nil
 }
 
 // setupTxResources is e1000_setup_tx_resources.
 func (a *Adapter) setupTxResources(r *txRing, count int) error {
-	desc, bufs, err := allocRing(a.mem, count, TxBufferSize)
+	rg, err := ring.Alloc(a.mem, count, e1000.DescSize, TxBufferSize)
 	if err != nil {
 		return fmt.Errorf("e1000: unable to allocate memory for the transmit descriptor ring: %w", err)
 	}
-	*r = txRing{desc: desc, bufs: bufs, count: count, buf: make([]txBuffer, count)}
+	*r = txRing{Ring: rg, buf: make([]txBuffer, count)}
 	for i := range r.buf {
-		o := i * TxBufferSize
-		r.buf[i] = txBuffer{data: bufs.Bytes[o : o+TxBufferSize : o+TxBufferSize], dma: bufs.Addr + dma.Addr(o), nextToWatch: -1}
+		r.buf[i].nextToWatch = -1
 	}
 	return nil
 }
@@ -143,14 +92,12 @@ func (a *Adapter) setupResources() error {
 }
 
 func (a *Adapter) freeTx(r *txRing) {
-	a.mem.Free(r.desc)
-	a.mem.Free(r.bufs)
+	r.Free(a.mem)
 	*r = txRing{}
 }
 
 func (a *Adapter) freeRx(r *rxRing) {
-	a.mem.Free(r.desc)
-	a.mem.Free(r.bufs)
+	r.Free(a.mem)
 	*r = rxRing{}
 }
 
@@ -178,8 +125,7 @@ func (a *Adapter) cleanTxRing() {
 		}
 		b.skb, b.nextToWatch, b.timeStamp, b.used = nil, -1, 0, false
 	}
-	clear(r.desc.Bytes)
-	r.ntc, r.ntu = 0, 0
+	r.Reset()
 	a.wr(e1000.TDH, 0)
 	a.wr(e1000.TDT, 0)
 }
@@ -197,8 +143,7 @@ func (a *Adapter) cleanRxRing() {
 	for i := range r.buf {
 		r.buf[i].posted = false
 	}
-	clear(r.desc.Bytes)
-	r.ntc, r.ntu = 0, 0
+	r.Reset()
 	a.wr(e1000.RDH, 0)
 	a.wr(e1000.RDT, 0)
 }
@@ -254,5 +199,3 @@ func (a *Adapter) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
 	a.up()
 	return nil
 }
-
-type dmaAddr = dma.Addr

@@ -52,12 +52,12 @@ func (a *Adapter) configureRx() {
 	} else {
 		a.wr(e1000.ITR, 0)
 	}
-	a.wr(e1000.RDBAL, uint32(r.desc.Addr))
-	a.wr(e1000.RDBAH, uint32(uint64(r.desc.Addr)>>32))
-	a.wr(e1000.RDLEN, uint32(r.count*e1000.DescSize))
+	a.wr(e1000.RDBAL, uint32(r.DescAddr()))
+	a.wr(e1000.RDBAH, uint32(uint64(r.DescAddr())>>32))
+	a.wr(e1000.RDLEN, uint32(r.DescLen()))
 	a.wr(e1000.RDH, 0)
 	a.wr(e1000.RDT, 0)
-	r.ntc, r.ntu = 0, 0
+	r.NTC, r.NTU = 0, 0
 	rxcsum := a.rd(e1000.RXCSUM) | e1000.RXCSUM_TUOFLD | e1000.RXCSUM_IPOFLD
 	a.wr(e1000.RXCSUM, rxcsum)
 	a.wr(e1000.RCTL, rctl|e1000.RCTL_EN)
@@ -72,26 +72,26 @@ func (a *Adapter) configureRx() {
 // slot is cleared and posted like any other.
 func (a *Adapter) allocRxBuffers(n int) {
 	r := &a.rx
-	if r.count == 0 || n <= 0 {
+	if r.Count() == 0 || n <= 0 {
 		return
 	}
-	i := r.ntu
+	i := r.NTU
 	for ; n > 0; n-- {
-		d := r.desc16(i)
+		d := e1000.RxDesc(r.Desc(i))
 		if d.Status()&e1000.RXD_STAT_DD != 0 {
 			a.ctr.RxUnpostedWriteback++
 		}
 		b := &r.buf[i]
-		d.SetAddr(uint64(b.dma))
+		d.SetAddr(uint64(r.BufAddr(i)))
 		d.WriteBack(0, 0, 0, 0, 0)
 		b.posted = true
 		i++
-		if i == r.count {
+		if i == r.Count() {
 			i = 0
 		}
 	}
-	if i != r.ntu {
-		r.ntu = i
+	if i != r.NTU {
+		r.NTU = i
 		// The descriptors reach memory before the device may fetch
 		// them (wmb() before the tail write, as Linux has it).
 		dma.Wmb()
@@ -105,7 +105,7 @@ func (a *Adapter) allocRxBuffers(n int) {
 // of descriptors done.
 func (a *Adapter) cleanRxIRQ(budget int) int {
 	r := &a.rx
-	if r.count == 0 {
+	if r.Count() == 0 {
 		return 0
 	}
 	k := a.k
@@ -113,9 +113,9 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 	cost := k.Cost.RxDescriptor
 	work, cleaned := 0, 0
 	var totalBytes, totalPackets uint64
-	i := r.ntc
+	i := r.NTC
 	for work < budget {
-		d := r.desc16(i)
+		d := e1000.RxDesc(r.Desc(i))
 		// The dword of status, errors and special is what the device
 		// writes last: read it with acquire ordering (dma_rmb() after
 		// the DD test in Linux), and the rest of the write-back only
@@ -139,7 +139,7 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 		length := int(d.Length())
 		csum := d.Checksum()
 		eop := status&e1000.RXD_STAT_EOP != 0
-		if skb := a.rxDescriptor(b.data, length, status, errs, eop); skb != nil {
+		if skb := a.rxDescriptor(r.Buf(i), length, status, errs, eop); skb != nil {
 			a.rxChecksum(status, errs, csum, skb)
 			if status&e1000.RXD_STAT_VP != 0 {
 				// e1000_receive_skb: the tag the MAC stripped
@@ -157,17 +157,17 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 		d.WriteBack(0, 0, 0, 0, 0)
 		b.posted = false
 		i++
-		if i == r.count {
+		if i == r.Count() {
 			i = 0
 		}
-		r.ntc = i
+		r.NTC = i
 		cleaned++
 		if cleaned >= RxBufferWrite {
 			a.allocRxBuffers(cleaned)
 			cleaned = 0
 		}
 	}
-	if n := r.unused(); n > 0 {
+	if n := r.Unused(); n > 0 {
 		a.allocRxBuffers(n)
 	}
 	a.totalRxBytes += totalBytes

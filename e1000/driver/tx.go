@@ -31,12 +31,12 @@ const (
 // when the link comes up.
 func (a *Adapter) configureTx() {
 	r := &a.tx
-	a.wr(e1000.TDBAL, uint32(r.desc.Addr))
-	a.wr(e1000.TDBAH, uint32(uint64(r.desc.Addr)>>32))
-	a.wr(e1000.TDLEN, uint32(r.count*e1000.DescSize))
+	a.wr(e1000.TDBAL, uint32(r.DescAddr()))
+	a.wr(e1000.TDBAH, uint32(uint64(r.DescAddr())>>32))
+	a.wr(e1000.TDLEN, uint32(r.DescLen()))
 	a.wr(e1000.TDH, 0)
 	a.wr(e1000.TDT, 0)
-	r.ntc, r.ntu = 0, 0
+	r.NTC, r.NTU = 0, 0
 	a.wr(e1000.TIPG, tipgIPGTCopper|tipgIPGR1<<e1000.TIPG_IPGR1_SHIFT|tipgIPGR2<<e1000.TIPG_IPGR2_SHIFT)
 	a.wr(e1000.TIDV, a.txIntDelay)
 	a.wr(e1000.TADV, a.txAbsIntDelay)
@@ -63,7 +63,7 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	k.Charge(k.Cost.Xmit)
 	nd := a.netdev
 	r := &a.tx
-	if a.flagDown || r.count == 0 || len(skb.Data) == 0 {
+	if a.flagDown || r.Count() == 0 || len(skb.Data) == 0 {
 		nd.Stats.TxDropped++
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_DEV_READY)
 		return kernelmodel.NETDEV_TX_OK
@@ -81,7 +81,7 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	if mss > 0 || skb.IPSummed == kernelmodel.CHECKSUM_PARTIAL {
 		count++ // context descriptor
 	}
-	if count+2 > r.count-1 || n > MaxTSOSize+MaxSKBFrags*TxBufferSize {
+	if count+2 > r.Count()-1 || n > MaxTSOSize+MaxSKBFrags*TxBufferSize {
 		// It would never fit.
 		a.ctr.TxTooBig++
 		nd.Stats.TxDropped++
@@ -91,7 +91,7 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	if a.maybeStopTx(count + 2) {
 		return kernelmodel.NETDEV_TX_BUSY
 	}
-	first := r.ntu
+	first := r.NTU
 	var flags int
 	h, parsed := parseHeaders(skb.Data)
 	tso, ok := a.tso(skb, h, parsed)
@@ -129,20 +129,20 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	a.transStart = k.Jiffies()
 	// Make sure there is room in the ring for the next frame.
 	a.maybeStopTx(DescNeeded)
-	a.wr(e1000.TDT, uint32(r.ntu))
+	a.wr(e1000.TDT, uint32(r.NTU))
 	return kernelmodel.NETDEV_TX_OK
 }
 
 // maybeStopTx is e1000_maybe_stop_tx: stop the queue unless size
 // descriptors are free. It reports whether the queue stays stopped.
 func (a *Adapter) maybeStopTx(size int) bool {
-	if a.tx.unused() >= size {
+	if a.tx.Unused() >= size {
 		return false
 	}
 	a.netdev.NetifStopQueue()
 	// Another CPU may have made room meanwhile (not in this model, where
 	// nothing runs concurrently, but the check is cheap).
-	if a.tx.unused() < size {
+	if a.tx.Unused() < size {
 		return true
 	}
 	a.netdev.NetifStartQueue()
@@ -239,8 +239,8 @@ func (a *Adapter) tso(skb *kernelmodel.SKB, h hdrs, parsed bool) (tso, ok bool) 
 	binary.BigEndian.PutUint16(p[h.l4+16:], csumFold(sum))
 
 	r := &a.tx
-	i := r.ntu
-	d := e1000.TxContextDesc(r.desc16(i))
+	i := r.NTU
+	d := e1000.TxContextDesc(r.Desc(i))
 	clear(d)
 	d.SetIPCSS(uint8(h.l3))
 	d.SetIPCSO(uint8(h.l3 + 10))
@@ -285,8 +285,8 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 		return false, true
 	}
 	r := &a.tx
-	i := r.ntu
-	d := e1000.TxContextDesc(r.desc16(i))
+	i := r.NTU
+	d := e1000.TxContextDesc(r.Desc(i))
 	clear(d)
 	d.SetTUCSS(uint8(css))
 	d.SetTUCSO(uint8(cso))
@@ -312,10 +312,8 @@ func (a *Adapter) txCtxSlot(i int) {
 	b.nextToWatch = int32(i)
 	b.length = 0
 	b.used = true
-	if i++; i == r.count {
-		i = 0
-	}
-	r.ntu = i
+	i = r.Next(i)
+	r.NTU = i
 }
 
 // txMap is e1000_tx_map: copy the frame (n bytes, padded with zeros past
@@ -327,16 +325,17 @@ func (a *Adapter) txMap(skb *kernelmodel.SKB, first, n, maxPerTxd int) int {
 	r := &a.tx
 	data := skb.Data
 	now := a.k.Jiffies()
-	i := r.ntu
+	i := r.NTU
 	last := i
 	for off := 0; off < n; {
 		size := min(n-off, maxPerTxd)
 		b := &r.buf[i]
+		buf := r.Buf(i)
 		if off < len(data) {
-			c := copy(b.data[:size], data[off:])
-			clear(b.data[c:size])
+			c := copy(buf[:size], data[off:])
+			clear(buf[c:size])
 		} else {
-			clear(b.data[:size])
+			clear(buf[:size])
 		}
 		b.length = uint32(size)
 		b.timeStamp = now
@@ -344,9 +343,7 @@ func (a *Adapter) txMap(skb *kernelmodel.SKB, first, n, maxPerTxd int) int {
 		b.used = true
 		off += size
 		last = i
-		if i++; i == r.count {
-			i = 0
-		}
+		i = r.Next(i)
 	}
 	lb := &r.buf[last]
 	lb.skb = skb
@@ -379,10 +376,10 @@ func (a *Adapter) txQueue(flags, last int) {
 		dcmd |= e1000.TXD_CMD_VLE
 		special = uint16(flags >> txFlagsVLANShift)
 	}
-	i := r.ntu
+	i := r.NTU
 	for {
 		b := &r.buf[i]
-		d := r.desc16(i)
+		d := r.Desc(i)
 		if d[e1000.TxDescStatus]&e1000.TXD_STAT_DD != 0 {
 			// Cleaned slots have their status cleared: the device
 			// wrote back one it did not own.
@@ -395,21 +392,19 @@ func (a *Adapter) txQueue(flags, last int) {
 		clear(d)
 		if ext {
 			dd := e1000.TxDataDesc(d)
-			dd.SetAddr(uint64(b.dma))
+			dd.SetAddr(uint64(r.BufAddr(i)))
 			dd.SetTypeLen(b.length, cmd)
 			dd.SetPOPTS(popts)
 			dd.SetSpecial(special)
 		} else {
 			ld := e1000.TxDesc(d)
-			ld.SetAddr(uint64(b.dma))
+			ld.SetAddr(uint64(r.BufAddr(i)))
 			ld.SetLength(uint16(b.length))
 			ld.SetCmd(cmd)
 			ld.SetSpecial(special)
 		}
 		done := i == last
-		if i++; i == r.count {
-			i = 0
-		}
+		i = r.Next(i)
 		if done {
 			break
 		}
@@ -417,7 +412,7 @@ func (a *Adapter) txQueue(flags, last int) {
 	// The descriptors reach memory before the device may fetch them: the
 	// caller's TDT write comes after this barrier (dma_wmb()).
 	dma.Wmb()
-	r.ntu = i
+	r.NTU = i
 }
 
 // cleanTxIRQ is e1000_clean_tx_irq: free the frames the device has sent
@@ -427,17 +422,17 @@ func (a *Adapter) txQueue(flags, last int) {
 // than a ring's worth (tx_clean_complete).
 func (a *Adapter) cleanTxIRQ() bool {
 	r := &a.tx
-	if r.count == 0 {
+	if r.Count() == 0 {
 		return true
 	}
 	k := a.k
 	cost := k.Cost.TxDescriptor
-	i := r.ntc
+	i := r.NTC
 	eop := r.buf[i].nextToWatch
 	count := 0
 	var totalBytes, totalPackets uint64
-	for eop >= 0 && count < r.count {
-		ed := r.desc16(int(eop))
+	for eop >= 0 && count < r.Count() {
+		ed := r.Desc(int(eop))
 		// DD with acquire ordering (dma_rmb() after it in Linux): the
 		// books of the frame are read after the device said it is done.
 		if dma.LoadAcquire32(ed[e1000.TxDescStatus:])&e1000.TXD_STAT_DD == 0 {
@@ -456,24 +451,22 @@ func (a *Adapter) cleanTxIRQ() bool {
 				b.skb = nil
 			}
 			b.nextToWatch, b.timeStamp, b.used = -1, 0, false
-			r.desc16(i)[e1000.TxDescStatus] = 0
+			r.Desc(i)[e1000.TxDescStatus] = 0
 			k.Charge(cost)
-			if i++; i == r.count {
-				i = 0
-			}
+			i = r.Next(i)
 		}
 		eop = r.buf[i].nextToWatch
 	}
-	r.ntc = i
-	if i == r.ntu {
+	r.NTC = i
+	if i == r.NTU {
 		// Nothing is posted: a DD here was never asked for.
-		if d := r.desc16(i); d[e1000.TxDescStatus]&e1000.TXD_STAT_DD != 0 {
+		if d := r.Desc(i); d[e1000.TxDescStatus]&e1000.TXD_STAT_DD != 0 {
 			a.ctr.TxUnpostedWriteback++
 			d[e1000.TxDescStatus] = 0
 		}
 	}
 	nd := a.netdev
-	if count > 0 && nd.NetifCarrierOK() && r.unused() >= TxWakeThreshold {
+	if count > 0 && nd.NetifCarrierOK() && r.Unused() >= TxWakeThreshold {
 		if nd.NetifQueueStopped() && !a.flagDown {
 			nd.NetifWakeQueue()
 			a.restartQueue++
@@ -484,12 +477,12 @@ func (a *Adapter) cleanTxIRQ() bool {
 		// waited longer than the timeout and flow control is not
 		// pausing us.
 		a.detectTxHung = false
-		if e := r.buf[r.ntc].nextToWatch; e >= 0 {
+		if e := r.buf[r.NTC].nextToWatch; e >= 0 {
 			ts := r.buf[e].timeStamp
 			if ts != 0 && k.Jiffies() > ts+uint64(a.txTimeoutFactor)*kernelmodel.HZ &&
 				a.rd(e1000.STATUS)&e1000.STATUS_TXOFF == 0 {
 				a.ctr.TxHangs++
-				k.TracePoint("e1000_clean_tx_irq: Detected Tx Unit Hang", 0, int64(r.ntc))
+				k.TracePoint("e1000_clean_tx_irq: Detected Tx Unit Hang", 0, int64(r.NTC))
 				nd.NetifStopQueue()
 			}
 		}
@@ -498,7 +491,7 @@ func (a *Adapter) cleanTxIRQ() bool {
 	a.totalTxPackets += totalPackets
 	nd.Stats.TxBytes += totalBytes
 	nd.Stats.TxPackets += totalPackets
-	return count < r.count
+	return count < r.Count()
 }
 
 // csumPartial adds p to sum as 16-bit big-endian words (csum_partial).
