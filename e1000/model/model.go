@@ -67,7 +67,7 @@
 //   - Receive back-pressure instead of a FIFO: while the device cannot
 //     receive (ring empty, RX hold, RCTL.EN clear, link down, no bus
 //     mastering) QEMU's net layer keeps frames for it (net/queue.c, at most
-//     10000; the model also bounds their bytes to 4 MiB) and delivers them in
+//     10000; the model also bounds their bytes to 64 MiB) and delivers them in
 //     order when descriptors arrive (set_rdt) or the condition ends, counting
 //     nothing; only a frame that finds some but too few descriptors is an
 //     overrun (e1000_receiver_overrun: RNBC, MPC, RXO).
@@ -227,14 +227,14 @@ func New(cfg Config) *Device {
 	d.rx.scratch = make([]byte, maxRxFrame+8)
 	d.rx.out = make([]byte, maxRxFrame+8)
 	if d.qemu {
-		d.rx.held = newFrameQueue(qemuHeldBytes, qemuHeldFrames)
+		d.rx.held = newFrameQueue(rxFIFOMax, rxFIFOEntries, qemuHeldBytes, qemuHeldFrames)
 		d.mitTimer = d.clk.NewTimer(d.onMitTimer)
 		d.rxHoldTimer = d.clk.NewTimer(d.onRxHold)
 		if cfg.AutonegDelay <= 0 {
 			d.autonegDelay = QEMUAutonegDelay
 		}
 	} else {
-		d.rx.fifo = newFrameQueue(rxFIFOMax, rxFIFOEntries)
+		d.rx.fifo = newFrameQueue(rxFIFOMax, rxFIFOEntries, rxFIFOMax, rxFIFOEntries)
 	}
 
 	d.phyReset()

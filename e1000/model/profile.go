@@ -35,5 +35,5 @@ const (
 	// QEMU's net layer queues at most 10000 packets per receiver
 	// (net/queue.c); the model also bounds the bytes they take.
 	qemuHeldFrames = 10000
-	qemuHeldBytes  = 4 << 20
+	qemuHeldBytes  = 64 << 20
 )
