@@ -163,7 +163,8 @@ type skbPool struct {
 	all    []*SKB // every pooled skb ever made, for SKBAudit
 }
 
-// skbFIFO is a ring of free SKBs that grows by doubling.
+// skbFIFO is a ring of free SKBs that grows by doubling (its length is a
+// power of two, so indices wrap with a mask).
 type skbFIFO struct {
 	ring       []*SKB
 	head, size int
@@ -173,11 +174,11 @@ func (f *skbFIFO) push(s *SKB) {
 	if f.size == len(f.ring) {
 		n := make([]*SKB, max(16, 2*len(f.ring)))
 		for i := 0; i < f.size; i++ {
-			n[i] = f.ring[(f.head+i)%len(f.ring)]
+			n[i] = f.ring[(f.head+i)&(len(f.ring)-1)]
 		}
 		f.ring, f.head = n, 0
 	}
-	f.ring[(f.head+f.size)%len(f.ring)] = s
+	f.ring[(f.head+f.size)&(len(f.ring)-1)] = s
 	f.size++
 }
 
@@ -187,7 +188,7 @@ func (f *skbFIFO) pop() *SKB {
 	}
 	s := f.ring[f.head]
 	f.ring[f.head] = nil
-	f.head = (f.head + 1) % len(f.ring)
+	f.head = (f.head + 1) & (len(f.ring) - 1)
 	f.size--
 	return s
 }

@@ -52,11 +52,12 @@ func (a *Adapter) configureRx() {
 	} else {
 		a.wr(e1000.ITR, 0)
 	}
-	a.wr(e1000.RDBAL, uint32(r.DescAddr()))
-	a.wr(e1000.RDBAH, uint32(uint64(r.DescAddr())>>32))
+	// In Linux's order: length, base high and low, tail, head.
 	a.wr(e1000.RDLEN, uint32(r.DescLen()))
-	a.wr(e1000.RDH, 0)
+	a.wr(e1000.RDBAH, uint32(uint64(r.DescAddr())>>32))
+	a.wr(e1000.RDBAL, uint32(r.DescAddr()))
 	a.wr(e1000.RDT, 0)
+	a.wr(e1000.RDH, 0)
 	r.NTC, r.NTU = 0, 0
 	rxcsum := a.rd(e1000.RXCSUM) | e1000.RXCSUM_TUOFLD | e1000.RXCSUM_IPOFLD
 	a.wr(e1000.RXCSUM, rxcsum)

@@ -31,11 +31,12 @@ const (
 // when the link comes up.
 func (a *Adapter) configureTx() {
 	r := &a.tx
-	a.wr(e1000.TDBAL, uint32(r.DescAddr()))
-	a.wr(e1000.TDBAH, uint32(uint64(r.DescAddr())>>32))
+	// In Linux's order: length, base high and low, tail, head.
 	a.wr(e1000.TDLEN, uint32(r.DescLen()))
-	a.wr(e1000.TDH, 0)
+	a.wr(e1000.TDBAH, uint32(uint64(r.DescAddr())>>32))
+	a.wr(e1000.TDBAL, uint32(r.DescAddr()))
 	a.wr(e1000.TDT, 0)
+	a.wr(e1000.TDH, 0)
 	r.NTC, r.NTU = 0, 0
 	a.wr(e1000.TIPG, tipgIPGTCopper|tipgIPGR1<<e1000.TIPG_IPGR1_SHIFT|tipgIPGR2<<e1000.TIPG_IPGR2_SHIFT)
 	a.wr(e1000.TIDV, a.txIntDelay)
