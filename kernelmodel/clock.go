@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,7 @@ type Clock struct {
 	seq   uint64
 	q     timerHeap
 	stop  atomic.Bool
+	limit time.Duration // virtual: how far the Run call in progress may go
 	wake  chan struct{} // real clock: a Post, Stop or new source wakes the loop
 
 	mu      sync.Mutex // guards sources
@@ -89,7 +91,7 @@ var ErrInboxFull = errors.New("kernelmodel: clock inbox full")
 
 // NewVirtualClock makes a clock whose time moves only through the loop.
 func NewVirtualClock() *Clock {
-	return &Clock{}
+	return &Clock{limit: math.MaxInt64}
 }
 
 // NewRealClock makes a clock that follows wall time.
@@ -223,6 +225,21 @@ func (c *Clock) Stop() {
 // Pending is the number of armed timers.
 func (c *Clock) Pending() int { return len(c.q) }
 
+// advance moves a virtual clock d ahead in place, for a thread that would
+// otherwise sleep d and be resumed as the very next event: only when no
+// event is due until then (strictly: an event at exactly now+d would run
+// first) and the Run call in progress goes that far. It reports whether it
+// did. The event order is the same as with the sleep; the loop just does not
+// go round.
+func (c *Clock) advance(d time.Duration) bool {
+	at := c.now + d
+	if c.real || at > c.limit || (len(c.q) > 0 && c.q[0].when <= at) {
+		return false
+	}
+	c.now = at
+	return true
+}
+
 // due reports whether an event of a virtual run is due now.
 func (c *Clock) due() bool { return len(c.q) > 0 && c.q[0].when <= c.now }
 
@@ -252,6 +269,7 @@ func (c *Clock) Step() bool {
 // left; a real one sleeps until the next timer, a Post or a Stop.
 func (c *Clock) Run(ctx context.Context) error {
 	c.stop.Store(false)
+	c.limit = math.MaxInt64
 	done := ctx.Done()
 	for n := 0; !c.stop.Load(); n++ {
 		if !c.real {
@@ -285,6 +303,7 @@ func (c *Clock) Run(ctx context.Context) error {
 // sleeps between events and returns when wall time reaches t.
 func (c *Clock) RunUntil(t time.Duration) {
 	c.stop.Store(false)
+	c.limit = t
 	for !c.stop.Load() {
 		c.drainInbox()
 		if len(c.q) > 0 && c.q[0].when <= t {
@@ -323,6 +342,7 @@ func (c *Clock) RunFor(d time.Duration) { c.RunUntil(c.Now() + d) }
 // or where it is if the limit has passed.
 func (c *Clock) RunWhile(cond func() bool, limit time.Duration) bool {
 	c.stop.Store(false)
+	c.limit = limit
 	for cond() {
 		if c.stop.Load() {
 			return false

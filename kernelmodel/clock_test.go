@@ -67,3 +67,31 @@ func TestFinishedTasksLeave(t *testing.T) {
 		t.Errorf("Close left %d threads", len(k.threads))
 	}
 }
+
+// A thread sleeping off CPU time when nothing is due meanwhile advances the
+// clock in place (no trip round the loop); an event due exactly at the end
+// of the account still runs first, and a RunUntil limit is not overrun.
+func TestAdvanceInPlace(t *testing.T) {
+	k := New(Config{CPUs: 1})
+	var order []string
+	k.Clock().AfterFunc(10*time.Microsecond, func() { order = append(order, "timer") })
+	k.Spawn(0, "t", func(task *Task) {
+		task.Charge(10 * time.Microsecond)
+		task.CondResched()
+		order = append(order, "thread")
+		task.Charge(50 * time.Microsecond)
+		task.CondResched()
+		order = append(order, "late")
+	})
+	k.Clock().RunUntil(30 * time.Microsecond)
+	if len(order) != 2 || order[0] != "timer" || order[1] != "thread" {
+		t.Errorf("order %v, want [timer thread]", order)
+	}
+	if now := k.Clock().Now(); now != 30*time.Microsecond {
+		t.Errorf("RunUntil(30µs) left the clock at %v", now)
+	}
+	k.Clock().RunFor(time.Millisecond)
+	if len(order) != 3 {
+		t.Errorf("order %v after the rest", order)
+	}
+}

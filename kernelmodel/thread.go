@@ -125,6 +125,9 @@ func (t *thread) preemptionPoint() {
 	if d <= 0 && !t.k.clock.real {
 		return
 	}
+	if t.k.clock.advance(d) {
+		return // nothing could have run in between
+	}
 	t.timer.Reset(d)
 	t.give(tsCharging)
 }
