@@ -162,6 +162,9 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 	if err := h.k.SKBAudit(); err != nil {
 		return c, fmt.Errorf("after close: %w", err)
 	}
+	if h.mem.live != 0 || h.mem.badFrees != 0 {
+		return c, fmt.Errorf("after close: %d bytes of DMA memory still allocated, %d bad frees", h.mem.live, h.mem.badFrees)
+	}
 	if h.tooLong != 0 {
 		return c, fmt.Errorf("%d frames longer than %d bytes delivered", h.tooLong, h.maxFrame)
 	}
