@@ -19,13 +19,14 @@ build: deps
 
 # test runs every test: formatting, vet, the unit and integration tests, and
 # the race detector on the packages with concurrent code (the real-time
-# clock and its Post path).
+# clock and its Post path) and on two e1000 hosts on the real clock.
 test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 10m ./kernelmodel/... ./hw/...
+	$(GO) test -count=1 -race -timeout 5m -run RealClock ./testbed/
 	$(GO) test -count=1 -tags nicbed_debug ./kernelmodel/
 
 demo: build

@@ -355,11 +355,11 @@ func (d *IRQDesc) handleIRQEvent() {
 	k := d.k
 	d.pending = false
 	d.inProgress = true
-	k.tracePoint(k.cur, "irq_handler_entry", 0, int64(d.Data.IRQ))
+	k.tracePointQ(k.cur, "irq_handler_entry", 0, int64(d.Data.IRQ), d.name)
 	if d.action(d.Data.IRQ) == IRQ_NONE {
 		d.Spurious++
 	}
-	k.tracePoint(k.cur, "irq_handler_exit", 0, int64(d.Data.IRQ))
+	k.tracePointQ(k.cur, "irq_handler_exit", 0, int64(d.Data.IRQ), d.name)
 	d.inProgress = false
 }
 

@@ -172,7 +172,7 @@ func (n *NAPI) NAPIEnable() {
 
 // NAPIGROReceive is napi_gro_receive(): hand a received packet to GRO.
 func (n *NAPI) NAPIGROReceive(skb *SKB) {
-	n.k.tracePoint(n.k.cur, "napi_gro_receive_entry", skb.ID, int64(len(skb.Data)))
+	n.k.tracePointQ(n.k.cur, "napi_gro_receive_entry", skb.ID, int64(len(skb.Data)), RxQueueName(int(skb.QueueMapping)))
 	if n.GRO != nil {
 		n.GRO.Receive(n, skb)
 		return
@@ -215,7 +215,7 @@ func (n *NAPI) napiPoll(c *CPU) (work int, repoll bool) {
 		k.traceBegin(c, n.span)
 		work = n.Poll(n, weight)
 		k.traceEnd(c, n.span)
-		k.tracePoint(c, "napi_poll", 0, int64(work))
+		k.tracePointQ(c, "napi_poll", 0, int64(work), n.Name)
 	}
 	if work > weight {
 		n.OverBudget++ // netdev_err_once: the driver overran its weight

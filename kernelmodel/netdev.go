@@ -286,9 +286,10 @@ func (k *Kernel) DevQueueXmit(skb *SKB) int {
 // driver. On NETDEV_TX_BUSY the caller still owns skb.
 func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice) int {
 	id := skb.ID
-	k.tracePoint(k.cur, "net_dev_start_xmit", id, int64(len(skb.Data)))
+	q := TxQueueName(int(skb.QueueMapping))
+	k.tracePointQ(k.cur, "net_dev_start_xmit", id, int64(len(skb.Data)), q)
 	rc := int(d.Ops.StartXmit(skb))
-	k.tracePoint(k.cur, "net_dev_xmit", id, int64(rc))
+	k.tracePointQ(k.cur, "net_dev_xmit", id, int64(rc), q)
 	return rc
 }
 

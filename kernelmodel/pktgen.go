@@ -67,7 +67,7 @@ func (p *Pktgen) run(t *Task) {
 			skb.Seq = seq
 			k.Charge(k.Cost.PktgenPacket)
 		}
-		k.tracePoint(k.cur, "pktgen_xmit", skb.ID, int64(len(skb.Data)))
+		k.tracePointQ(k.cur, "pktgen_xmit", skb.ID, int64(len(skb.Data)), TxQueueName(p.cfg.Queue))
 		if !DevXmitComplete(int(d.Ops.StartXmit(skb))) {
 			// pktgen_xmit: NETDEV_TX_BUSY, the skb is still ours.
 			p.Busy++

@@ -14,6 +14,13 @@ import (
 // softirq, NAPI and task work, one for hardirqs. Open the JSON in
 // ui.perfetto.dev or chrome://tracing.
 //
+// A step about one queue or interrupt vector carries its name (the queue
+// field): irq_handler_entry/exit the interrupt's name as /proc/interrupts
+// shows it (eth0, eth0-TxRx-0), napi_poll the NAPI instance's, pktgen_xmit,
+// net_dev_start_xmit and napi_gro_receive_entry the queue (tx-0, rx-0, as
+// under /sys/class/net/<dev>/queues). Text lines show it as queue=NAME
+// after the name, the JSON as args.queue.
+//
 // Timestamps are what the CPU sees (Kernel.Now), so within one context they
 // are monotonic; lines of different contexts may interleave out of order in
 // the text output.
@@ -107,6 +114,11 @@ func appendMicros(b []byte, ts time.Duration) []byte {
 }
 
 func (t *Tracer) event(k *Kernel, cpu int, ph byte, name string, ts time.Duration, pkt uint64, arg int64, track int) {
+	t.eventQ(k, cpu, ph, name, ts, pkt, arg, track, "")
+}
+
+// eventQ is event for a step about one queue or vector, named queue.
+func (t *Tracer) eventQ(k *Kernel, cpu int, ph byte, name string, ts time.Duration, pkt uint64, arg int64, track int, queue string) {
 	pid := t.pid(k)
 	if t.text != nil && ph == 'i' {
 		b := t.buf[:0]
@@ -123,6 +135,10 @@ func (t *Tracer) event(k *Kernel, cpu int, ph byte, name string, ts time.Duratio
 		b = strconv.AppendInt(b, int64(cpu), 10)
 		b = append(b, ' ')
 		b = append(b, name...)
+		if queue != "" {
+			b = append(b, " queue="...)
+			b = append(b, queue...)
+		}
 		if pkt != 0 {
 			b = append(b, " pkt="...)
 			b = strconv.AppendUint(b, pkt, 10)
@@ -150,6 +166,10 @@ func (t *Tracer) event(k *Kernel, cpu int, ph byte, name string, ts time.Duratio
 			b = strconv.AppendUint(b, pkt, 10)
 			b = append(b, `,"arg":`...)
 			b = strconv.AppendInt(b, arg, 10)
+			if queue != "" {
+				b = append(b, `,"queue":`...)
+				b = strconv.AppendQuote(b, queue)
+			}
 			b = append(b, '}')
 		}
 		b = append(b, '}')
@@ -167,6 +187,12 @@ func (k *Kernel) traceTime(c *CPU) time.Duration {
 
 // tracePoint records one step: fn is the Linux function name.
 func (k *Kernel) tracePoint(c *CPU, fn string, pkt uint64, arg int64) {
+	k.tracePointQ(c, fn, pkt, arg, "")
+}
+
+// tracePointQ is tracePoint for a step about one queue or vector, named
+// queue.
+func (k *Kernel) tracePointQ(c *CPU, fn string, pkt uint64, arg int64, queue string) {
 	if k.tr == nil {
 		return
 	}
@@ -174,7 +200,35 @@ func (k *Kernel) tracePoint(c *CPU, fn string, pkt uint64, arg int64) {
 	if c != nil {
 		cpu, track = c.ID, k.track(c)
 	}
-	k.tr.event(k, cpu, 'i', fn, k.traceTime(c), pkt, arg, track)
+	k.tr.eventQ(k, cpu, 'i', fn, k.traceTime(c), pkt, arg, track, queue)
+}
+
+// TracePointQ is TracePoint for a step about one queue or interrupt vector
+// (a driver's clean of one ring): queue names it (tx-0, rx-0, eth0-TxRx-0).
+func (k *Kernel) TracePointQ(fn string, pkt uint64, arg int64, queue string) {
+	k.tracePointQ(k.cur, fn, pkt, arg, queue)
+}
+
+// queueNames are the names of the first TX and RX queues, made once so
+// that tracing a queue allocates nothing.
+var queueNames = func() (n [2][16]string) {
+	for i := range n[0] {
+		n[0][i], n[1][i] = "tx-"+strconv.Itoa(i), "rx-"+strconv.Itoa(i)
+	}
+	return n
+}()
+
+// TxQueueName and RxQueueName name queue i as sysfs does (tx-0, rx-0).
+func TxQueueName(i int) string { return queueName(0, "tx-", i) }
+
+// RxQueueName: see TxQueueName.
+func RxQueueName(i int) string { return queueName(1, "rx-", i) }
+
+func queueName(dir int, prefix string, i int) string {
+	if i >= 0 && i < len(queueNames[dir]) {
+		return queueNames[dir][i]
+	}
+	return prefix + strconv.Itoa(i)
 }
 
 // TracePoint records a step from outside the package (a driver, a model, the

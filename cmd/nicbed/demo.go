@@ -11,18 +11,22 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000/driver"
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 const demoDescription = `Builds two modelled hosts (A and B), each a kernel model with its own CPUs,
 DMA memory, NIC model and driver, joins their ports with a cable and has
 pktgen on A send numbered, patterned frames to B (and B to A with --bidir).
-B checks every frame byte for byte and in order. Then it prints, per host,
-the driver's ethtool -S counters, interrupts, NAPI polls, the net_device
-statistics and /proc/net/softnet_stat. Runs in virtual time: the same flags
-and seed give the same run.`
+B checks every frame byte for byte and in order. Then it prints a summary:
+per flow the frames and the throughput (frames/s and Mb/s in model time),
+model and wall time, and per host the interrupts per vector, NAPI polls and
+packets per poll, softnet_stat's time_squeeze and drops, the kernel's drop
+reasons and the ethtool -S counters that are not zero. --verbose adds every
+counter: the full ethtool -S list, the model's counters and
+/proc/net/softnet_stat. Runs in virtual time: the same flags and seed give
+the same run.`
 
 type demoFlags struct {
 	nic       string
@@ -40,6 +44,7 @@ type demoFlags struct {
 	traceFile string
 	limit     time.Duration
 	sysctls   sysctlFlag
+	verbose   bool
 }
 
 // sysctlFlag collects --sysctl name=value settings.
@@ -72,7 +77,7 @@ func (s *sysctlFlag) Set(v string) error {
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	var f demoFlags
-	fs := newFlagSet("demo", "[flags]", demoDescription, stderr)
+	fs := newFlagSet("demo", "[flags]", demoDescription, stdout, stderr)
 	fs.StringVar(&f.nic, "nic", "e1000", "NIC model and driver: e1000 (82540EM)")
 	fs.Uint64Var(&f.frames, "frames", 100000, "frames to send per direction")
 	fs.IntVar(&f.minSize, "min-size", 60, "smallest frame, bytes without FCS (>= 60)")
@@ -86,6 +91,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.bidir, "bidir", false, "also send from B to A")
 	fs.StringVar(&f.pcapFile, "pcap", "", "write every frame the cable carries to this libpcap file")
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
+	fs.BoolVar(&f.verbose, "verbose", false, "after the summary, print every counter of both hosts (ethtool -S, model, softnet_stat)")
 	fs.DurationVar(&f.limit, "limit", 10*time.Minute, "stop after this much model time")
 	fs.Var(&f.sysctls, "sysctl", "set a tunable on both hosts, e.g. net.core.netdev_budget=600 (repeatable;\nnetdev_budget, netdev_budget_usecs, dev_weight, netdev_max_backlog, gro_normal_batch)")
 	if err := parse(fs, args); err != nil {
@@ -130,7 +136,7 @@ func (f *demoFlags) check() error {
 func demo(f demoFlags, stdout io.Writer) (err error) {
 	cfg := testbed.Config{
 		CPUs:          f.cpus,
-		Driver:        driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu},
+		NIC:           testbed.E1000{Driver: driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu}},
 		Cable:         wire.CableConfig{SpeedBPS: f.speed, Seed: f.seed, Loss: f.loss},
 		InfiniteSpeed: f.speed == 0,
 	}
@@ -204,6 +210,8 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 	done := runFlows(tb, f.limit, flows)
 	elapsed := tb.Clock.Now() - start
 
+	wallTime := time.Since(wall)
+
 	w := bufio.NewWriter(stdout)
 	defer func() {
 		if e := w.Flush(); err == nil {
@@ -213,33 +221,101 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 	fmt.Fprintf(w, "nicbed demo: %s, %d CPUs per host, cable %s, seed %d\n", f.nic, f.cpus, speedString(f.speed), f.seed)
 	var failed []error
 	for _, fl := range flows {
-		rate, span := 0.0, fl.LastArrival-start
+		fmt.Fprintf(w, "flow %s -> %s: sent %d, received %d intact (%d bytes), lost %d, bad %d\n",
+			fl.From.Name, fl.To.Name, fl.Pktgen.Sent, fl.Received, fl.Bytes, fl.Lost, fl.Bad)
+		span := fl.LastArrival - start
+		fps, mbps := 0.0, 0.0
 		if s := span.Seconds(); s > 0 {
-			rate = float64(fl.Received) / s
+			fps, mbps = float64(fl.Received)/s, float64(fl.Bytes)*8/s/1e6
 		}
-		fmt.Fprintf(w, "flow %s -> %s: sent %d, received %d intact (%d bytes), lost %d, bad %d; %.0f frames/s over %v of model time\n",
-			fl.From.Name, fl.To.Name, fl.Pktgen.Sent, fl.Received, fl.Bytes, fl.Lost, fl.Bad, rate, span.Round(time.Microsecond))
+		fmt.Fprintf(w, "  throughput: %.0f frames/s, %.1f Mb/s over %v of model time\n", fps, mbps, span.Round(time.Microsecond))
 		if err := fl.Err(); err != nil {
 			failed = append(failed, err)
 		}
 	}
-	ca, cb := tb.Cable.Stats()
-	fmt.Fprintf(w, "cable A->B: delivered %d, lost %d, dropped (queue %d, down %d, size %d)\n", ca.Delivered, ca.Lost, ca.DroppedQueue, ca.DroppedDown, ca.DroppedSize)
-	fmt.Fprintf(w, "cable B->A: delivered %d, lost %d, dropped (queue %d, down %d, size %d)\n", cb.Delivered, cb.Lost, cb.DroppedQueue, cb.DroppedDown, cb.DroppedSize)
-	fmt.Fprintf(w, "simulated %v in %v of wall time\n\n", elapsed.Round(time.Microsecond), time.Since(wall).Round(time.Millisecond))
+	fmt.Fprintf(w, "time: %v of model time in %v of wall time\n", elapsed.Round(time.Microsecond), wallTime.Round(time.Millisecond))
+	for i, st := range cableStats(tb) {
+		dir := [2]string{"A->B", "B->A"}[i]
+		fmt.Fprintf(w, "cable %s: delivered %d, lost %d, dropped %d (queue %d, down %d, size %d)\n", dir, st.Delivered, st.Lost,
+			st.DroppedQueue+st.DroppedDown+st.DroppedSize, st.DroppedQueue, st.DroppedDown, st.DroppedSize)
+	}
 	for _, h := range tb.Hosts() {
-		if err := h.WriteCounters(w); err != nil {
-			return err
-		}
+		writeSummary(w, h, elapsed)
 		if err := h.Check(); err != nil {
 			failed = append(failed, err)
 		}
-		fmt.Fprintln(w)
+	}
+	if f.verbose {
+		for _, h := range tb.Hosts() {
+			fmt.Fprintln(w)
+			if err := h.WriteCounters(w); err != nil {
+				return err
+			}
+		}
 	}
 	if !done {
 		failed = append(failed, fmt.Errorf("flows not complete after %v of model time (see --limit)", f.limit))
 	}
 	return errors.Join(failed...)
+}
+
+func cableStats(tb *testbed.Testbed) [2]wire.Stats {
+	ab, ba := tb.Cable.Stats()
+	return [2]wire.Stats{ab, ba}
+}
+
+// writeSummary prints a host's short summary: interrupts per vector, NAPI
+// polls and packets per poll, softnet_stat totals, drop reasons and the
+// ethtool -S counters that are not zero.
+func writeSummary(w io.Writer, h *testbed.Host, elapsed time.Duration) {
+	d := h.Dev
+	fmt.Fprintf(w, "\n== %s (%s, %s)\n", h.Name, d.Name, testbed.MACString(d.Addr))
+	fmt.Fprintf(w, "interrupts:")
+	for _, v := range h.VectorCounts() {
+		rate := 0.0
+		if s := elapsed.Seconds(); s > 0 {
+			rate = float64(v.Count) / s
+		}
+		fmt.Fprintf(w, " %s %d (%.0f/s)", v.Name, v.Count, rate)
+	}
+	fmt.Fprintln(w)
+	var polls, full uint64
+	for _, n := range h.NIC.NAPIs() {
+		polls += n.Polls
+		full += n.WeightUsed
+	}
+	perPoll := 0.0
+	if polls > 0 {
+		perPoll = float64(d.Stats.RxPackets) / float64(polls)
+	}
+	fmt.Fprintf(w, "napi: %d polls, %d rx packets, %.1f packets per poll, %d polls used the whole weight\n", polls, d.Stats.RxPackets, perPoll, full)
+	var processed, dropped, squeeze, rps uint64
+	for c := range h.Kernel.NumCPUs() {
+		sd := &h.Kernel.CPU(c).Softnet
+		processed += sd.Processed
+		dropped += sd.Dropped
+		squeeze += sd.TimeSqueeze
+		rps += sd.ReceivedRPS
+	}
+	fmt.Fprintf(w, "softnet: processed %d, time_squeeze %d, dropped %d, received_rps %d\n", processed, squeeze, dropped, rps)
+	fmt.Fprintf(w, "drops:")
+	none := true
+	for r, c := range h.Kernel.Drops.Reason {
+		if c != 0 {
+			fmt.Fprintf(w, " %s %d", kernelmodel.DropReason(r), c)
+			none = false
+		}
+	}
+	if none {
+		fmt.Fprintf(w, " none")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "ethtool -S %s (not zero; --verbose for all):\n", d.Name)
+	for _, s := range h.NIC.EthtoolStats() {
+		if s.Value != 0 {
+			fmt.Fprintf(w, "     %s: %d\n", s.Name, s.Value)
+		}
+	}
 }
 
 // runFlows runs the clock until every flow is complete, or its sender is done

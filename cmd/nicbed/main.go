@@ -97,30 +97,46 @@ func exit(err error, stderr io.Writer) int {
 	return 1
 }
 
-// newFlagSet makes a command's flag set: errors are returned, not fatal, and
-// --help prints the command's description and flags.
-func newFlagSet(name, synopsis, description string, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: nicbed %s %s\n\n%s\n\nFlags:\n", name, synopsis, description)
-		fs.PrintDefaults()
-	}
+// flagSet is a command's flag set with where its help goes: --help prints
+// the description and flags on stdout (exit 0), a usage error prints the
+// problem and the flags on stderr (exit 2).
+type flagSet struct {
+	*flag.FlagSet
+	synopsis, description string
+	stdout, stderr        io.Writer
+}
+
+// newFlagSet makes a command's flag set: errors are returned, not fatal.
+func newFlagSet(name, synopsis, description string, stdout, stderr io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), synopsis: synopsis, description: description, stdout: stdout, stderr: stderr}
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // parse prints the usage, to the right place
 	return fs
 }
 
-// parse parses args, turning flag errors into errUsage (the flag package has
-// already printed the problem and the usage).
-func parse(fs *flag.FlagSet, args []string) error {
+// usage prints the command's description and flags to w.
+func (fs *flagSet) usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: nicbed %s %s\n\n%s\n\nFlags:\n", fs.Name(), fs.synopsis, fs.description)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(fs.stderr)
+}
+
+// parse parses args. --help prints the usage on stdout and returns
+// flag.ErrHelp; a flag error (which the flag package has printed on stderr)
+// or a stray argument prints the usage on stderr and returns errUsage.
+func parse(fs *flagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.usage(fs.stdout)
 			return err
 		}
+		fs.usage(fs.stderr)
 		return errUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "nicbed %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
+		fmt.Fprintf(fs.stderr, "nicbed %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.usage(fs.stderr)
 		return errUsage
 	}
 	return nil

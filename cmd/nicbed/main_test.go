@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket/pcapgo"
 )
@@ -24,10 +26,12 @@ func TestCommandLine(t *testing.T) {
 		{"no args", nil, 2, "", "Usage:"},
 		{"help", []string{"help"}, 0, "demo ", ""},
 		{"help demo", []string{"help", "demo"}, 0, "-frames", ""},
-		{"demo --help", []string{"demo", "--help"}, 0, "", "-pcap"},
+		{"demo --help", []string{"demo", "--help"}, 0, "-verbose", ""},
+		{"demo -h", []string{"demo", "-h"}, 0, "Usage: nicbed demo", ""},
+		{"--help", []string{"--help"}, 0, "Commands:", ""},
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"help unknown", []string{"help", "frobnicate"}, 2, "", "unknown command"},
-		{"bad flag", []string{"demo", "--bogus"}, 2, "", "flag provided but not defined"},
+		{"bad flag", []string{"demo", "--bogus"}, 2, "", "flag provided but not defined: -bogus\nUsage: nicbed demo"},
 		{"bad number", []string{"demo", "--frames", "many"}, 2, "", "invalid value"},
 		{"extra argument", []string{"demo", "now"}, 2, "", "unexpected argument"},
 		{"igb not yet", []string{"demo", "--nic", "igb"}, 2, "", "--nic igb"},
@@ -47,6 +51,13 @@ func TestCommandLine(t *testing.T) {
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, out.String(), errb.String())
 			}
+			// Help goes to stdout alone; a usage error to stderr alone.
+			switch {
+			case code == 0 && errb.Len() != 0:
+				t.Errorf("exit 0 with stderr: %s", errb.String())
+			case code == 2 && out.Len() != 0:
+				t.Errorf("usage error with stdout: %s", out.String())
+			}
 			if !strings.Contains(out.String(), tc.wantOut) {
 				t.Errorf("stdout lacks %q:\n%s", tc.wantOut, out.String())
 			}
@@ -57,39 +68,197 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
-// The demo runs two hosts, every frame arrives, the counters agree with
-// each other, and the pcap and trace files are readable.
+// flowSummary is a flow's lines of the demo's summary.
+type flowSummary struct {
+	from, to                         string
+	sent, received, bytes, lost, bad uint64
+	framesPerSec, mbPerSec           float64
+	span                             time.Duration
+}
+
+// hostSummary is a host's section of the demo's summary.
+type hostSummary struct {
+	interrupts                               map[string]uint64
+	polls, rxPackets, fullWeight             uint64
+	perPoll                                  float64
+	processed, squeeze, dropped, receivedRPS uint64
+	drops                                    map[string]uint64
+	ethtool                                  map[string]uint64 // the non-zero ones listed
+}
+
+// demoSummary is the demo's summary, parsed; verbose is what follows it.
+type demoSummary struct {
+	flows       []flowSummary
+	model, wall time.Duration
+	cable       map[string][3]uint64 // delivered, lost, dropped
+	hosts       map[string]*hostSummary
+	verbose     string
+}
+
+// parseSummary parses the demo's output: every line of the summary must
+// have one of the summary's shapes. The verbose part starts at the second
+// header of a host.
+func parseSummary(t *testing.T, out string) demoSummary {
+	t.Helper()
+	var (
+		reHead     = regexp.MustCompile(`^nicbed demo: \S+, \d+ CPUs per host, cable .+, seed \d+$`)
+		reFlow     = regexp.MustCompile(`^flow (\S+) -> (\S+): sent (\d+), received (\d+) intact \((\d+) bytes\), lost (\d+), bad (\d+)$`)
+		reRate     = regexp.MustCompile(`^  throughput: (\d+) frames/s, ([\d.]+) Mb/s over (\S+) of model time$`)
+		reTime     = regexp.MustCompile(`^time: (\S+) of model time in (\S+) of wall time$`)
+		reCable    = regexp.MustCompile(`^cable (\S+): delivered (\d+), lost (\d+), dropped (\d+) \(queue \d+, down \d+, size \d+\)$`)
+		reHost     = regexp.MustCompile(`^== (\S+) \((\S+), ([0-9a-f:]{17})\)$`)
+		reIntr     = regexp.MustCompile(` (\S+) (\d+) \(\d+/s\)`)
+		reNAPI     = regexp.MustCompile(`^napi: (\d+) polls, (\d+) rx packets, ([\d.]+) packets per poll, (\d+) polls used the whole weight$`)
+		reSoftnet  = regexp.MustCompile(`^softnet: processed (\d+), time_squeeze (\d+), dropped (\d+), received_rps (\d+)$`)
+		reDrop     = regexp.MustCompile(` ([A-Z_]+) (\d+)`)
+		reEthtool  = regexp.MustCompile(`^ethtool -S \S+ \(not zero; --verbose for all\):$`)
+		reStatLine = regexp.MustCompile(`^     (\w+): (\d+)$`)
+	)
+	num := func(s string) uint64 {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	flt := func(s string) float64 {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	dur := func(s string) time.Duration {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	sum := demoSummary{hosts: map[string]*hostSummary{}, cable: map[string][3]uint64{}}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) == 0 || !reHead.MatchString(lines[0]) {
+		t.Fatalf("first line %q", lines[0])
+	}
+	var h *hostSummary
+	for i := 1; i < len(lines); i++ {
+		l := lines[i]
+		switch m := reHost.FindStringSubmatch(l); {
+		case m != nil:
+			if sum.hosts[m[1]] != nil {
+				sum.verbose = strings.Join(lines[i:], "\n")
+				return sum
+			}
+			h = &hostSummary{interrupts: map[string]uint64{}, drops: map[string]uint64{}, ethtool: map[string]uint64{}}
+			sum.hosts[m[1]] = h
+			continue
+		case l == "":
+			continue
+		}
+		if h == nil {
+			if m := reFlow.FindStringSubmatch(l); m != nil {
+				sum.flows = append(sum.flows, flowSummary{from: m[1], to: m[2], sent: num(m[3]), received: num(m[4]), bytes: num(m[5]), lost: num(m[6]), bad: num(m[7])})
+			} else if m := reRate.FindStringSubmatch(l); m != nil && len(sum.flows) > 0 {
+				f := &sum.flows[len(sum.flows)-1]
+				f.framesPerSec, f.mbPerSec, f.span = flt(m[1]), flt(m[2]), dur(m[3])
+			} else if m := reTime.FindStringSubmatch(l); m != nil {
+				sum.model, sum.wall = dur(m[1]), dur(m[2])
+			} else if m := reCable.FindStringSubmatch(l); m != nil {
+				sum.cable[m[1]] = [3]uint64{num(m[2]), num(m[3]), num(m[4])}
+			} else {
+				t.Fatalf("summary line %d not of a known shape: %q", i+1, l)
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(l, "interrupts:"); ok {
+			for _, m := range reIntr.FindAllStringSubmatch(rest, -1) {
+				h.interrupts[m[1]] = num(m[2])
+			}
+		} else if m := reNAPI.FindStringSubmatch(l); m != nil {
+			h.polls, h.rxPackets, h.perPoll, h.fullWeight = num(m[1]), num(m[2]), flt(m[3]), num(m[4])
+		} else if m := reSoftnet.FindStringSubmatch(l); m != nil {
+			h.processed, h.squeeze, h.dropped, h.receivedRPS = num(m[1]), num(m[2]), num(m[3]), num(m[4])
+		} else if rest, ok := strings.CutPrefix(l, "drops:"); ok {
+			if rest != " none" {
+				for _, m := range reDrop.FindAllStringSubmatch(rest, -1) {
+					h.drops[m[1]] = num(m[2])
+				}
+			}
+		} else if reEthtool.MatchString(l) {
+		} else if m := reStatLine.FindStringSubmatch(l); m != nil {
+			h.ethtool[m[1]] = num(m[2])
+		} else {
+			t.Fatalf("summary line %d not of a known shape: %q", i+1, l)
+		}
+	}
+	return sum
+}
+
+// demoRun runs nicbed with args, which must succeed, and parses the output.
+func demoRun(t *testing.T, args ...string) demoSummary {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"demo"}, args...), &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	return parseSummary(t, out.String())
+}
+
+// The demo runs two hosts and every frame arrives; its summary's figures
+// agree with each other (throughput with bytes and time, packets per poll
+// with packets and polls, only non-zero counters listed); and the pcap and
+// trace files are readable.
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	pcapFile := filepath.Join(dir, "w.pcap")
 	traceFile := filepath.Join(dir, "t.json")
-	var out, errb bytes.Buffer
-	args := []string{"demo", "--frames", "3000", "--bidir", "--seed", "5", "--pcap", pcapFile, "--trace", traceFile, "--sysctl", "net.core.netdev_budget=600"}
-	if code := run(args, &out, &errb); code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	const frames = 3000
+	sum := demoRun(t, "--frames", strconv.Itoa(frames), "--bidir", "--seed", "5", "--pcap", pcapFile, "--trace", traceFile, "--sysctl", "net.core.netdev_budget=600")
+	if len(sum.flows) != 2 || len(sum.hosts) != 2 || sum.verbose != "" {
+		t.Fatalf("%d flows, %d hosts, verbose part %q", len(sum.flows), len(sum.hosts), sum.verbose)
 	}
-	s := out.String()
-	for _, re := range []string{
-		`flow hostA -> hostB: sent 3000, received 3000 intact \(\d+ bytes\), lost 0, bad 0`,
-		`flow hostB -> hostA: sent 3000, received 3000 intact \(\d+ bytes\), lost 0, bad 0`,
-		`cable A->B: delivered 3000, lost 0`,
-		`(?m)^== hostA \(eth0, 52:54:00:12:34:56\)`,
-		`(?m)^     rx_packets: 3000$`,
-		`(?m)^     tx_packets: 3000$`,
-		`(?m)^/proc/net/softnet_stat:\n[0-9a-f]{8}( [0-9a-f]{8}){12}\n`,
-	} {
-		if !regexp.MustCompile(re).MatchString(s) {
-			t.Errorf("output does not match %s:\n%s", re, s)
+	if sum.model <= 0 || sum.wall <= 0 {
+		t.Errorf("model time %v, wall time %v", sum.model, sum.wall)
+	}
+	for _, f := range sum.flows {
+		if f.sent != frames || f.received != frames || f.lost != 0 || f.bad != 0 {
+			t.Errorf("flow %s->%s: %+v", f.from, f.to, f)
+		}
+		if f.span <= 0 || f.span > sum.model+time.Millisecond { // the last arrival is at the CPU's time, which may run ahead
+			t.Errorf("flow %s->%s over %v of %v", f.from, f.to, f.span, sum.model)
+		}
+		if want := float64(f.received) / f.span.Seconds(); math.Abs(f.framesPerSec-want) > 0.01*want {
+			t.Errorf("flow %s->%s: %.0f frames/s, want %.0f", f.from, f.to, f.framesPerSec, want)
+		}
+		if want := float64(f.bytes) * 8 / f.span.Seconds() / 1e6; math.Abs(f.mbPerSec-want) > 0.01*want || f.mbPerSec > 1000 {
+			t.Errorf("flow %s->%s: %.1f Mb/s, want %.1f (on a 1 Gb/s cable)", f.from, f.to, f.mbPerSec, want)
 		}
 	}
-	// Interrupts and NAPI polls happened and are reported.
-	m := regexp.MustCompile(`interrupts: (\d+)`).FindAllStringSubmatch(s, -1)
-	if len(m) != 2 {
-		t.Fatalf("interrupt lines: %v", m)
+	for dir, c := range sum.cable {
+		if c != [3]uint64{frames, 0, 0} {
+			t.Errorf("cable %s: delivered, lost, dropped %v", dir, c)
+		}
 	}
-	for _, x := range m {
-		if n, _ := strconv.Atoi(x[1]); n < 10 {
-			t.Errorf("only %d interrupts", n)
+	for name, h := range sum.hosts {
+		if len(h.interrupts) != 1 || h.interrupts["eth0"] < 10 {
+			t.Errorf("%s: interrupts per vector %v", name, h.interrupts)
+		}
+		if h.rxPackets != frames || h.polls == 0 || math.Abs(h.perPoll-float64(h.rxPackets)/float64(h.polls)) > 0.05 {
+			t.Errorf("%s: %d rx packets, %d polls, %.1f per poll", name, h.rxPackets, h.polls, h.perPoll)
+		}
+		if h.processed != frames || h.dropped != 0 || len(h.drops) != 0 {
+			t.Errorf("%s: processed %d, dropped %d, drops %v", name, h.processed, h.dropped, h.drops)
+		}
+		if h.ethtool["rx_packets"] != frames || h.ethtool["tx_packets"] != frames {
+			t.Errorf("%s: ethtool rx_packets %d tx_packets %d", name, h.ethtool["rx_packets"], h.ethtool["tx_packets"])
+		}
+		for k, v := range h.ethtool {
+			if v == 0 {
+				t.Errorf("%s: zero counter %s listed in the summary", name, k)
+			}
+		}
+		if _, ok := h.ethtool["rx_errors"]; ok {
+			t.Errorf("%s: rx_errors listed", name)
 		}
 	}
 
@@ -102,7 +271,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := 0
+	n := 0
 	for {
 		data, _, err := r.ReadPacketData()
 		if err != nil {
@@ -111,10 +280,10 @@ func TestDemo(t *testing.T) {
 		if len(data) < 60 || len(data) > 1514 {
 			t.Fatalf("frame of %d bytes in the capture", len(data))
 		}
-		frames++
+		n++
 	}
-	if frames != 6000 {
-		t.Errorf("pcap holds %d frames, want 6000", frames)
+	if n != 2*frames {
+		t.Errorf("pcap holds %d frames, want %d", n, 2*frames)
 	}
 
 	js, err := os.ReadFile(traceFile)
@@ -129,6 +298,112 @@ func TestDemo(t *testing.T) {
 	}
 	if len(doc.TraceEvents) < 10000 {
 		t.Errorf("trace has %d events", len(doc.TraceEvents))
+	}
+}
+
+// --verbose adds every counter after the summary: the full ethtool -S list
+// (zeros included, the summary's non-zero ones among them with the same
+// values), the model's counters and /proc/net/softnet_stat.
+func TestDemoVerbose(t *testing.T) {
+	sum := demoRun(t, "--frames", "500", "--verbose")
+	if sum.verbose == "" {
+		t.Fatal("no verbose part")
+	}
+	for name, h := range sum.hosts {
+		_, part, ok := strings.Cut(sum.verbose, "== "+name+" (")
+		if !ok {
+			t.Fatalf("no verbose section for %s", name)
+		}
+		if i := strings.Index(part, "\n== "); i >= 0 {
+			part = part[:i]
+		}
+		_, list, _ := strings.Cut(part, "ethtool -S eth0:\n")
+		full := map[string]uint64{}
+		for _, m := range regexp.MustCompile(`(?m)^     (\w+): (\d+)$`).FindAllStringSubmatch(list, -1) {
+			v, _ := strconv.ParseUint(m[2], 10, 64)
+			full[m[1]] = v
+		}
+		zeros := 0
+		for _, v := range full {
+			if v == 0 {
+				zeros++
+			}
+		}
+		if zeros == 0 || len(full) <= len(h.ethtool) {
+			t.Errorf("%s: verbose ethtool -S has %d counters (%d zero), the summary %d", name, len(full), zeros, len(h.ethtool))
+		}
+		for k, v := range h.ethtool {
+			if full[k] != v {
+				t.Errorf("%s: %s is %d in the summary, %d in the full list", name, k, v, full[k])
+			}
+		}
+		if !regexp.MustCompile(`(?m)^/proc/net/softnet_stat:\n[0-9a-f]{8}( [0-9a-f]{8}){12}\n[0-9a-f]{8}( [0-9a-f]{8}){12}$`).MatchString(part) {
+			t.Errorf("%s: no softnet_stat in:\n%s", name, part)
+		}
+		if !regexp.MustCompile(`(?m)^model counters:( \w+=\d+)+$`).MatchString(part) {
+			t.Errorf("%s: no model counters in:\n%s", name, part)
+		}
+	}
+}
+
+// Trace points about one queue or vector name it: in the text output as
+// queue=NAME after the step's name, in the JSON as args.queue.
+func TestTraceQueue(t *testing.T) {
+	dir := t.TempDir()
+	txt, js := filepath.Join(dir, "t.txt"), filepath.Join(dir, "t.json")
+	demoRun(t, "--frames", "200", "--trace", txt)
+	demoRun(t, "--frames", "200", "--trace", js)
+	want := map[string]string{
+		"irq_handler_entry": "eth0", "irq_handler_exit": "eth0", "napi_poll": "eth0",
+		"pktgen_xmit": "tx-0", "napi_gro_receive_entry": "rx-0",
+	}
+	text, err := os.ReadFile(txt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	re := regexp.MustCompile(`^\d+\.\d{9} host[AB] cpu\d+ (\S+)(?: queue=(\S+))?(?: pkt=\d+)? arg=-?\d+$`)
+	for _, l := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		m := re.FindStringSubmatch(l)
+		if m == nil {
+			continue // steps with spaces in their names
+		}
+		if q, ok := want[m[1]]; ok {
+			if m[2] != q {
+				t.Fatalf("%q: queue %q, want %q", l, m[2], q)
+			}
+			seen[m[1]]++
+		}
+	}
+	var doc struct {
+		TraceEvents []struct {
+			Ph, Name string
+			Args     map[string]any
+		} `json:"traceEvents"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seenJSON := map[string]int{}
+	for _, e := range doc.TraceEvents {
+		if q, ok := want[e.Name]; ok && e.Ph == "i" {
+			if e.Args["queue"] != q {
+				t.Fatalf("%s: args %v, want queue %q", e.Name, e.Args, q)
+			}
+			seenJSON[e.Name]++
+		}
+	}
+	for name := range want {
+		if seen[name] == 0 || seen[name] != seenJSON[name] {
+			t.Errorf("%s: %d text lines, %d JSON events", name, seen[name], seenJSON[name])
+		}
+	}
+	if seen["pktgen_xmit"] != 200 || seen["napi_gro_receive_entry"] != 200 {
+		t.Errorf("pktgen_xmit %d, napi_gro_receive_entry %d, want 200 each", seen["pktgen_xmit"], seen["napi_gro_receive_entry"])
 	}
 }
 
@@ -153,31 +428,10 @@ func TestDemoDeterministic(t *testing.T) {
 // --sysctl reaches both kernels: a 1 µs netdev_budget_usecs makes
 // net_rx_action squeeze on host B, which it never does by default.
 func TestDemoSysctl(t *testing.T) {
-	squeeze := func(args ...string) uint64 {
-		var out, errb bytes.Buffer
-		if code := run(append([]string{"demo", "--frames", "3000"}, args...), &out, &errb); code != 0 {
-			t.Fatalf("exit %d: %s", code, errb.String())
-		}
-		_, hostB, _ := strings.Cut(out.String(), "== hostB")
-		_, stat, _ := strings.Cut(hostB, "/proc/net/softnet_stat:\n")
-		var total uint64
-		for _, line := range strings.Split(strings.TrimSpace(stat), "\n") {
-			f := strings.Fields(line)
-			if len(f) != 13 {
-				break
-			}
-			n, err := strconv.ParseUint(f[2], 16, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			total += n
-		}
-		return total
-	}
-	if n := squeeze(); n != 0 {
+	if n := demoRun(t, "--frames", "3000").hosts["hostB"].squeeze; n != 0 {
 		t.Errorf("default run: time_squeeze %d", n)
 	}
-	if n := squeeze("--sysctl", "net.core.netdev_budget_usecs=1"); n == 0 {
+	if n := demoRun(t, "--frames", "3000", "--sysctl", "net.core.netdev_budget_usecs=1").hosts["hostB"].squeeze; n == 0 {
 		t.Error("netdev_budget_usecs=1 did not squeeze")
 	}
 }

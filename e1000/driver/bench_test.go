@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // BenchmarkE1000RX measures the receive path of one host: 64-byte frames
@@ -36,7 +36,7 @@ func BenchmarkE1000RX(b *testing.B) {
 		for n > 0 {
 			m := min(n, batch)
 			for range m {
-				h.NIC.Receive(frame)
+				h.NIC.Port().Receive(frame)
 			}
 			target += uint64(m)
 			n -= m

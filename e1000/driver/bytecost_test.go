@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000/driver"
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // pollTime wraps the NAPI poll of h's adapter and returns a pointer to the
@@ -15,7 +15,7 @@ import (
 // before and after each poll).
 func pollTime(h *testbed.Host) *time.Duration {
 	k := h.Kernel
-	n := h.Adapter.NAPI()
+	n := adapter(h).NAPI()
 	poll := n.Poll
 	var total time.Duration
 	n.Poll = func(n *kernelmodel.NAPI, budget int) int {
@@ -37,7 +37,7 @@ func pollTime(h *testbed.Host) *time.Duration {
 func TestRxCostPerByte(t *testing.T) {
 	cost := kernelmodel.DefaultCost()
 	perFrame := func(size int) time.Duration {
-		tb := upTestbed(t, testbed.Config{Driver: driver.Options{MTU: 9000}})
+		tb := upE1000(t, driver.Options{MTU: 9000})
 		// Past the second QEMU's e1000 holds receive after an RCTL
 		// write, so that no frames wait to arrive in a burst.
 		tb.Clock.RunFor(1100 * time.Millisecond)
@@ -67,7 +67,10 @@ func TestRxCostPerByte(t *testing.T) {
 		// every line): 88 µs a jumbo frame, which arrive every 72 µs.
 		slow := kernelmodel.DefaultCost()
 		slow.RxPerKiB = 10 * time.Microsecond
-		tb := upTestbed(t, testbed.Config{Driver: driver.Options{MTU: 9000}, Cost: &slow})
+		tb, err := testbed.NewUp(testbed.Config{NIC: testbed.E1000{Driver: driver.Options{MTU: 9000}}, Cost: &slow})
+		if err != nil {
+			t.Fatal(err)
+		}
 		tb.Clock.RunFor(1100 * time.Millisecond)
 		f, err := tb.StartFlow(tb.A, tb.B, testbed.FlowConfig{Count: 2000, MinSize: 9014, MaxSize: 9014})
 		if err != nil {
@@ -80,7 +83,7 @@ func TestRxCostPerByte(t *testing.T) {
 			squeeze += c.Softnet.TimeSqueeze
 			handoffs += c.SoftirqHandoffs
 		}
-		n := tb.B.Adapter.NAPI()
+		n := adapter(tb.B).NAPI()
 		t.Logf("received %d, polls %d, full-weight polls %d, time_squeeze %d, ksoftirqd hand-offs %d",
 			f.Received, n.Polls, n.WeightUsed, squeeze, handoffs)
 		// Saturated: nearly every poll uses its whole weight, and

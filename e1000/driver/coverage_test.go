@@ -9,14 +9,14 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/e1000/driver"
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // throttleLimit is the most interrupts per second the device's ITR register
 // allows now (the interval is ITR × 256 ns); 0 when it is off.
 func throttleLimit(h *testbed.Host) float64 {
-	itr := h.NIC.BAR(0).Read32(e1000.ITR) & 0xFFFF
+	itr := nicModel(h).BAR(0).Read32(e1000.ITR) & 0xFFFF
 	if itr == 0 {
 		return 0
 	}
@@ -43,7 +43,7 @@ func measureRate(t *testing.T, tb *testbed.Testbed, h *testbed.Host, f *testbed.
 		tb.Clock.RunFor(step)
 		d := h.Interrupts() - a
 		w.minInt, w.maxInt = min(w.minInt, d), max(w.maxInt, d)
-		if got := h.Adapter.CurrentITR(); got != wantITR {
+		if got := adapter(h).CurrentITR(); got != wantITR {
 			t.Fatalf("at %v: ITR %d ints/s, want %d", tb.Clock.Now(), got, wantITR)
 		}
 	}
@@ -121,7 +121,7 @@ func TestITRDynamicBounds(t *testing.T) {
 			if tc.size > 1514 {
 				opts.MTU = 9000
 			}
-			tb := upTestbed(t, testbed.Config{Driver: opts})
+			tb := upE1000(t, opts)
 			f, err := tb.StartFlow(tb.A, tb.B, testbed.FlowConfig{MinSize: tc.size, MaxSize: tc.size, Delay: tc.delay, Seed: 4})
 			if err != nil {
 				t.Fatal(err)
@@ -131,14 +131,14 @@ func TestITRDynamicBounds(t *testing.T) {
 				settle, window, step = 20*time.Millisecond, 100*time.Millisecond, 20*time.Millisecond
 			}
 			tb.Clock.RunFor(settle)
-			settled := tb.B.Adapter.CurrentITR()
+			settled := adapter(tb.B).CurrentITR()
 			if !slices.Contains(tc.wantITR, settled) {
 				t.Fatalf("settled at %d ints/s, want one of %v", settled, tc.wantITR)
 			}
 			w := measureRate(t, tb, tb.B, f, window, step, settled)
 			t.Logf("ITR %d (limit %.0f ints/s): %d interrupts, %d frames in %v; per %v %d..%d",
 				settled, w.limit, w.ints, w.frames, window, step, w.minInt, w.maxInt)
-			if want := 1e9 / (256 * float64(tb.B.NIC.BAR(0).Read32(e1000.ITR))); w.limit > float64(settled) || w.limit < 0.99*float64(settled) || w.limit != want {
+			if want := 1e9 / (256 * float64(nicModel(tb.B).BAR(0).Read32(e1000.ITR))); w.limit > float64(settled) || w.limit < 0.99*float64(settled) || w.limit != want {
 				t.Errorf("throttle limit %.0f ints/s for ITR %d", w.limit, settled)
 			}
 			checkBand(t, w, window, step)
@@ -165,7 +165,7 @@ func TestITRDynamicBounds(t *testing.T) {
 // bad values are refused with the setting kept.
 func TestSetInterruptThrottleRate(t *testing.T) {
 	const window, step = 200 * time.Millisecond, 50 * time.Millisecond
-	tb := upTestbed(t, testbed.Config{Driver: driver.Options{InterruptThrottleRate: driver.Int(8000)}})
+	tb := upE1000(t, driver.Options{InterruptThrottleRate: driver.Int(8000)})
 	h := tb.B
 	f, err := tb.StartFlow(tb.A, tb.B, testbed.FlowConfig{MinSize: 1514, MaxSize: 1514, Seed: 5})
 	if err != nil {
@@ -174,10 +174,10 @@ func TestSetInterruptThrottleRate(t *testing.T) {
 	tb.Clock.RunFor(20 * time.Millisecond)
 	highest := 0.0
 	for _, rate := range []int{8000, 2000, 30000, 1000, 12345} {
-		if err := h.Adapter.SetInterruptThrottleRate(rate); err != nil {
+		if err := adapter(h).SetInterruptThrottleRate(rate); err != nil {
 			t.Fatalf("rate %d: %v", rate, err)
 		}
-		if got := h.Adapter.InterruptThrottleRate(); got != rate {
+		if got := adapter(h).InterruptThrottleRate(); got != rate {
 			t.Errorf("InterruptThrottleRate() = %d after setting %d", got, rate)
 		}
 		tb.Clock.RunFor(step) // one interval at the old rate may be pending
@@ -189,12 +189,12 @@ func TestSetInterruptThrottleRate(t *testing.T) {
 		checkBand(t, w, window, step)
 		highest = max(highest, float64(w.ints)/window.Seconds())
 	}
-	if err := h.Adapter.SetInterruptThrottleRate(0); err != nil {
+	if err := adapter(h).SetInterruptThrottleRate(0); err != nil {
 		t.Fatal(err)
 	}
 	tb.Clock.RunFor(step)
-	if h.NIC.BAR(0).Read32(e1000.ITR) != 0 || h.Adapter.CurrentITR() != 0 {
-		t.Errorf("mode 0: ITR register %d, CurrentITR %d", h.NIC.BAR(0).Read32(e1000.ITR), h.Adapter.CurrentITR())
+	if nicModel(h).BAR(0).Read32(e1000.ITR) != 0 || adapter(h).CurrentITR() != 0 {
+		t.Errorf("mode 0: ITR register %d, CurrentITR %d", nicModel(h).BAR(0).Read32(e1000.ITR), adapter(h).CurrentITR())
 	}
 	w := measureRate(t, tb, h, f, window, step, 0)
 	t.Logf("off: %d interrupts, %d frames in %v", w.ints, w.frames, window)
@@ -202,10 +202,10 @@ func TestSetInterruptThrottleRate(t *testing.T) {
 		t.Errorf("throttling off: %d interrupts for %d frames in %v (the highest fixed rate gave %.0f/s)", w.ints, w.frames, window, highest)
 	}
 	for _, bad := range []int{2, 5, 99, 100001, -1} {
-		if err := h.Adapter.SetInterruptThrottleRate(bad); err == nil {
+		if err := adapter(h).SetInterruptThrottleRate(bad); err == nil {
 			t.Errorf("InterruptThrottleRate %d accepted", bad)
 		}
-		if got := h.Adapter.InterruptThrottleRate(); got != 0 {
+		if got := adapter(h).InterruptThrottleRate(); got != 0 {
 			t.Errorf("after refusing %d: InterruptThrottleRate %d, want 0 kept", bad, got)
 		}
 	}
@@ -226,7 +226,7 @@ func TestSetInterruptThrottleRate(t *testing.T) {
 // joined (MPE; PACKET_MULTICAST, rx_multicast). Promiscuous mode survives a
 // down/up cycle and turns off again.
 func TestPromiscuous(t *testing.T) {
-	tb := upTestbed(t, testbed.Config{})
+	tb := upE1000(t, driver.Options{})
 	h := tb.B
 	other := [6]byte{0x52, 0x54, 0x00, 0xAB, 0xCD, 0xEF} // nobody's
 	group := [6]byte{0x01, 0x00, 0x5E, 0x00, 0x00, 0x42} // not joined
@@ -250,11 +250,11 @@ func TestPromiscuous(t *testing.T) {
 		for i := range nOther + nGroup + nOurs {
 			switch {
 			case i < nOther:
-				h.NIC.Receive(frame(other, 60+i))
+				nicModel(h).Receive(frame(other, 60+i))
 			case i < nOther+nGroup:
-				h.NIC.Receive(frame(group, 60))
+				nicModel(h).Receive(frame(group, 60))
 			default:
-				h.NIC.Receive(frame(h.Dev.Addr, 100))
+				nicModel(h).Receive(frame(h.Dev.Addr, 100))
 			}
 			tb.Clock.RunFor(20 * time.Microsecond)
 		}
@@ -263,7 +263,7 @@ func TestPromiscuous(t *testing.T) {
 	type counts struct{ filtered, rxPackets, multicast, other, group, ours, otherhost uint64 }
 	snap := func() counts {
 		return counts{
-			filtered:  h.NIC.Counters().RxFiltered,
+			filtered:  nicModel(h).Counters().RxFiltered,
 			rxPackets: stat(t, h, "rx_packets"),
 			multicast: stat(t, h, "rx_multicast"),
 			other:     seen[other], group: seen[group], ours: seen[h.Dev.Addr], otherhost: otherhost,
@@ -274,7 +274,7 @@ func TestPromiscuous(t *testing.T) {
 			b.other - a.other, b.group - a.group, b.ours - a.ours, b.otherhost - a.otherhost}
 	}
 	upe := func() bool {
-		return h.NIC.BAR(0).Read32(e1000.RCTL)&(e1000.RCTL_UPE|e1000.RCTL_MPE) == e1000.RCTL_UPE|e1000.RCTL_MPE
+		return nicModel(h).BAR(0).Read32(e1000.RCTL)&(e1000.RCTL_UPE|e1000.RCTL_MPE) == e1000.RCTL_UPE|e1000.RCTL_MPE
 	}
 	filteredOut := counts{filtered: nOther + nGroup, rxPackets: nOurs, ours: nOurs}
 	allIn := counts{rxPackets: nOther + nGroup + nOurs, multicast: nGroup, other: nOther, group: nGroup, ours: nOurs, otherhost: nOther}
@@ -286,7 +286,7 @@ func TestPromiscuous(t *testing.T) {
 		want    counts
 	}{
 		{"default", func() {}, false, filteredOut},
-		{"promisc on", func() { h.Adapter.SetPromisc(true) }, true, allIn},
+		{"promisc on", func() { adapter(h).SetPromisc(true) }, true, allIn},
 		{"promisc across down/up", func() {
 			inTask(t, tb, h, "ip-link-down-up", func(task *kernelmodel.Task) error {
 				if err := h.Dev.DevClose(task); err != nil {
@@ -298,12 +298,12 @@ func TestPromiscuous(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, true, allIn},
-		{"promisc off", func() { h.Adapter.SetPromisc(false) }, false, filteredOut},
+		{"promisc off", func() { adapter(h).SetPromisc(false) }, false, filteredOut},
 	}
 	for _, st := range steps {
 		st.do()
 		if upe() != st.promisc {
-			t.Errorf("%s: RCTL %#x, UPE|MPE want %v", st.name, h.NIC.BAR(0).Read32(e1000.RCTL), st.promisc)
+			t.Errorf("%s: RCTL %#x, UPE|MPE want %v", st.name, nicModel(h).BAR(0).Read32(e1000.RCTL), st.promisc)
 		}
 		before := snap()
 		send()

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000"
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/dma/dmatest"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // TestTestMemContract: the fake device's DMA memory keeps the dma.Allocator
@@ -118,8 +118,8 @@ func TestRingResizeCycles(t *testing.T) {
 		if i%2 == 1 {
 			n = 2048
 		}
-		inTask(t, tb, h, "ethtool-G", func(task *kernelmodel.Task) error { return h.Adapter.SetRingparam(task, n, n) })
-		if rp := h.Adapter.GetRingparam(); rp.RxPending != n || rp.TxPending != n {
+		inTask(t, tb, h, "ethtool-G", func(task *kernelmodel.Task) error { return adapter(h).SetRingparam(task, n, n) })
+		if rp := adapter(h).GetRingparam(); rp.RxPending != n || rp.TxPending != n {
 			t.Fatalf("change %d: ring %+v, want %d", i, rp, n)
 		}
 		got := h.Mem.Allocated()
@@ -139,7 +139,7 @@ func TestRingResizeCycles(t *testing.T) {
 
 // rxRingAddr is where host h's device finds its receive ring (RDBAL/RDBAH).
 func rxRingAddr(h *testbed.Host) dma.Addr {
-	bar := h.NIC.BAR(0)
+	bar := nicModel(h).BAR(0)
 	return dma.Addr(uint64(bar.Read32(e1000.RDBAH))<<32 | uint64(bar.Read32(e1000.RDBAL)))
 }
 
@@ -169,7 +169,7 @@ func TestStaleBufferAfterResize(t *testing.T) {
 		t.Fatalf("buffer of descriptor 0 at %#x not writable before the change", uint64(stale))
 	}
 	resize := func(n int) {
-		inTask(t, tb, h, "ethtool-G", func(task *kernelmodel.Task) error { return h.Adapter.SetRingparam(task, n, n) })
+		inTask(t, tb, h, "ethtool-G", func(task *kernelmodel.Task) error { return adapter(h).SetRingparam(task, n, n) })
 	}
 	resize(512)
 	if err := tb.WaitCarrier(true, time.Second); err != nil {
@@ -181,7 +181,7 @@ func TestStaleBufferAfterResize(t *testing.T) {
 	}
 
 	// The device's next descriptor points at the stale buffer.
-	next := h.NIC.BAR(0).Read32(e1000.RDH)
+	next := nicModel(h).BAR(0).Read32(e1000.RDH)
 	d := rxDesc(t, h, next)
 	d.SetAddr(uint64(stale))
 	frame := make([]byte, 60)
@@ -189,7 +189,7 @@ func TestStaleBufferAfterResize(t *testing.T) {
 	copy(frame[6:], tb.A.Dev.Addr[:])
 	binary.BigEndian.PutUint16(frame[12:], 0x88B6)
 	rxBefore := h.Dev.Stats.RxPackets
-	h.NIC.Receive(frame)
+	nicModel(h).Receive(frame)
 	tb.Clock.RunFor(time.Millisecond)
 
 	st := h.Mem.Stats()
@@ -200,7 +200,7 @@ func TestStaleBufferAfterResize(t *testing.T) {
 	if f := log[0]; !f.UseAfterFree || !f.Write || f.Addr != stale {
 		t.Errorf("fault %v: want a write at %#x named use after free", f, uint64(stale))
 	}
-	if got := h.NIC.Counters().RxBufferFaults; got != 1 {
+	if got := nicModel(h).Counters().RxBufferFaults; got != 1 {
 		t.Errorf("model RxBufferFaults %d, want 1", got)
 	}
 	if h.Dev.Stats.RxPackets != rxBefore {
@@ -231,7 +231,7 @@ func TestStaleBufferAfterResize(t *testing.T) {
 		t.Errorf("old buffer space %#x never reused: %+v", uint64(stale), h.Mem.Stats())
 	}
 	t.Logf("stale space left quarantine and was reused within %d changes: %+v", changes, h.Mem.Stats())
-	if n := h.Adapter.Counters(); n.RxBadLength+n.RxUnpostedWriteback+n.RxBadStatus != 0 {
+	if n := adapter(h).Counters(); n.RxBadLength+n.RxUnpostedWriteback+n.RxBadStatus != 0 {
 		t.Errorf("driver counters %+v", n)
 	}
 }

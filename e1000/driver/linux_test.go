@@ -7,9 +7,9 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/e1000/driver"
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // regWrite is one register write the driver made, and whether the carrier
@@ -301,7 +301,7 @@ func (h *hostileHost) viewRx(t *testing.T, d e1000.RxDesc, n int) []byte {
 // MAC inserted (VLE) and arrives at host B untagged with the VLAN ID in
 // skb.VLANTCI (B's MAC stripped it: VP), the payload intact.
 func TestVLANTwoHosts(t *testing.T) {
-	tb := upTestbed(t, testbed.Config{})
+	tb := upE1000(t, driver.Options{})
 	var got []uint16
 	var payload []byte
 	tb.B.Kernel.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Func: func(skb *kernelmodel.SKB) {
@@ -336,7 +336,7 @@ func TestVLANTwoHosts(t *testing.T) {
 	if len(payload) != 86 || payload[0] != 14 || payload[85] != 99 {
 		t.Errorf("payload after the stripped tag: %d bytes % x...", len(payload), payload[:min(4, len(payload))])
 	}
-	if tx, rx := tb.A.NIC.Counters(), tb.B.NIC.Counters(); tx.RxVLANFiltered+rx.RxVLANFiltered != 0 {
+	if tx, rx := testbed.E1000Of(tb.A).Model.Counters(), testbed.E1000Of(tb.B).Model.Counters(); tx.RxVLANFiltered+rx.RxVLANFiltered != 0 {
 		t.Errorf("frames VLAN-filtered")
 	}
 }

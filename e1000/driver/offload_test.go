@@ -9,9 +9,10 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
-	"github.com/nicbed/nicbed/e1000/driver/testbed"
+	"github.com/nicbed/nicbed/e1000/driver"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/testbed"
 )
 
 // received is a frame a test sink kept: the bytes from the MAC header on and
@@ -126,7 +127,7 @@ func checkChecksums(t *testing.T, frame []byte) gopacket.Packet {
 // sequence numbers consecutive, PSH and FIN only on the last, the payload
 // whole; the receiving driver reports the checksums verified.
 func TestTSO(t *testing.T) {
-	tb := upTestbed(t, testbed.Config{})
+	tb := upE1000(t, driver.Options{})
 	got := collect(tb.B, kernelmodel.ETH_P_IP)
 	const mss = 1448
 	tcp := make([]byte, 32)
@@ -200,7 +201,7 @@ func TestTSO(t *testing.T) {
 // the device, from a context descriptor), and one whose checksum offset is
 // beyond what a context descriptor can say (done in software).
 func TestChecksumOffload(t *testing.T) {
-	tb := upTestbed(t, testbed.Config{})
+	tb := upE1000(t, driver.Options{})
 	got := collect(tb.B, kernelmodel.ETH_P_IP)
 	raw := collect(tb.B, testbed.EtherType+1)
 	payload := bytes.Repeat([]byte("nicbed"), 150)

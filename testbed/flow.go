@@ -7,20 +7,23 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 // EtherType is the EtherType of test frames (IEEE 802 local experimental
 // EtherType 1).
 const EtherType = 0x88B5
 
-// Test frame layout after the 14-byte Ethernet header: the sequence number
+// Test frame layout after the headers (the 14-byte Ethernet header, and for
+// a TCP flow a 20-byte IPv4 and a 20-byte TCP header): the sequence number
 // (8 bytes, big-endian), the flow's index on the receiving host (1 byte),
 // then a pattern that depends on the sequence number.
 const (
-	seqOff     = ethHLen
-	flowOff    = ethHLen + 8
-	patOff     = ethHLen + 9
+	seqOff     = 0
+	flowOff    = 8
+	patOff     = 9
 	ethHLen    = 14
+	tcpHLen    = ethHLen + 20 + 20
 	minFrame   = 60
 	patMod     = 16381 // prime: pattern offsets spread
 	patLen     = patMod + 16384
@@ -53,6 +56,18 @@ type FlowConfig struct {
 	// Delay is pktgen's gap between frames (0: as fast as the queue takes
 	// them).
 	Delay time.Duration
+	// TCP, if set, makes the frames IPv4/TCP segments of this 4-tuple
+	// (ETH_P_IP, valid header and TCP checksums, the TCP sequence number
+	// advancing with the payload) instead of frames of EtherType, so that
+	// the receiver's flow hash and RPS see a real flow. Frames are then at
+	// least 64 bytes.
+	TCP *TCPFlow
+}
+
+// TCPFlow is the 4-tuple of a TCP flow.
+type TCPFlow struct {
+	Src, Dst         [4]byte
+	SrcPort, DstPort uint16
 }
 
 // Flow is a stream of numbered, patterned frames from From to To, checked on
@@ -69,8 +84,16 @@ type Flow struct {
 	Next        uint64 // next sequence number expected
 	FirstError  string
 	LastArrival time.Duration
+	// CPUs counts, per CPU of the receiving host, the frames whose
+	// protocol handler ran there (after RPS steering).
+	CPUs []uint64
+	// Hash is skb->hash of the first frame that arrived; HashChanges
+	// counts frames whose hash differed from it.
+	Hash        uint32
+	HashChanges uint64
 
 	index uint8
+	hlen  int // bytes of headers before the test payload
 }
 
 // Size is the length of frame seq of the flow (without FCS).
@@ -94,14 +117,18 @@ func patternAt(seq uint64, n int) []byte {
 // StartFlow starts pktgen on from sending cfg.Count frames to to, and the
 // checking sink on to. The interfaces must be up.
 func (tb *Testbed) StartFlow(from, to *Host, cfg FlowConfig) (*Flow, error) {
+	hlen, least := ethHLen, minFrame
+	if cfg.TCP != nil {
+		hlen, least = tcpHLen, 64
+	}
 	if cfg.MinSize == 0 {
-		cfg.MinSize = minFrame
+		cfg.MinSize = least
 	}
 	if cfg.MaxSize == 0 {
 		cfg.MaxSize = 1514
 	}
-	if cfg.MinSize < minFrame || cfg.MaxSize < cfg.MinSize || cfg.MaxSize > maxFlowLen {
-		return nil, fmt.Errorf("testbed: frame sizes %d-%d: want %d <= min <= max <= %d", cfg.MinSize, cfg.MaxSize, minFrame, maxFlowLen)
+	if cfg.MinSize < least || cfg.MaxSize < cfg.MinSize || cfg.MaxSize > maxFlowLen {
+		return nil, fmt.Errorf("testbed: frame sizes %d-%d: want %d <= min <= max <= %d", cfg.MinSize, cfg.MaxSize, least, maxFlowLen)
 	}
 	if cfg.CPU == 0 {
 		cfg.CPU = from.Kernel.NumCPUs() - 1
@@ -112,32 +139,77 @@ func (tb *Testbed) StartFlow(from, to *Host, cfg FlowConfig) (*Flow, error) {
 	if len(to.flows) >= 256 {
 		return nil, fmt.Errorf("testbed: too many flows to %s", to.Name)
 	}
-	f := &Flow{From: from, To: to, Cfg: cfg, index: uint8(len(to.flows))}
+	f := &Flow{From: from, To: to, Cfg: cfg, index: uint8(len(to.flows)), hlen: hlen, CPUs: make([]uint64, to.Kernel.NumCPUs())}
 	to.addFlow(f)
-	dst, src := to.Dev.Addr, from.Dev.Addr
 	f.Pktgen = from.Kernel.StartPktgen(cfg.CPU, kernelmodel.PktgenConfig{
-		Dev:   from.Dev,
-		Count: cfg.Count,
-		Delay: cfg.Delay,
-		Fill: func(seq uint64, buf []byte) int {
-			n := f.Size(seq)
-			copy(buf[0:6], dst[:])
-			copy(buf[6:12], src[:])
-			binary.BigEndian.PutUint16(buf[12:], EtherType)
-			binary.BigEndian.PutUint64(buf[seqOff:], seq)
-			buf[flowOff] = f.index
-			copy(buf[patOff:n], patternAt(seq, n-patOff))
-			return n
-		},
+		Dev:     from.Dev,
+		Count:   cfg.Count,
+		Delay:   cfg.Delay,
+		Fill:    f.fill,
 		MaxSize: cfg.MaxSize,
 	})
 	return f, nil
 }
 
-// addFlow installs the host's test-frame sink on first use.
+// fill writes frame seq of the flow into buf (pktgen's Fill).
+func (f *Flow) fill(seq uint64, buf []byte) int {
+	n := f.Size(seq)
+	copy(buf[0:6], f.To.Dev.Addr[:])
+	copy(buf[6:12], f.From.Dev.Addr[:])
+	pl := buf[f.hlen:n]
+	binary.BigEndian.PutUint64(pl[seqOff:], seq)
+	pl[flowOff] = f.index
+	copy(pl[patOff:], patternAt(seq, len(pl)-patOff))
+	if f.Cfg.TCP == nil {
+		binary.BigEndian.PutUint16(buf[12:], EtherType)
+		return n
+	}
+	binary.BigEndian.PutUint16(buf[12:], kernelmodel.ETH_P_IP)
+	f.Cfg.TCP.header(buf[ethHLen:n], seq, f.tcpSeq(seq))
+	return n
+}
+
+// tcpSeq is the TCP sequence number of frame seq: a function of seq alone,
+// as if every segment were full (nothing here reassembles the stream).
+func (f *Flow) tcpSeq(seq uint64) uint32 { return uint32(seq) * uint32(f.Cfg.MaxSize-tcpHLen) }
+
+// header writes the IPv4 and TCP headers of p (IPv4 header, TCP header,
+// payload) for a segment with IP id and TCP sequence from seq, with both
+// checksums.
+func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
+	ip, tcp := p[:20], p[20:]
+	ip[0], ip[1] = 0x45, 0
+	binary.BigEndian.PutUint16(ip[2:], uint16(len(p)))
+	binary.BigEndian.PutUint16(ip[4:], uint16(seq))
+	binary.BigEndian.PutUint16(ip[6:], 0x4000) // DF
+	ip[8], ip[9] = 64, 6                       // TTL, TCP
+	ip[10], ip[11] = 0, 0
+	copy(ip[12:16], t.Src[:])
+	copy(ip[16:20], t.Dst[:])
+	binary.BigEndian.PutUint16(ip[10:], ^checksum.Checksum(ip, 0))
+	binary.BigEndian.PutUint16(tcp[0:], t.SrcPort)
+	binary.BigEndian.PutUint16(tcp[2:], t.DstPort)
+	binary.BigEndian.PutUint32(tcp[4:], tcpSeq)
+	binary.BigEndian.PutUint32(tcp[8:], 1)
+	tcp[12], tcp[13] = 5<<4, 0x18 // data offset 5, PSH ACK
+	binary.BigEndian.PutUint16(tcp[14:], 65535)
+	tcp[16], tcp[17], tcp[18], tcp[19] = 0, 0, 0, 0
+	ph := checksum.PseudoHeaderIPv4(t.Src[:], t.Dst[:], 6, uint16(len(tcp)))
+	binary.BigEndian.PutUint16(tcp[16:], ^checksum.Checksum(tcp, ph))
+}
+
+// addFlow installs the host's sink for the flow's kind of frames on first
+// use.
 func (h *Host) addFlow(f *Flow) {
-	if h.flows == nil {
+	raw, tcp := false, false
+	for _, g := range h.flows {
+		raw, tcp = raw || g.Cfg.TCP == nil, tcp || g.Cfg.TCP != nil
+	}
+	switch {
+	case f.Cfg.TCP == nil && !raw:
 		h.Kernel.DevAddPack(&kernelmodel.PacketType{Type: EtherType, Dev: h.Dev, Func: h.sink})
+	case f.Cfg.TCP != nil && !tcp:
+		h.Kernel.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Dev: h.Dev, Func: h.sink})
 	}
 	h.flows = append(h.flows, f)
 }
@@ -146,12 +218,27 @@ func (h *Host) addFlow(f *Flow) {
 // its flow and consumes it.
 func (h *Host) sink(skb *kernelmodel.SKB) {
 	p := skb.Data // after the Ethernet header
-	if len(p) < patOff-ethHLen || int(p[flowOff-ethHLen]) >= len(h.flows) {
+	off := 0
+	if skb.Protocol == kernelmodel.ETH_P_IP {
+		if len(p) < 20 || p[9] != 6 || len(p) < int(p[0]&0xF)*4+20 {
+			h.StrayFrames++
+			h.Kernel.ConsumeSKB(skb)
+			return
+		}
+		off = int(p[0]&0xF) * 4
+		off += int(p[off+12]>>4) * 4
+	}
+	if len(p) < off+patOff || int(p[off+flowOff]) >= len(h.flows) {
 		h.StrayFrames++
 		h.Kernel.ConsumeSKB(skb)
 		return
 	}
-	f := h.flows[p[flowOff-ethHLen]]
+	f := h.flows[p[off+flowOff]]
+	if f.hlen != ethHLen+off {
+		h.StrayFrames++
+		h.Kernel.ConsumeSKB(skb)
+		return
+	}
 	f.check(skb)
 	h.Kernel.ConsumeSKB(skb)
 }
@@ -164,8 +251,17 @@ func (f *Flow) fail(format string, args ...any) {
 }
 
 func (f *Flow) check(skb *kernelmodel.SKB) {
+	if c := f.To.Kernel.CurrentCPU(); c != nil {
+		f.CPUs[c.ID]++
+	}
+	if f.Received+f.Bad == 0 {
+		f.Hash = skb.Hash
+	} else if skb.Hash != f.Hash {
+		f.HashChanges++
+	}
 	p := skb.Data
-	seq := binary.BigEndian.Uint64(p[seqOff-ethHLen:])
+	pl := p[f.hlen-ethHLen:]
+	seq := binary.BigEndian.Uint64(pl[seqOff:])
 	f.LastArrival = f.To.Kernel.Now()
 	mac := skb.MAC()
 	switch {
@@ -178,7 +274,7 @@ func (f *Flow) check(skb *kernelmodel.SKB) {
 	case len(p)+ethHLen != f.Size(seq):
 		f.fail("frame %d: %d bytes, want %d", seq, len(p)+ethHLen, f.Size(seq))
 		return
-	case !bytes.Equal(p[patOff-ethHLen:], patternAt(seq, len(p)+ethHLen-patOff)):
+	case !bytes.Equal(pl[patOff:], patternAt(seq, len(pl)-patOff)):
 		f.fail("frame %d: payload corrupt", seq)
 		return
 	case seq < f.Next:
