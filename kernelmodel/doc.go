@@ -9,8 +9,14 @@
 //     softirq context and its ksoftirqd. Code that runs on a CPU charges CPU
 //     time from a CostModel, so that in virtual time a CPU saturates and the
 //     time-based rules (netdev_budget_usecs, the 2 ms softirq limit) apply.
-//   - hardirq: request_irq, affinity, masking, INTx lines and MSI messages;
-//     irq_exit runs pending softirqs (invoke_softirq).
+//   - hardirq: request_irq, affinity, disable_irq/enable_irq; an irq chip per
+//     interrupt from its backend (IRQChip: mask/unmask/ack/EOI) and a flow
+//     handler (handle_level_irq, handle_edge_irq, handle_fasteoi_irq); INTx
+//     lines and MSI messages in process; pci_alloc_irq_vectors through the
+//     platform's IRQVectorBackend; irq_exit runs pending softirqs.
+//   - sk_buff: a pool without per-packet allocation; double frees and uses
+//     after free are counted (Drops.SKB), traced, and panic under the build
+//     tag nicbed_debug; SKBAudit is the exact leak check for tests.
 //   - softirq: NET_TX, NET_RX, TIMER...; raise_softirq, __do_softirq with
 //     MAX_SOFTIRQ_RESTART and MAX_SOFTIRQ_TIME, then ksoftirqd;
 //     local_bh_enable runs pending work.

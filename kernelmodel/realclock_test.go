@@ -89,8 +89,11 @@ func TestRealClockSourcesAndStop(t *testing.T) {
 	for p := 0; p < producers; p++ {
 		srcs = append(srcs, clk.NewSource("p"+itoa(p), 16))
 	}
+	var wg sync.WaitGroup
 	for _, s := range srcs {
+		wg.Add(1)
 		go func(s *Source) {
+			defer wg.Done()
 			for i := 0; i < per; i++ {
 				if err := s.Post(context.Background(), func() {
 					if ran++; ran == producers*per {
@@ -112,6 +115,9 @@ func TestRealClockSourcesAndStop(t *testing.T) {
 	if ran != producers*per {
 		t.Errorf("ran %d of %d", ran, producers*per)
 	}
+	// A producer counts Posted after its last function is queued, so the
+	// loop may have run that function first: wait for the producers.
+	wg.Wait()
 	for _, s := range srcs {
 		if s.Posted.Load() != per || s.Len() != 0 {
 			t.Errorf("source %s: posted %d, %d left", s.Name, s.Posted.Load(), s.Len())

@@ -11,7 +11,8 @@ import (
 //
 // SKBs come from the kernel's pool (AllocSKB) and go back to it
 // (ConsumeSKB, KfreeSKB): the receive and transmit paths allocate nothing per
-// packet in steady state.
+// packet in steady state. An SKB not made by AllocSKB is never live: freeing
+// it counts as a double free. A freed SKB has Data, Dev and Next cleared.
 type SKB struct {
 	ID   uint64 // packet identity in traces
 	Data []byte
