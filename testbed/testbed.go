@@ -252,7 +252,9 @@ func (tb *Testbed) Up(limit time.Duration) error {
 }
 
 // WaitCarrier runs the clock until both interfaces' carrier is on (or off),
-// at most limit of model time.
+// at most limit of model time. With the carrier on it then waits, at most
+// limit again, until both devices take frames (a NIC that implements
+// RxReady: QEMU's e1000 holds receive for a second after every RCTL write).
 func (tb *Testbed) WaitCarrier(on bool, limit time.Duration) error {
 	cond := func() bool {
 		return tb.A.Dev.NetifCarrierOK() != on || tb.B.Dev.NetifCarrierOK() != on
@@ -261,6 +263,21 @@ func (tb *Testbed) WaitCarrier(on bool, limit time.Duration) error {
 	if cond() {
 		return fmt.Errorf("carrier of %s/%s still %v/%v after %v", tb.A.Dev.Name, tb.B.Dev.Name,
 			tb.A.Dev.NetifCarrierOK(), tb.B.Dev.NetifCarrierOK(), limit)
+	}
+	if !on {
+		return nil
+	}
+	held := func() bool {
+		for _, h := range tb.Hosts() {
+			if r, ok := h.NIC.(interface{ RxReady() bool }); ok && !r.RxReady() {
+				return true
+			}
+		}
+		return false
+	}
+	tb.Clock.RunWhile(held, tb.Clock.Now()+limit)
+	if held() {
+		return fmt.Errorf("a device still refuses frames %v after carrier on", limit)
 	}
 	return nil
 }

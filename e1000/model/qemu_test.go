@@ -51,6 +51,9 @@ func TestProfileRxHoldAfterRCTL(t *testing.T) {
 			r.wr(e1000.RCTL, r.rd(e1000.RCTL)) // the same value: still a write
 			f1 := ethFrame(testMAC, peerMAC, 0x88B5, pattern(100, 1))
 			f2 := ethFrame(testMAC, peerMAC, 0x88B5, pattern(100, 2))
+			if r.dev.RxReady() != (p == ProfileDatasheet) {
+				t.Fatalf("RxReady %v during the hold", r.dev.RxReady())
+			}
 			r.dev.Receive(f1)
 			r.clk.RunFor(QEMURxHold / 2)
 			r.dev.Receive(f2)
@@ -60,6 +63,9 @@ func TestProfileRxHoldAfterRCTL(t *testing.T) {
 				t.Fatalf("%d frames stored within the hold, want %d", stored, want)
 			}
 			r.clk.RunFor(time.Microsecond)
+			if !r.dev.RxReady() {
+				t.Fatalf("not RxReady after the hold")
+			}
 			for i, want := range [][]byte{f1, f2} {
 				if f, _ := r.rxPop(); !bytes.Equal(f, want) {
 					t.Fatalf("frame %d after the hold: %d bytes", i, len(f))
