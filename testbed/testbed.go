@@ -322,13 +322,16 @@ func (tb *Testbed) Report() string {
 }
 
 // Check checks what must hold on a host between events: the driver's
-// books (NIC.CheckInvariants) and no DMA faults.
+// books (NIC.CheckInvariants), no DMA faults and no bad DMA frees.
 func (h *Host) Check() error {
 	if err := h.NIC.CheckInvariants(); err != nil {
 		return fmt.Errorf("%s: %w", h.Name, err)
 	}
 	if n := h.Mem.Faults(); n != 0 {
 		return fmt.Errorf("%s: %d DMA faults: %v", h.Name, n, h.Mem.FaultLog())
+	}
+	if n := h.Mem.BadFrees(); n != 0 {
+		return fmt.Errorf("%s: %d bad DMA frees: %v", h.Name, n, h.Mem.BadFreeLog())
 	}
 	return nil
 }

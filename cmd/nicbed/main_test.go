@@ -43,6 +43,7 @@ func TestCommandLine(t *testing.T) {
 		{"bad sysctl value", []string{"demo", "--sysctl", "net.core.netdev_budget=lots"}, 2, "", "not an integer"},
 		{"sysctl without value", []string{"demo", "--sysctl", "netdev_budget"}, 2, "", "name=value"},
 		{"loss out of range", []string{"demo", "--loss", "1.5"}, 2, "", "--loss"},
+		{"unknown clock", []string{"demo", "--clock", "sundial"}, 2, "", "--clock"},
 		{"trace dir missing", []string{"demo", "--frames", "10", "--trace", "/nonexistent/dir/t.json"}, 1, "", "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +102,7 @@ type demoSummary struct {
 func parseSummary(t *testing.T, out string) demoSummary {
 	t.Helper()
 	var (
-		reHead     = regexp.MustCompile(`^nicbed demo: \S+, \d+ CPUs per host, cable .+, seed \d+$`)
+		reHead     = regexp.MustCompile(`^nicbed demo: \S+, \d+ CPUs per host, cable .+, seed \d+, (virtual|real) clock$`)
 		reFlow     = regexp.MustCompile(`^flow (\S+) -> (\S+): sent (\d+), received (\d+) intact \((\d+) bytes\), lost (\d+), bad (\d+)$`)
 		reRate     = regexp.MustCompile(`^  throughput: (\d+) frames/s, ([\d.]+) Mb/s over (\S+) of model time$`)
 		reTime     = regexp.MustCompile(`^time: (\S+) of model time in (\S+) of wall time$`)
@@ -343,6 +344,24 @@ func TestDemoVerbose(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^model counters:( \w+=\d+)+$`).MatchString(part) {
 			t.Errorf("%s: no model counters in:\n%s", name, part)
 		}
+	}
+}
+
+// --clock real runs the same demo on the real clock: every frame arrives
+// (or is one the NIC counted as missed), model time is wall time.
+func TestDemoRealClock(t *testing.T) {
+	const frames = 2000
+	sum := demoRun(t, "--frames", strconv.Itoa(frames), "--bidir", "--clock", "real")
+	for _, f := range sum.flows {
+		if f.bad != 0 || f.received+f.lost != frames || f.received < frames*9/10 {
+			t.Errorf("flow %s->%s: %+v", f.from, f.to, f)
+		}
+		if missed := sum.hosts[f.to].ethtool["rx_missed_errors"]; missed != f.lost {
+			t.Errorf("flow %s->%s: lost %d, rx_missed_errors %d", f.from, f.to, f.lost, missed)
+		}
+	}
+	if sum.model <= 0 || sum.wall < sum.model*9/10 {
+		t.Errorf("real clock: %v of model time in %v of wall time", sum.model, sum.wall)
 	}
 }
 
