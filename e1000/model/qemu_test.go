@@ -347,3 +347,25 @@ func TestProfileRxBackPressure(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileTXQE: QEMU raises TXQE at the end of every transmit run, even
+// one that found the ring empty (start_xmit after a TCTL write); the
+// datasheet device raises it only when it has drained descriptors.
+func TestProfileTXQE(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.String(), func(t *testing.T) {
+			r := newRig(t, rigOpt{profile: p})
+			r.setupTx(8, e1000.TCTL_PSP)
+			r.rd(e1000.ICR)
+			r.wr(e1000.TCTL, r.rd(e1000.TCTL)) // nothing to send
+			if got := r.rd(e1000.ICR)&e1000.ICR_TXQE != 0; got != (p == ProfileQEMU) {
+				t.Fatalf("TXQE on an empty ring: %v", got)
+			}
+			r.txLegacy(ethFrame(peerMAC, testMAC, 0x88B5, pattern(100, 1)), e1000.TXD_CMD_EOP)
+			r.doorbell()
+			if r.rd(e1000.ICR)&e1000.ICR_TXQE == 0 {
+				t.Fatalf("no TXQE after the ring drained")
+			}
+		})
+	}
+}
