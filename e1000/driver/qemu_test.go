@@ -41,10 +41,10 @@ func TestITRQEMU(t *testing.T) {
 		both     bool
 		min, max uint64 // interrupts in 1 s
 	}{
-		{rate: 1000, min: 900, max: 1000},
+		{rate: 1000, min: 900, max: 1001}, // 3906 units of 256 ns (Linux truncates): 1000.06/s
 		{rate: 8000, min: 7000, max: 7813},
 		{rate: 30000, min: 7000, max: 7813},
-		{rate: 2000, min: 1800, max: 2000},
+		{rate: 2000, min: 1800, max: 2001},
 		{rate: 2000, both: true, min: 7000, max: 7813},
 	} {
 		t.Run(fmt.Sprintf("%d/both=%v", c.rate, c.both), func(t *testing.T) {
