@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000/driver"
+	"github.com/nicbed/nicbed/e1000/model"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/testbed"
@@ -44,6 +45,7 @@ type demoFlags struct {
 	traceFile string
 	limit     time.Duration
 	clock     string
+	profile   string
 	sysctls   sysctlFlag
 	verbose   bool
 }
@@ -94,6 +96,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
 	fs.BoolVar(&f.verbose, "verbose", false, "after the summary, print every counter of both hosts (ethtool -S, model, softnet_stat)")
 	fs.DurationVar(&f.limit, "limit", 10*time.Minute, "stop after this much model time")
+	fs.StringVar(&f.profile, "profile", "datasheet", "e1000 model behaviour: datasheet (the 8254x manual) or qemu (QEMU's e1000, the device the VFIO path meets)")
 	fs.StringVar(&f.clock, "clock", "virtual", "virtual (deterministic, as fast as the machine goes) or real (paced by wall time, as the TAP and VFIO paths run; CPU time is not modelled)")
 	fs.Var(&f.sysctls, "sysctl", "set a tunable on both hosts, e.g. net.core.netdev_budget=600 (repeatable;\nnetdev_budget, netdev_budget_usecs, dev_weight, netdev_max_backlog, gro_normal_batch)")
 	if err := parse(fs, args); err != nil {
@@ -113,6 +116,11 @@ func (f *demoFlags) check() error {
 		return errors.New("--nic igb: the 82576 model and driver are not part of nicbed yet; use --nic e1000")
 	default:
 		return fmt.Errorf("--nic %q: unknown NIC (want e1000)", f.nic)
+	}
+	switch f.profile {
+	case "datasheet", "qemu":
+	default:
+		return fmt.Errorf("--profile %q: want datasheet or qemu", f.profile)
 	}
 	switch f.clock {
 	case "virtual", "real":
@@ -149,6 +157,11 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 	}
 	if f.clock == "real" {
 		cfg.Clock = kernelmodel.NewRealClock()
+	}
+	if f.profile == "qemu" {
+		nic := cfg.NIC.(testbed.E1000)
+		nic.Model = func(_ *testbed.Host, c *model.Config) { c.Profile = model.ProfileQEMU }
+		cfg.NIC = nic
 	}
 	if f.pcapFile != "" {
 		pf, err := os.Create(f.pcapFile)
@@ -228,7 +241,7 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 			err = e
 		}
 	}()
-	fmt.Fprintf(w, "nicbed demo: %s, %d CPUs per host, cable %s, seed %d, %s clock\n", f.nic, f.cpus, speedString(f.speed), f.seed, f.clock)
+	fmt.Fprintf(w, "nicbed demo: %s (%s profile), %d CPUs per host, cable %s, seed %d, %s clock\n", f.nic, f.profile, f.cpus, speedString(f.speed), f.seed, f.clock)
 	var failed []error
 	for _, fl := range flows {
 		fmt.Fprintf(w, "flow %s -> %s: sent %d, received %d intact (%d bytes), lost %d, bad %d\n",

@@ -44,6 +44,7 @@ func TestCommandLine(t *testing.T) {
 		{"sysctl without value", []string{"demo", "--sysctl", "netdev_budget"}, 2, "", "name=value"},
 		{"loss out of range", []string{"demo", "--loss", "1.5"}, 2, "", "--loss"},
 		{"unknown clock", []string{"demo", "--clock", "sundial"}, 2, "", "--clock"},
+		{"unknown profile", []string{"demo", "--profile", "vmware"}, 2, "", "--profile"},
 		{"trace dir missing", []string{"demo", "--frames", "10", "--trace", "/nonexistent/dir/t.json"}, 1, "", "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,7 +103,7 @@ type demoSummary struct {
 func parseSummary(t *testing.T, out string) demoSummary {
 	t.Helper()
 	var (
-		reHead     = regexp.MustCompile(`^nicbed demo: \S+, \d+ CPUs per host, cable .+, seed \d+, (virtual|real) clock$`)
+		reHead     = regexp.MustCompile(`^nicbed demo: \S+ \((datasheet|qemu) profile\), \d+ CPUs per host, cable .+, seed \d+, (virtual|real) clock$`)
 		reFlow     = regexp.MustCompile(`^flow (\S+) -> (\S+): sent (\d+), received (\d+) intact \((\d+) bytes\), lost (\d+), bad (\d+)$`)
 		reRate     = regexp.MustCompile(`^  throughput: (\d+) frames/s, ([\d.]+) Mb/s over (\S+) of model time$`)
 		reTime     = regexp.MustCompile(`^time: (\S+) of model time in (\S+) of wall time$`)
@@ -362,6 +363,26 @@ func TestDemoRealClock(t *testing.T) {
 	}
 	if sum.model <= 0 || sum.wall < sum.model*9/10 {
 		t.Errorf("real clock: %v of model time in %v of wall time", sum.model, sum.wall)
+	}
+}
+
+// --profile qemu runs the demo against the model's QEMU profile: every
+// frame arrives, and the mitigation timer (at least 128 µs between
+// interrupts) bounds the interrupt rate where the datasheet model's ITR
+// (dynamic conservative mode by default) gives more.
+func TestDemoProfile(t *testing.T) {
+	const frames = 5000
+	rates := map[string]float64{}
+	for _, p := range []string{"datasheet", "qemu"} {
+		sum := demoRun(t, "--frames", strconv.Itoa(frames), "--profile", p, "--itr", "0")
+		if f := sum.flows[0]; f.received != frames || f.lost != 0 || f.bad != 0 {
+			t.Errorf("%s: flow %+v", p, f)
+		}
+		rates[p] = float64(sum.hosts["hostB"].interrupts["eth0"]) / sum.model.Seconds()
+	}
+	// The count includes the few interrupts of link-up before the flow.
+	if rates["qemu"] > 1.1e6/128 || rates["qemu"]*4 >= rates["datasheet"] {
+		t.Errorf("interrupts/s with ITR off: datasheet %.0f, qemu %.0f (QEMU's timer allows at most %.0f)", rates["datasheet"], rates["qemu"], 1e6/128)
 	}
 }
 
