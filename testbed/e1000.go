@@ -70,6 +70,10 @@ type E1000NIC struct {
 	opts    driver.Options
 }
 
+// RxReady reports whether the model takes frames now (false while the
+// QEMU profile holds receive after an RCTL write).
+func (n *E1000NIC) RxReady() bool { return n.Model.RxReady() }
+
 // E1000Of returns h's e1000 NIC, or nil if h has another NIC.
 func E1000Of(h *Host) *E1000NIC {
 	n, _ := h.NIC.(*E1000NIC)

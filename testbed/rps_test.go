@@ -51,9 +51,14 @@ func runRPS(t *testing.T, nic testbed.Factory, mask uint64, seed uint64) ([]rpsR
 		t.Fatal("flows incomplete after 10 s of model time")
 	}
 	settle(t, tb)
-	// The frames' IPv4 and TCP checksums are right: the NIC verified them.
-	if v, ok := tb.B.Stat("rx_csum_offload_good"); ok && v != frames*uint64(len(flows)) {
-		t.Errorf("rx_csum_offload_good %d, want %d", v, frames*len(flows))
+	// The frames' IPv4 and TCP checksums are right: the NIC verified them
+	// (QEMU's e1000 verifies nothing: IXSM on every frame).
+	want := frames * uint64(len(flows))
+	if qemuProfile(nic) {
+		want = 0
+	}
+	if v, ok := tb.B.Stat("rx_csum_offload_good"); ok && v != want {
+		t.Errorf("rx_csum_offload_good %d, want %d", v, want)
 	}
 	if v, ok := tb.B.Stat("rx_csum_offload_errors"); ok && v != 0 {
 		t.Errorf("rx_csum_offload_errors %d", v)

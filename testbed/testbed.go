@@ -252,7 +252,9 @@ func (tb *Testbed) Up(limit time.Duration) error {
 }
 
 // WaitCarrier runs the clock until both interfaces' carrier is on (or off),
-// at most limit of model time.
+// at most limit of model time. With the carrier on it then waits, at most
+// limit again, until both devices take frames (a NIC that implements
+// RxReady: QEMU's e1000 holds receive for a second after every RCTL write).
 func (tb *Testbed) WaitCarrier(on bool, limit time.Duration) error {
 	cond := func() bool {
 		return tb.A.Dev.NetifCarrierOK() != on || tb.B.Dev.NetifCarrierOK() != on
@@ -261,6 +263,21 @@ func (tb *Testbed) WaitCarrier(on bool, limit time.Duration) error {
 	if cond() {
 		return fmt.Errorf("carrier of %s/%s still %v/%v after %v", tb.A.Dev.Name, tb.B.Dev.Name,
 			tb.A.Dev.NetifCarrierOK(), tb.B.Dev.NetifCarrierOK(), limit)
+	}
+	if !on {
+		return nil
+	}
+	held := func() bool {
+		for _, h := range tb.Hosts() {
+			if r, ok := h.NIC.(interface{ RxReady() bool }); ok && !r.RxReady() {
+				return true
+			}
+		}
+		return false
+	}
+	tb.Clock.RunWhile(held, tb.Clock.Now()+limit)
+	if held() {
+		return fmt.Errorf("a device still refuses frames %v after carrier on", limit)
 	}
 	return nil
 }
@@ -305,13 +322,16 @@ func (tb *Testbed) Report() string {
 }
 
 // Check checks what must hold on a host between events: the driver's
-// books (NIC.CheckInvariants) and no DMA faults.
+// books (NIC.CheckInvariants), no DMA faults and no bad DMA frees.
 func (h *Host) Check() error {
 	if err := h.NIC.CheckInvariants(); err != nil {
 		return fmt.Errorf("%s: %w", h.Name, err)
 	}
 	if n := h.Mem.Faults(); n != 0 {
 		return fmt.Errorf("%s: %d DMA faults: %v", h.Name, n, h.Mem.FaultLog())
+	}
+	if n := h.Mem.BadFrees(); n != 0 {
+		return fmt.Errorf("%s: %d bad DMA frees: %v", h.Name, n, h.Mem.BadFreeLog())
 	}
 	return nil
 }

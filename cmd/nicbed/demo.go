@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000/driver"
+	"github.com/nicbed/nicbed/e1000/model"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/testbed"
@@ -26,7 +27,7 @@ packets per poll, softnet_stat's time_squeeze and drops, the kernel's drop
 reasons and the ethtool -S counters that are not zero. --verbose adds every
 counter: the full ethtool -S list, the model's counters and
 /proc/net/softnet_stat. Runs in virtual time: the same flags and seed give
-the same run.`
+the same run (--clock real paces it by wall time instead).`
 
 type demoFlags struct {
 	nic       string
@@ -43,6 +44,8 @@ type demoFlags struct {
 	pcapFile  string
 	traceFile string
 	limit     time.Duration
+	clock     string
+	profile   string
 	sysctls   sysctlFlag
 	verbose   bool
 }
@@ -93,6 +96,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
 	fs.BoolVar(&f.verbose, "verbose", false, "after the summary, print every counter of both hosts (ethtool -S, model, softnet_stat)")
 	fs.DurationVar(&f.limit, "limit", 10*time.Minute, "stop after this much model time")
+	fs.StringVar(&f.profile, "profile", "datasheet", "e1000 model behaviour: datasheet (the 8254x manual) or qemu (QEMU's e1000, the device the VFIO path meets)")
+	fs.StringVar(&f.clock, "clock", "virtual", "virtual (deterministic, as fast as the machine goes) or real (paced by wall time, as the TAP and VFIO paths run; CPU time is not modelled)")
 	fs.Var(&f.sysctls, "sysctl", "set a tunable on both hosts, e.g. net.core.netdev_budget=600 (repeatable;\nnetdev_budget, netdev_budget_usecs, dev_weight, netdev_max_backlog, gro_normal_batch)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -111,6 +116,16 @@ func (f *demoFlags) check() error {
 		return errors.New("--nic igb: the 82576 model and driver are not part of nicbed yet; use --nic e1000")
 	default:
 		return fmt.Errorf("--nic %q: unknown NIC (want e1000)", f.nic)
+	}
+	switch f.profile {
+	case "datasheet", "qemu":
+	default:
+		return fmt.Errorf("--profile %q: want datasheet or qemu", f.profile)
+	}
+	switch f.clock {
+	case "virtual", "real":
+	default:
+		return fmt.Errorf("--clock %q: want virtual or real", f.clock)
 	}
 	switch {
 	case f.frames == 0:
@@ -139,6 +154,14 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 		NIC:           testbed.E1000{Driver: driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu}},
 		Cable:         wire.CableConfig{SpeedBPS: f.speed, Seed: f.seed, Loss: f.loss},
 		InfiniteSpeed: f.speed == 0,
+	}
+	if f.clock == "real" {
+		cfg.Clock = kernelmodel.NewRealClock()
+	}
+	if f.profile == "qemu" {
+		nic := cfg.NIC.(testbed.E1000)
+		nic.Model = func(_ *testbed.Host, c *model.Config) { c.Profile = model.ProfileQEMU }
+		cfg.NIC = nic
 	}
 	if f.pcapFile != "" {
 		pf, err := os.Create(f.pcapFile)
@@ -218,7 +241,7 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 			err = e
 		}
 	}()
-	fmt.Fprintf(w, "nicbed demo: %s, %d CPUs per host, cable %s, seed %d\n", f.nic, f.cpus, speedString(f.speed), f.seed)
+	fmt.Fprintf(w, "nicbed demo: %s (%s profile), %d CPUs per host, cable %s, seed %d, %s clock\n", f.nic, f.profile, f.cpus, speedString(f.speed), f.seed, f.clock)
 	var failed []error
 	for _, fl := range flows {
 		fmt.Fprintf(w, "flow %s -> %s: sent %d, received %d intact (%d bytes), lost %d, bad %d\n",

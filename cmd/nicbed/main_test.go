@@ -43,6 +43,8 @@ func TestCommandLine(t *testing.T) {
 		{"bad sysctl value", []string{"demo", "--sysctl", "net.core.netdev_budget=lots"}, 2, "", "not an integer"},
 		{"sysctl without value", []string{"demo", "--sysctl", "netdev_budget"}, 2, "", "name=value"},
 		{"loss out of range", []string{"demo", "--loss", "1.5"}, 2, "", "--loss"},
+		{"unknown clock", []string{"demo", "--clock", "sundial"}, 2, "", "--clock"},
+		{"unknown profile", []string{"demo", "--profile", "vmware"}, 2, "", "--profile"},
 		{"trace dir missing", []string{"demo", "--frames", "10", "--trace", "/nonexistent/dir/t.json"}, 1, "", "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +103,7 @@ type demoSummary struct {
 func parseSummary(t *testing.T, out string) demoSummary {
 	t.Helper()
 	var (
-		reHead     = regexp.MustCompile(`^nicbed demo: \S+, \d+ CPUs per host, cable .+, seed \d+$`)
+		reHead     = regexp.MustCompile(`^nicbed demo: \S+ \((datasheet|qemu) profile\), \d+ CPUs per host, cable .+, seed \d+, (virtual|real) clock$`)
 		reFlow     = regexp.MustCompile(`^flow (\S+) -> (\S+): sent (\d+), received (\d+) intact \((\d+) bytes\), lost (\d+), bad (\d+)$`)
 		reRate     = regexp.MustCompile(`^  throughput: (\d+) frames/s, ([\d.]+) Mb/s over (\S+) of model time$`)
 		reTime     = regexp.MustCompile(`^time: (\S+) of model time in (\S+) of wall time$`)
@@ -346,6 +348,44 @@ func TestDemoVerbose(t *testing.T) {
 	}
 }
 
+// --clock real runs the same demo on the real clock: every frame arrives
+// (or is one the NIC counted as missed), model time is wall time.
+func TestDemoRealClock(t *testing.T) {
+	const frames = 2000
+	sum := demoRun(t, "--frames", strconv.Itoa(frames), "--bidir", "--clock", "real")
+	for _, f := range sum.flows {
+		if f.bad != 0 || f.received+f.lost != frames || f.received < frames*9/10 {
+			t.Errorf("flow %s->%s: %+v", f.from, f.to, f)
+		}
+		if missed := sum.hosts[f.to].ethtool["rx_missed_errors"]; missed != f.lost {
+			t.Errorf("flow %s->%s: lost %d, rx_missed_errors %d", f.from, f.to, f.lost, missed)
+		}
+	}
+	if sum.model <= 0 || sum.wall < sum.model*9/10 {
+		t.Errorf("real clock: %v of model time in %v of wall time", sum.model, sum.wall)
+	}
+}
+
+// --profile qemu runs the demo against the model's QEMU profile: every
+// frame arrives, and the mitigation timer (at least 128 µs between
+// interrupts) bounds the interrupt rate where the datasheet model's ITR
+// (dynamic conservative mode by default) gives more.
+func TestDemoProfile(t *testing.T) {
+	const frames = 5000
+	rates := map[string]float64{}
+	for _, p := range []string{"datasheet", "qemu"} {
+		sum := demoRun(t, "--frames", strconv.Itoa(frames), "--profile", p, "--itr", "0")
+		if f := sum.flows[0]; f.received != frames || f.lost != 0 || f.bad != 0 {
+			t.Errorf("%s: flow %+v", p, f)
+		}
+		rates[p] = float64(sum.hosts["hostB"].interrupts["eth0"]) / sum.model.Seconds()
+	}
+	// The count includes the few interrupts of link-up before the flow.
+	if rates["qemu"] > 1.1e6/128 || rates["qemu"]*4 >= rates["datasheet"] {
+		t.Errorf("interrupts/s with ITR off: datasheet %.0f, qemu %.0f (QEMU's timer allows at most %.0f)", rates["datasheet"], rates["qemu"], 1e6/128)
+	}
+}
+
 // Trace points about one queue or vector name it: in the text output as
 // queue=NAME after the step's name, in the JSON as args.queue.
 func TestTraceQueue(t *testing.T) {
@@ -426,12 +466,15 @@ func TestDemoDeterministic(t *testing.T) {
 }
 
 // --sysctl reaches both kernels: a 1 µs netdev_budget_usecs makes
-// net_rx_action squeeze on host B, which it never does by default.
+// net_rx_action squeeze on host B, which it never does by default. As in
+// Linux 6.1 the limit is usecs_to_jiffies(1) = one jiffy: a net_rx_action
+// squeezes when it runs across a jiffy boundary, so the run is long enough
+// to cross many (about 65 ms of model time).
 func TestDemoSysctl(t *testing.T) {
 	if n := demoRun(t, "--frames", "3000").hosts["hostB"].squeeze; n != 0 {
 		t.Errorf("default run: time_squeeze %d", n)
 	}
-	if n := demoRun(t, "--frames", "3000", "--sysctl", "net.core.netdev_budget_usecs=1").hosts["hostB"].squeeze; n == 0 {
+	if n := demoRun(t, "--frames", "10000", "--sysctl", "net.core.netdev_budget_usecs=1").hosts["hostB"].squeeze; n == 0 {
 		t.Error("netdev_budget_usecs=1 did not squeeze")
 	}
 }

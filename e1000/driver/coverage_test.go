@@ -2,7 +2,9 @@ package driver_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -21,6 +23,19 @@ func throttleLimit(h *testbed.Host) float64 {
 		return 0
 	}
 	return 1e9 / (float64(itr) * 256)
+}
+
+// itrFor reports whether limit is what an ITR register programmed for rate
+// interrupts/s allows: the interval 10^9 / (rate × 256) in 256 ns units,
+// rounded either way (Linux truncates).
+func itrFor(limit float64, rate int) bool {
+	units := 1e9 / (256 * float64(rate))
+	for _, u := range []float64{math.Floor(units), math.Ceil(units)} {
+		if u > 0 && limit == 1e9/(256*u) {
+			return true
+		}
+	}
+	return false
 }
 
 // rateWindow counts host h's interrupts and the frames flow f delivered over
@@ -138,7 +153,7 @@ func TestITRDynamicBounds(t *testing.T) {
 			w := measureRate(t, tb, tb.B, f, window, step, settled)
 			t.Logf("ITR %d (limit %.0f ints/s): %d interrupts, %d frames in %v; per %v %d..%d",
 				settled, w.limit, w.ints, w.frames, window, step, w.minInt, w.maxInt)
-			if want := 1e9 / (256 * float64(nicModel(tb.B).BAR(0).Read32(e1000.ITR))); w.limit > float64(settled) || w.limit < 0.99*float64(settled) || w.limit != want {
+			if !itrFor(w.limit, settled) {
 				t.Errorf("throttle limit %.0f ints/s for ITR %d", w.limit, settled)
 			}
 			checkBand(t, w, window, step)
@@ -182,7 +197,7 @@ func TestSetInterruptThrottleRate(t *testing.T) {
 		}
 		tb.Clock.RunFor(step) // one interval at the old rate may be pending
 		w := measureRate(t, tb, h, f, window, step, rate)
-		if w.limit > float64(rate) || w.limit < 0.99*float64(rate) {
+		if !itrFor(w.limit, rate) {
 			t.Errorf("rate %d: the device throttles to %.0f ints/s", rate, w.limit)
 		}
 		t.Logf("rate %d: %d interrupts, %d frames in %v", rate, w.ints, w.frames, window)
@@ -312,4 +327,67 @@ func TestPromiscuous(t *testing.T) {
 		}
 	}
 	settle(t, tb)
+}
+
+// TestCoalesce: ethtool -C rx-usecs as e1000_set_coalesce maps it (modes,
+// fixed rates as 10^6/usecs, refused values leave everything as it was),
+// ethtool -c reads it back, the ITR register holds what Linux writes, and a
+// fixed rate set this way throttles a flood to that rate.
+func TestCoalesce(t *testing.T) {
+	const window, step = 200 * time.Millisecond, 50 * time.Millisecond
+	tb := upE1000(t, driver.Options{})
+	h := tb.B
+	a := adapter(h)
+	itrReg := func() uint32 { return nicModel(h).BAR(0).Read32(e1000.ITR) }
+	for _, tc := range []struct {
+		usecs, get, itrMode int
+		reg                 uint32
+	}{
+		{0, 0, 0, 0},
+		{1, 1, 1, 195}, // dynamic, starting at 20000/s
+		{3, 3, 3, 195}, // conservative
+		{4, 4, 4, 488}, // simplified, starting at 8000/s
+		{10, 10, 100000, 39},
+		{125, 125, 8000, 488},
+		{333, 333, 3003, 1300}, // 3003/s; itr_setting 3000 (&^3) reads back as 333
+		{10000, 10000, 100, 39062},
+	} {
+		if err := a.SetCoalesce(driver.Coalesce{RxUsecs: tc.usecs}); err != nil {
+			t.Fatalf("rx-usecs %d: %v", tc.usecs, err)
+		}
+		if got := a.GetCoalesce().RxUsecs; got != tc.get {
+			t.Errorf("rx-usecs %d: ethtool -c says %d, want %d", tc.usecs, got, tc.get)
+		}
+		if got := a.InterruptThrottleRate(); got != tc.itrMode {
+			t.Errorf("rx-usecs %d: InterruptThrottleRate %d, want %d", tc.usecs, got, tc.itrMode)
+		}
+		if got := itrReg(); got != tc.reg {
+			t.Errorf("rx-usecs %d: ITR register %d, want %d", tc.usecs, got, tc.reg)
+		}
+	}
+	for _, bad := range []int{2, 5, 9, 10001, -1} {
+		if err := a.SetCoalesce(driver.Coalesce{RxUsecs: bad}); !errors.Is(err, driver.ErrInvalid) {
+			t.Errorf("rx-usecs %d: %v, want ErrInvalid", bad, err)
+		}
+		if got := a.GetCoalesce().RxUsecs; got != 10000 {
+			t.Errorf("after refusing %d: rx-usecs %d, want 10000 kept", bad, got)
+		}
+	}
+	f, err := tb.StartFlow(tb.A, tb.B, testbed.FlowConfig{MinSize: 1514, MaxSize: 1514, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetCoalesce(driver.Coalesce{RxUsecs: 200}); err != nil { // 5000/s
+		t.Fatal(err)
+	}
+	tb.Clock.RunFor(step)
+	w := measureRate(t, tb, h, f, window, step, 5000)
+	if !itrFor(w.limit, 5000) {
+		t.Errorf("rx-usecs 200: the device throttles to %.0f ints/s, want 5000", w.limit)
+	}
+	checkBand(t, w, window, step)
+	f.Pktgen.Stop()
+	if err := f.Err(); err != nil {
+		t.Error(err)
+	}
 }

@@ -137,15 +137,15 @@ func checkMTU(mtu int) error {
 }
 
 // itrRegister converts a rate in interrupts per second to the ITR
-// register's interval in 256 ns units. Linux divides 10^9 / (rate × 256) and
-// truncates, which lets the device exceed the rate slightly (8000 gives
-// 8004.6/s); this rounds up, so that the rate set is a maximum.
+// register's interval in 256 ns units as Linux does (e1000_configure_rx,
+// e1000_set_itr: 1000000000 / (itr * 256), truncated), so the register
+// holds what Linux writes; the device may then exceed the rate slightly
+// (8000 gives 488 units, 8004.6/s; 70000 gives 55, 71022/s).
 func itrRegister(rate int) uint32 {
 	if rate <= 0 {
 		return 0
 	}
-	d := uint64(rate) * 256
-	v := (1_000_000_000 + d - 1) / d
+	v := 1_000_000_000 / (uint64(rate) * 256)
 	if v > 0xFFFF {
 		v = 0xFFFF
 	}

@@ -57,9 +57,18 @@ func settle(t testing.TB, tb *testbed.Testbed) {
 	}
 }
 
+// itrMax is the most interrupts in one second that the ITR interval Linux
+// programs for rate (10^9 / (rate × 256) units of 256 ns, truncated) allows.
+func itrMax(rate int) uint64 {
+	units := 1_000_000_000 / (uint64(rate) * 256)
+	return 1_000_000_000/(units*256) + 1
+}
+
 // TestITRFixedRate floods host B with full-sized frames with
 // InterruptThrottleRate set to a fixed rate R and counts B's interrupts over
-// one second of model time: at most R, at least 0.9 R.
+// one second of model time: at most what the ITR register Linux programs for
+// R allows (its interval is truncated, so slightly more than R: 8004.6/s for
+// 8000), at least 0.9 R.
 func TestITRFixedRate(t *testing.T) {
 	for _, rate := range []int{1000, 8000, 30000} {
 		t.Run(fmt.Sprint(rate), func(t *testing.T) {
@@ -74,7 +83,7 @@ func TestITRFixedRate(t *testing.T) {
 			n := tb.B.Interrupts() - n0
 			f.Pktgen.Stop()
 			t.Logf("R=%d: %d interrupts, %d frames in 1 s", rate, n, f.Received-r0)
-			if n > uint64(rate) || float64(n) < 0.9*float64(rate) {
+			if n > itrMax(rate) || float64(n) < 0.9*float64(rate) {
 				t.Errorf("%d interrupts in 1 s with InterruptThrottleRate %d", n, rate)
 			}
 			if err := f.Err(); err != nil {
@@ -137,7 +146,7 @@ func TestITRDynamic(t *testing.T) {
 			if got != tc.wantRate {
 				t.Errorf("ITR %d ints/s, want %d", got, tc.wantRate)
 			}
-			if n > uint64(tc.wantRate) {
+			if n > itrMax(tc.wantRate) {
 				t.Errorf("%d interrupts in 1 s at %d ints/s", n, tc.wantRate)
 			}
 			for _, f := range flows {

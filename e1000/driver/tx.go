@@ -6,6 +6,7 @@ import (
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 // Transmit flags (E1000_TX_FLAGS_*).
@@ -223,21 +224,20 @@ func (a *Adapter) tso(skb *kernelmodel.SKB, h hdrs, parsed bool) (tso, ok bool) 
 	if hdrLen >= len(p) || hdrLen > 0xFF || h.l4+16 > 0xFF {
 		return false, false
 	}
-	var sum uint32
+	var sum uint16
 	ipcse := 0
 	if h.ipv4 {
-		binary.BigEndian.PutUint16(p[h.l3+2:], 0)  // tot_len
-		binary.BigEndian.PutUint16(p[h.l3+10:], 0) // check
-		sum = csumPartial(p[h.l3+12:h.l3+20], 0)   // saddr, daddr
+		binary.BigEndian.PutUint16(p[h.l3+2:], 0)               // tot_len
+		binary.BigEndian.PutUint16(p[h.l3+10:], 0)              // check
+		sum = checksum.Checksum(p[h.l3+12:h.l3+20], ipProtoTCP) // saddr, daddr
 		ipcse = h.l4 - 1
 	} else {
 		binary.BigEndian.PutUint16(p[h.l3+4:], 0) // payload_len
-		sum = csumPartial(p[h.l3+8:h.l3+40], 0)
+		sum = checksum.Checksum(p[h.l3+8:h.l3+40], ipProtoTCP)
 	}
-	sum += ipProtoTCP
 	// ~csum_tcpudp_magic(saddr, daddr, 0, IPPROTO_TCP, 0): the folded,
 	// uncomplemented pseudo-header sum.
-	binary.BigEndian.PutUint16(p[h.l4+16:], csumFold(sum))
+	binary.BigEndian.PutUint16(p[h.l4+16:], sum)
 
 	r := &a.tx
 	i := r.NTU
@@ -281,7 +281,7 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 	}
 	if cso > 0xFF {
 		// skb_checksum_help: the pseudo-header sum is in the field.
-		binary.BigEndian.PutUint16(p[cso:], ^csumFold(csumPartial(p[css:], 0)))
+		binary.BigEndian.PutUint16(p[cso:], ^checksum.Checksum(p[css:], 0))
 		a.k.ChargeBytes(a.k.Cost.CsumPerKiB, len(p)-css)
 		return false, true
 	}
@@ -493,28 +493,4 @@ func (a *Adapter) cleanTxIRQ() bool {
 	nd.Stats.TxBytes += totalBytes
 	nd.Stats.TxPackets += totalPackets
 	return count < r.Count()
-}
-
-// csumPartial adds p to sum as 16-bit big-endian words (csum_partial).
-func csumPartial(p []byte, sum uint32) uint32 {
-	s := uint64(sum)
-	for len(p) >= 2 {
-		s += uint64(p[0])<<8 | uint64(p[1])
-		p = p[2:]
-	}
-	if len(p) == 1 {
-		s += uint64(p[0]) << 8
-	}
-	for s>>16 != 0 {
-		s = s&0xFFFF + s>>16
-	}
-	return uint32(s)
-}
-
-// csumFold folds a 32-bit sum to 16 bits (without complementing).
-func csumFold(s uint32) uint16 {
-	for s>>16 != 0 {
-		s = s&0xFFFF + s>>16
-	}
-	return uint16(s)
 }

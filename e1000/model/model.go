@@ -62,8 +62,9 @@
 //     to a read-only one (set_mdic). TestProfileMDIC.
 //   - Transmit runs with the link down (start_xmit does not look at it): the
 //     descriptors complete with DD and the statistics count the frames, which
-//     are lost. TXQE is raised at the end of every transmit run.
-//     TestProfileTxLinkDown.
+//     are lost. TestProfileTxLinkDown. TXQE is raised at the end of every
+//     transmit run, even one that found nothing to send (every TCTL or TDT
+//     write runs start_xmit). TestProfileTXQE.
 //   - Receive back-pressure instead of a FIFO: while the device cannot
 //     receive (ring empty, RX hold, RCTL.EN clear, link down, no bus
 //     mastering) QEMU's net layer keeps frames for it (net/queue.c, at most

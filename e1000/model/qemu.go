@@ -254,3 +254,15 @@ func qemuStatClearsOnRead(off uint32) bool {
 	}
 	return false
 }
+
+// RxReady reports whether a frame arriving now would reach the receive
+// path: false while the QEMU profile holds receive (the RCTL hold, RCTL.EN
+// clear, link down, no bus mastering), so that a testbed can wait for it
+// before starting a flow. The datasheet device is always ready (it decides
+// per frame: RCTL.EN, the ring and its FIFO).
+func (d *Device) RxReady() bool {
+	if !d.qemu {
+		return true
+	}
+	return d.linkUp && d.regs[e1000.RCTL/4]&e1000.RCTL_EN != 0 && d.busMaster && !d.rxHoldTimer.Pending()
+}

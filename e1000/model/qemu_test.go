@@ -51,6 +51,9 @@ func TestProfileRxHoldAfterRCTL(t *testing.T) {
 			r.wr(e1000.RCTL, r.rd(e1000.RCTL)) // the same value: still a write
 			f1 := ethFrame(testMAC, peerMAC, 0x88B5, pattern(100, 1))
 			f2 := ethFrame(testMAC, peerMAC, 0x88B5, pattern(100, 2))
+			if r.dev.RxReady() != (p == ProfileDatasheet) {
+				t.Fatalf("RxReady %v during the hold", r.dev.RxReady())
+			}
 			r.dev.Receive(f1)
 			r.clk.RunFor(QEMURxHold / 2)
 			r.dev.Receive(f2)
@@ -60,6 +63,9 @@ func TestProfileRxHoldAfterRCTL(t *testing.T) {
 				t.Fatalf("%d frames stored within the hold, want %d", stored, want)
 			}
 			r.clk.RunFor(time.Microsecond)
+			if !r.dev.RxReady() {
+				t.Fatalf("not RxReady after the hold")
+			}
 			for i, want := range [][]byte{f1, f2} {
 				if f, _ := r.rxPop(); !bytes.Equal(f, want) {
 					t.Fatalf("frame %d after the hold: %d bytes", i, len(f))
@@ -337,6 +343,28 @@ func TestProfileRxBackPressure(t *testing.T) {
 			}
 			if f, _ := r.rxPop(); f != nil {
 				t.Fatalf("more frames than expected")
+			}
+		})
+	}
+}
+
+// TestProfileTXQE: QEMU raises TXQE at the end of every transmit run, even
+// one that found the ring empty (start_xmit after a TCTL write); the
+// datasheet device raises it only when it has drained descriptors.
+func TestProfileTXQE(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.String(), func(t *testing.T) {
+			r := newRig(t, rigOpt{profile: p})
+			r.setupTx(8, e1000.TCTL_PSP)
+			r.rd(e1000.ICR)
+			r.wr(e1000.TCTL, r.rd(e1000.TCTL)) // nothing to send
+			if got := r.rd(e1000.ICR)&e1000.ICR_TXQE != 0; got != (p == ProfileQEMU) {
+				t.Fatalf("TXQE on an empty ring: %v", got)
+			}
+			r.txLegacy(ethFrame(peerMAC, testMAC, 0x88B5, pattern(100, 1)), e1000.TXD_CMD_EOP)
+			r.doorbell()
+			if r.rd(e1000.ICR)&e1000.ICR_TXQE == 0 {
+				t.Fatalf("no TXQE after the ring drained")
 			}
 		})
 	}

@@ -242,7 +242,7 @@ func (d *Device) writeReg(off, v uint32) {
 	case e1000.TCTL:
 		old := d.regs[i]
 		d.regs[i] = v & m
-		if v&e1000.TCTL_EN != 0 && old&e1000.TCTL_EN == 0 {
+		if v&e1000.TCTL_EN != 0 && (old&e1000.TCTL_EN == 0 || d.qemu) { // QEMU's set_tctl always runs start_xmit
 			d.txKick()
 		}
 	default:

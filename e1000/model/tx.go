@@ -147,6 +147,9 @@ func (d *Device) txRun() {
 	n := d.regs[e1000.TDLEN/4] / e1000.DescSize
 	head := d.regs[e1000.TDH/4]
 	if head == d.regs[e1000.TDT/4] {
+		if d.qemu {
+			d.raise(e1000.ICR_TXQE) // start_xmit's cause even with nothing to do
+		}
 		return
 	}
 	if n == 0 || head >= n || d.regs[e1000.TDT/4] >= n {

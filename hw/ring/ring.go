@@ -70,8 +70,7 @@ type Ring struct {
 
 // Alloc allocates a ring of count descriptors of descSize bytes and, if
 // bufSize > 0, a buffer of bufSize bytes per slot (4 KiB aligned). The
-// memory is zeroed (the dma.Allocator contract: it is not cleared twice)
-// and the indices 0.
+// memory is zeroed and the indices 0.
 func Alloc(mem dma.Allocator, count, descSize, bufSize int) (Ring, error) {
 	if count < 2 || descSize <= 0 || bufSize < 0 {
 		return Ring{}, fmt.Errorf("ring: %d descriptors of %d bytes, buffers of %d", count, descSize, bufSize)
@@ -88,6 +87,7 @@ func Alloc(mem dma.Allocator, count, descSize, bufSize int) (Ring, error) {
 			return Ring{}, err
 		}
 	}
+	// dma.Allocator's contract: the memory comes zeroed.
 	return r, nil
 }
 
