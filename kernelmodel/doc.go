@@ -41,4 +41,55 @@
 // between two polls runs then (it preempts the softirq) and its CPU time
 // delays the softirq. A virtual run is therefore deterministic: same inputs,
 // same events, same trace.
+//
+// # Target kernel: Linux 6.1
+//
+// The model follows one kernel, Linux 6.1 (the kernel the VM path boots),
+// in the pieces below; a function that models a Linux one names it in its
+// doc comment.
+//
+//	piece                    6.1 behaviour kept
+//	irq_exit                 invoke_softirq runs pending softirqs at once
+//	                         unless ksoftirqd_running() (ksoftirqd woken and
+//	                         nothing of SOFTIRQ_NOW_MASK pending; 6.5 dropped
+//	                         this rule)
+//	__do_softirq             MAX_SOFTIRQ_RESTART (10) passes while jiffies is
+//	                         before msecs_to_jiffies(2) from the start and
+//	                         !need_resched(); the rest to ksoftirqd
+//	net_rx_action            netdev_budget (300) and a time limit of
+//	                         usecs_to_jiffies(netdev_budget_usecs) jiffies
+//	                         (time_after_eq); each instance polled at most
+//	                         once per run; leftovers, then newly scheduled,
+//	                         then repoll go back on the poll list; the poll
+//	                         list is not re-spliced inside the loop (6.7+)
+//	__napi_poll              work above the weight counts in full against
+//	                         the budget; an instance rescheduled by its
+//	                         driver is not added to repoll; DISABLE pending
+//	                         completes it
+//	napi_disable             waits while SCHED or NPSVC, then owns the
+//	                         instance (SCHED|NPSVC set, DISABLE cleared)
+//	dev_queue_xmit           noqueue device: always consumes the skb,
+//	                         NET_XMIT_* from the driver or -ENETDOWN
+//	                         (tx_dropped) when down, stopped or busy
+//	net_tx_action            frees the completion queue (dev_kfree_skb_irq)
+//
+// Deviations kept, each on purpose:
+//
+//   - HZ is 1000 (6.1's value depends on the config; 1000 keeps jiffy
+//     rounding small).
+//   - No scheduler class: need_resched() is true when another task is
+//     runnable on the CPU; tasks run in FIFO order until they block or call
+//     cond_resched, and only hardirqs and the softirq context preempt them.
+//   - napi_disable's usleep_range(20, 200) sleeps 200 µs each time.
+//   - No qdisc yet (every device is noqueue); no threaded NAPI, busy
+//     polling, netpoll or skb_defer_free_flush; NPSVC is only set by
+//     napi_disable.
+//   - The software flow hash (skb_get_hash) is a fixed jhash-like mix of the
+//     IPv4 4-tuple, not 6.1's siphash with a random key, so that runs replay;
+//     RPS flow limits are not modelled (flow_limit_count stays 0).
+//   - A hardirq handler cannot yield: its device accesses after the first
+//     reach the device at the handler's start time, behind the CPU by the
+//     cost of the handler's earlier accesses. Accesses from thread context
+//     are synchronisation points (they pay off the CPU's account first).
+//   - On the real clock CPU time is not modelled: Charge does nothing.
 package kernelmodel
