@@ -81,6 +81,8 @@ type Adapter struct {
 	rxFrameErrors            uint64
 	txHeartbeat, txWindowErr uint64
 	ctr                      DriverCounters
+
+	invSeen map[*kernelmodel.SKB]struct{} // CheckInvariants' scratch: skbs seen on the TX ring
 }
 
 // DriverCounters count what the driver saw the device do wrong, and its own

@@ -2,7 +2,9 @@ package driver_test
 
 import (
 	"encoding/binary"
+	"flag"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -32,6 +34,14 @@ const (
 
 const maxHostileOps = 3000
 
+// framePattern is what opRxFrame writes into a buffer: byte i is i mod 256.
+var framePattern = func() (p [driver.RxBufferSize]byte) {
+	for i := range p {
+		p[i] = byte(i)
+	}
+	return p
+}()
+
 type reader struct {
 	b []byte
 }
@@ -55,12 +65,40 @@ func (r *reader) bytes16() []byte {
 	return p[:]
 }
 
+// touchesDriver reports whether op may run driver code: it runs the clock,
+// raises the interrupt line or calls the driver. The others only write
+// memory the driver reads when it next runs.
+func touchesDriver(op byte) bool {
+	switch op {
+	case opRaise, opXmit, opRun, opLink:
+		return true
+	}
+	return false
+}
+
 // runHostile plays data against a driver on the fake device and checks after
-// every action that the driver's books hold, and at the end that closing the
+// every action that may run driver code that the driver's books hold and
+// that no skb was freed twice or used after its free, and at the end that closing the
 // device frees every skb exactly once and that no frame longer than the MTU
 // allows was delivered. A panic (an over-read included: every buffer is a
 // slice of exactly its own size) fails the caller.
 func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
+	c, _, err := runHostileCost(t, data)
+	return c, err
+}
+
+// hostileCost is what one input cost: actions played, invariant checks
+// made, register accesses by the driver, model time from boot to the end
+// of close, and how much of it the harness ran the clock for (opRun and
+// the fixed 2 ms before and 10 ms after the actions).
+type hostileCost struct {
+	Actions, Checks     int
+	RegReads, RegWrites uint64
+	ModelTime, RunTime  time.Duration
+}
+
+// runHostileCost is runHostile, and what the input cost.
+func runHostileCost(t testing.TB, data []byte) (c driver.DriverCounters, cost hostileCost, err error) {
 	r := &reader{b: data}
 	cfg := r.u8()
 	opts := driver.Options{}
@@ -73,9 +111,18 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 	h := newHostileHost(t, opts)
 	d := h.dev
 	clk := h.k.Clock()
-	clk.RunFor(2 * time.Millisecond)
+	defer func() {
+		cost.RegReads, cost.RegWrites = d.reads, d.writes
+		cost.ModelTime = clk.Now()
+	}()
+	run := func(dur time.Duration) {
+		cost.RunTime += dur
+		clk.RunFor(dur)
+	}
+	run(2 * time.Millisecond)
 	rxHead, txHead := 0, 0
 	for n := 0; len(r.b) > 0 && n < maxHostileOps; n++ {
+		cost.Actions++
 		op := r.u8() % numOps
 		rxRing := d.ring(h.mem, e1000.RDBAL, e1000.RDLEN)
 		txRing := d.ring(h.mem, e1000.TDBAL, e1000.TDLEN)
@@ -92,9 +139,7 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 				s := rxHead % (len(rxRing) / 16)
 				desc := e1000.RxDesc(rxRing[s*16 : s*16+16])
 				if buf, ok := h.mem.View(dma.Addr(desc.Addr()), min(int(l), driver.RxBufferSize)); ok {
-					for i := range buf {
-						buf[i] = byte(i)
-					}
+					copy(buf, framePattern[:])
 					if len(buf) >= 14 {
 						copy(buf, h.nd.Addr[:])
 					}
@@ -129,7 +174,7 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 				h.xmit(l, fl&1 != 0)
 			}
 		case opRun:
-			clk.RunFor(time.Duration(r.u8()) * 10 * time.Microsecond)
+			run(time.Duration(r.u8()) * 10 * time.Microsecond)
 		case opLink:
 			d.linkUp = !d.linkUp
 			d.raise(e1000.ICR_LSC)
@@ -146,29 +191,71 @@ func runHostile(t testing.TB, data []byte) (driver.DriverCounters, error) {
 				copy(txRing[s*16:s*16+16], p)
 			}
 		}
-		if err := h.a.CheckInvariants(); err != nil {
-			return h.a.Counters(), fmt.Errorf("after action %d (op %d): %w", n, op, err)
+		// The device's writes into descriptor memory change none of the
+		// driver's books: they are checked after each action that may
+		// run driver code (the clock, an interrupt, a transmit).
+		if touchesDriver(op) {
+			cost.Checks++
+			if err := h.a.CheckInvariants(); err != nil {
+				return h.a.Counters(), cost, fmt.Errorf("after action %d (op %d): %w", n, op, err)
+			}
 		}
 		if e := h.k.Drops.SKB; e.DoubleFree != 0 || e.UseAfterFree != 0 {
-			return h.a.Counters(), fmt.Errorf("after action %d (op %d): %v", n, op, h.k.SKBAudit())
+			return h.a.Counters(), cost, fmt.Errorf("after action %d (op %d): %v", n, op, h.k.SKBAudit())
 		}
 	}
-	clk.RunFor(10 * time.Millisecond)
+	run(10 * time.Millisecond)
+	cost.Checks++
 	if err := h.a.CheckInvariants(); err != nil {
-		return h.a.Counters(), err
+		return h.a.Counters(), cost, err
 	}
-	c := h.a.Counters()
+	c = h.a.Counters()
 	h.task(t, "ip-link-down", func(task *kernelmodel.Task) error { return h.nd.DevClose(task) })
 	if err := h.k.SKBAudit(); err != nil {
-		return c, fmt.Errorf("after close: %w", err)
+		return c, cost, fmt.Errorf("after close: %w", err)
 	}
 	if h.mem.live != 0 || h.mem.badFrees != 0 {
-		return c, fmt.Errorf("after close: %d bytes of DMA memory still allocated, %d bad frees", h.mem.live, h.mem.badFrees)
+		return c, cost, fmt.Errorf("after close: %d bytes of DMA memory still allocated, %d bad frees", h.mem.live, h.mem.badFrees)
 	}
 	if h.tooLong != 0 {
-		return c, fmt.Errorf("%d frames longer than %d bytes delivered", h.tooLong, h.maxFrame)
+		return c, cost, fmt.Errorf("%d frames longer than %d bytes delivered", h.tooLong, h.maxFrame)
 	}
-	return c, nil
+	return c, cost, nil
+}
+
+// fuzzMinimizeTime bounds the runs a fuzz worker spends minimizing one new
+// input, unless -fuzzminimizetime says otherwise. Go's minimizer tries on
+// the order of n² candidates for an input of n bytes (each byte, then each
+// range of bytes, removed), and an input here costs a kernel, a probe, an
+// open and a close (some 0.3 ms): with Go's default of 60 s, inputs of a
+// few hundred bytes kept both workers minimizing for 10–60 s at a time,
+// nothing was fuzzed and the exec count stood still (minimization runs are
+// counted when it ends). A count, not a time: a worker whose minimization
+// runs out of time is killed and restarted.
+const fuzzMinimizeTime = "1000x"
+
+// TestMain applies fuzzMinimizeTime unless the command line gave a bound.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !minimizeTimeGiven() {
+		if err := flag.Set("test.fuzzminimizetime", fuzzMinimizeTime); err != nil {
+			panic(err)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func minimizeTimeGiven() (given bool) {
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.fuzzminimizetime" })
+	return given
+}
+
+// TestFuzzMinimizeBound: without -fuzzminimizetime, minimization is bounded
+// by a count of runs (fuzzMinimizeTime), not Go's 60 s.
+func TestFuzzMinimizeBound(t *testing.T) {
+	if f := flag.Lookup("test.fuzzminimizetime"); !minimizeTimeGiven() && f.Value.String() != fuzzMinimizeTime {
+		t.Errorf("-test.fuzzminimizetime is %v, want %s", f.Value, fuzzMinimizeTime)
+	}
 }
 
 // FuzzE1000Driver: arbitrary write-backs from a hostile device against the
@@ -291,9 +378,23 @@ func seedRaw() []byte {
 	return p
 }
 
+// seedTxRingFull: a device that sends nothing. The stack keeps handing the
+// driver frames while the clock runs, the ring fills, the queue stops and
+// the watchdog finds the hang; hundreds of actions are then played with
+// some 120 frames held. (Each check of the driver's books used to allocate
+// a map of every frame held: this input spent most of its time in the
+// garbage collector.)
+func seedTxRingFull() []byte {
+	p := prog{0}.op(opRun, byte(100))
+	for i := 0; i < 300; i++ {
+		p = p.op(opXmit, 1000, byte(0)).op(opRun, byte(255))
+	}
+	return p
+}
+
 func hostileSeeds() [][]byte {
 	return [][]byte{
 		seedUnposted(), seedLongLength(), seedBadStatus(), seedNoEOP(0), seedNoEOP(1), seedNoEOP(3),
-		seedTxUnposted(), seedTraffic(0), seedTraffic(1), seedTraffic(2), seedRaw(),
+		seedTxUnposted(), seedTraffic(0), seedTraffic(1), seedTraffic(2), seedRaw(), seedTxRingFull(),
 	}
 }

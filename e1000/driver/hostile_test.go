@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,10 +34,12 @@ type hostileDev struct {
 	line   irq.Line
 	// onWrite, if set, sees every register write first.
 	onWrite func(off, v uint32)
+	// reads and writes count the register accesses through BAR0.
+	reads, writes uint64
 }
 
 func newHostileDev() *hostileDev {
-	d := &hostileDev{eeprom: model.DefaultEEPROM([6]byte{0x52, 0x54, 0x00, 0xBA, 0xD0, 0x01}), linkUp: true, regs: map[uint32]uint32{}}
+	d := &hostileDev{eeprom: model.DefaultEEPROM([6]byte{0x52, 0x54, 0x00, 0xBA, 0xD0, 0x01}), linkUp: true, regs: make(map[uint32]uint32, 512)}
 	cfg := pci.NewConfig(pci.ID{Vendor: e1000.VendorID, Device: e1000.DeviceID, Class: e1000.ClassCode, InterruptPin: 1})
 	cfg.SetBAR(0, e1000.BAR0Size)
 	d.fn = pci.NewFunction(cfg, [pci.NumBARs]pci.BAR{0: (*hostileBAR)(d)})
@@ -65,6 +68,7 @@ type hostileBAR hostileDev
 
 func (b *hostileBAR) Read32(off uint32) uint32 {
 	d := (*hostileDev)(b)
+	d.reads++
 	switch off {
 	case e1000.STATUS:
 		s := uint32(e1000.STATUS_FD | e1000.STATUS_SPEED_1000)
@@ -85,6 +89,7 @@ func (b *hostileBAR) Read32(off uint32) uint32 {
 
 func (b *hostileBAR) Write32(off, v uint32) {
 	d := (*hostileDev)(b)
+	d.writes++
 	if d.onWrite != nil {
 		d.onWrite(off, v)
 	}
@@ -143,12 +148,61 @@ func (d *hostileDev) ring(mem *testMem, baseLo, lenReg uint32) []byte {
 // slice, dropped when freed. (A dma.Arena keeps its whole backing array for
 // as long as anything refers to it, and a kernel model, which has no
 // teardown, refers to it for ever: a fuzz run of many kernels would keep
-// every arena.)
+// every arena.) Bus addresses are never handed out twice, so a stale one
+// never reaches a later allocation.
 type testMem struct {
 	next     dma.Addr
 	regions  []dma.Region
 	live     int
 	badFrees uint64
+	// freed keeps the backing arrays of freed regions until recycle gives
+	// them to testMemPool: never to an allocation of the same host, which
+	// a stale slice in the driver could still write into.
+	freed [][]byte
+}
+
+// testMemPool holds backing arrays of hosts torn down, by size, for the
+// next host to clear and use: a fuzz input would otherwise allocate (and
+// the garbage collector sweep) the rings' 1.5 MiB afresh each time, most
+// of an input's cost.
+var testMemPool struct {
+	sync.Mutex
+	bySize map[int][][]byte
+}
+
+// testMemPoolDepth bounds the arrays kept of one size.
+const testMemPoolDepth = 4
+
+// backing returns size zeroed bytes, from the pool if it has some.
+func (m *testMem) backing(size int) []byte {
+	testMemPool.Lock()
+	l := testMemPool.bySize[size]
+	var b []byte
+	if n := len(l); n > 0 {
+		b, testMemPool.bySize[size] = l[n-1], l[:n-1]
+	}
+	testMemPool.Unlock()
+	if b == nil {
+		return make([]byte, size)
+	}
+	clear(b)
+	return b
+}
+
+// recycle gives the arrays of freed regions to the pool. Call it only once
+// the host is torn down (its kernel closed), when nothing can reach them.
+func (m *testMem) recycle() {
+	testMemPool.Lock()
+	defer testMemPool.Unlock()
+	if testMemPool.bySize == nil {
+		testMemPool.bySize = map[int][][]byte{}
+	}
+	for _, b := range m.freed {
+		if l := testMemPool.bySize[len(b)]; len(l) < testMemPoolDepth {
+			testMemPool.bySize[len(b)] = append(l, b)
+		}
+	}
+	m.freed = nil
 }
 
 // testMemLimit bounds the bytes live at once, as an arena's size does.
@@ -165,7 +219,7 @@ func (m *testMem) Alloc(size, align int) (dma.Region, error) {
 	}
 	a := (m.next + dma.Addr(align) - 1) &^ (dma.Addr(align) - 1)
 	m.next = a + dma.Addr(size)
-	r := dma.Region{Addr: a, Bytes: make([]byte, size)}
+	r := dma.Region{Addr: a, Bytes: m.backing(size)}
 	m.regions = append(m.regions, r)
 	m.live += size
 	return r, nil
@@ -179,6 +233,7 @@ func (m *testMem) Free(r dma.Region) {
 		if x.Addr == r.Addr && len(x.Bytes) == len(r.Bytes) {
 			m.regions = slices.Delete(m.regions, i, i+1)
 			m.live -= len(x.Bytes)
+			m.freed = append(m.freed, x.Bytes)
 			return
 		}
 	}
@@ -217,7 +272,10 @@ type hostileHost struct {
 func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 	t.Helper()
 	h := &hostileHost{k: kernelmodel.New(kernelmodel.Config{CPUs: 1}), mem: &testMem{next: dma.DefaultBase}, dev: newHostileDev()}
-	t.Cleanup(h.k.Close) // end its coroutines: fuzzing makes one host per input
+	t.Cleanup(func() {
+		h.k.Close() // end its coroutines: fuzzing makes one host per input
+		h.mem.recycle()
+	})
 	pdev := h.k.NewPCIDev("0000:00:04.0", h.dev, h.mem)
 	h.dev.line = h.k.INTxLine(pdev.IRQ)
 	a, err := probeTask(h.k, pdev, opts)
