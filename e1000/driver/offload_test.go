@@ -12,6 +12,7 @@ import (
 	"github.com/nicbed/nicbed/e1000/driver"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -76,6 +77,18 @@ func ipv4Frame(skb *kernelmodel.SKB, tb *testbed.Testbed, proto byte, l4hdr, pay
 // leaves it in the checksum field of a CHECKSUM_PARTIAL packet.
 func pseudo(proto byte, length int) uint16 {
 	return checksum.PseudoHeaderIPv4([]byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}, proto, uint16(length))
+}
+
+// udpPartial is the UDP header (ports 40001 -> 40002) of a CHECKSUM_PARTIAL
+// datagram with payload: its checksum field holds the pseudo-header sum, as
+// the stack leaves it for the device.
+func udpPartial(payload []byte) []byte {
+	udp := header.UDP(make([]byte, header.UDPSize))
+	udp.SetSourcePort(40001)
+	udp.SetDestinationPort(40002)
+	udp.SetLength(uint16(header.UDPSize + len(payload)))
+	udp.SetChecksum(pseudo(header.ProtocolUDP, header.UDPSize+len(payload)))
+	return udp
 }
 
 // checkChecksums decodes frame with gopacket and recomputes the IPv4 and
@@ -206,11 +219,7 @@ func TestChecksumOffload(t *testing.T) {
 	raw := collect(tb.B, testbed.EtherType+1)
 	payload := bytes.Repeat([]byte("nicbed"), 150)
 
-	udp := make([]byte, 8)
-	binary.BigEndian.PutUint16(udp[0:], 40001)
-	binary.BigEndian.PutUint16(udp[2:], 40002)
-	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
-	binary.BigEndian.PutUint16(udp[6:], pseudo(17, 8+len(payload)))
+	udp := udpPartial(payload)
 	skb := tb.A.Kernel.AllocSKB(2048)
 	ipv4Frame(skb, tb, 17, udp, payload)
 	skb.IPSummed, skb.CsumStart, skb.CsumOffset = kernelmodel.CHECKSUM_PARTIAL, 34, 6

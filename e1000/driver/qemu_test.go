@@ -2,7 +2,6 @@ package driver_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
@@ -91,11 +90,7 @@ func TestChecksumOffloadQEMU(t *testing.T) {
 	tb := upQEMU(t, driver.Options{})
 	got := collect(tb.B, kernelmodel.ETH_P_IP)
 	payload := bytes.Repeat([]byte("qemu"), 200)
-	udp := make([]byte, 8)
-	binary.BigEndian.PutUint16(udp[0:], 40001)
-	binary.BigEndian.PutUint16(udp[2:], 40002)
-	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
-	binary.BigEndian.PutUint16(udp[6:], pseudo(17, 8+len(payload)))
+	udp := udpPartial(payload)
 	skb := tb.A.Kernel.AllocSKB(2048)
 	ipv4Frame(skb, tb, 17, udp, payload)
 	skb.IPSummed, skb.CsumStart, skb.CsumOffset = kernelmodel.CHECKSUM_PARTIAL, 34, 6
