@@ -58,10 +58,10 @@ import (
 //
 //	clk := kernelmodel.NewRealClock()
 //	... build kernels, devices and cables on clk ...
-//	src := clk.NewSource("tap0", 256)
-//	go func() { for frame := range frames { f := frame; src.Post(ctx, func() { nic.Receive(f) }) } }()
 //	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 //	defer cancel()
+//	src := clk.NewSource("tap0", 256)
+//	go func() { for frame := range frames { f := frame; src.Post(ctx, func() { nic.Receive(f) }) } }()
 //	go func() { <-done; clk.Stop() }()
 //	err := clk.Run(ctx) // nil after Stop, ctx.Err() on timeout
 //

@@ -87,6 +87,10 @@
 //   - The software flow hash (skb_get_hash) is a fixed jhash-like mix of the
 //     IPv4 4-tuple, not 6.1's siphash with a random key, so that runs replay;
 //     RPS flow limits are not modelled (flow_limit_count stays 0).
+//   - Interrupts are taken between sections: a hardirq that comes due while
+//     a thread sleeps off the CPU time of code it has already run waits for
+//     the end of that section (as if it ran with interrupts off). Sections
+//     are short: every device access, NAPI poll and softirq vector ends one.
 //   - A hardirq handler cannot yield: its device accesses after the first
 //     reach the device at the handler's start time, behind the CPU by the
 //     cost of the handler's earlier accesses. Accesses from thread context

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/stack/header"
 )
 
 // EtherType is the EtherType of test frames (IEEE 802 local experimental
@@ -177,25 +178,27 @@ func (f *Flow) tcpSeq(seq uint64) uint32 { return uint32(seq) * uint32(f.Cfg.Max
 // payload) for a segment with IP id and TCP sequence from seq, with both
 // checksums.
 func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
-	ip, tcp := p[:20], p[20:]
-	ip[0], ip[1] = 0x45, 0
-	binary.BigEndian.PutUint16(ip[2:], uint16(len(p)))
-	binary.BigEndian.PutUint16(ip[4:], uint16(seq))
-	binary.BigEndian.PutUint16(ip[6:], 0x4000) // DF
-	ip[8], ip[9] = 64, 6                       // TTL, TCP
-	ip[10], ip[11] = 0, 0
-	copy(ip[12:16], t.Src[:])
-	copy(ip[16:20], t.Dst[:])
-	binary.BigEndian.PutUint16(ip[10:], ^checksum.Checksum(ip, 0))
-	binary.BigEndian.PutUint16(tcp[0:], t.SrcPort)
-	binary.BigEndian.PutUint16(tcp[2:], t.DstPort)
-	binary.BigEndian.PutUint32(tcp[4:], tcpSeq)
-	binary.BigEndian.PutUint32(tcp[8:], 1)
-	tcp[12], tcp[13] = 5<<4, 0x18 // data offset 5, PSH ACK
-	binary.BigEndian.PutUint16(tcp[14:], 65535)
-	tcp[16], tcp[17], tcp[18], tcp[19] = 0, 0, 0, 0
-	ph := checksum.PseudoHeaderIPv4(t.Src[:], t.Dst[:], 6, uint16(len(tcp)))
-	binary.BigEndian.PutUint16(tcp[16:], ^checksum.Checksum(tcp, ph))
+	ip, tcp := header.IPv4(p[:header.IPv4MinSize]), header.TCP(p[header.IPv4MinSize:])
+	ip.SetVersionIHL(header.IPv4MinSize)
+	ip[header.IPv4TOS] = 0
+	ip.SetTotalLength(uint16(len(p)))
+	ip.SetID(uint16(seq))
+	ip.SetFlagsFragment(header.IPv4FlagDF, 0)
+	ip.SetTTL(64)
+	ip.SetProtocol(header.ProtocolTCP)
+	ip.SetSource(t.Src)
+	ip.SetDestination(t.Dst)
+	ip.SetChecksum(ip.CalculateChecksum())
+	tcp.SetSourcePort(t.SrcPort)
+	tcp.SetDestinationPort(t.DstPort)
+	tcp.SetSequenceNumber(tcpSeq)
+	tcp.SetAckNumber(1)
+	tcp.SetDataOffset(header.TCPMinSize)
+	tcp.SetFlags(header.TCPFlagPSH | header.TCPFlagACK)
+	tcp.SetWindowSize(65535)
+	tcp[header.TCPUrgent], tcp[header.TCPUrgent+1] = 0, 0
+	tcp.SetChecksum(0)
+	tcp.SetChecksum(^checksum.Checksum(tcp, ip.PseudoHeaderChecksum(uint16(len(tcp)))))
 }
 
 // addFlow installs the host's sink for the flow's kind of frames on first

@@ -31,11 +31,13 @@
 //	e1000_change_mtu         (*Adapter).ChangeMTU
 //	e1000_get_ethtool_stats  (*Adapter).EthtoolStats (ethtool -S; the table,
 //	                         e1000_gstrings_stats, is a kernelmodel/ethtool.Table)
+//	e1000_get_coalesce / e1000_set_coalesce   (*Adapter).GetCoalesce / SetCoalesce (ethtool -c / -C)
+//	e1000_read_eeprom / e1000_validate_eeprom_checksum   readEEPROM / validateEEPROMChecksum
 //	E1000_DESC_UNUSED        hw/ring.Unused
 //
-// The subpackage testbed builds two hosts, each a kernel model, DMA memory,
-// an e1000 model and this driver, on a cable: the driver's tests and the
-// nicbed demo run on it.
+// The top-level package testbed builds two hosts from this driver and the
+// e1000 model (testbed.E1000), each a kernel model with its own DMA memory,
+// on a cable: the driver's two-host tests and the nicbed demo run on it.
 //
 // # Buffers
 //
@@ -71,9 +73,6 @@
 //   - Every received frame is copied (Linux copies only below copybreak,
 //     256 bytes), and every transmitted one, into DMA buffers (Linux maps
 //     the skb).
-//   - The ITR register is rounded up (10^9 / (rate × 256), rounded up), so
-//     that a rate set is a maximum; Linux truncates and lets 8000 give
-//     8004.6 interrupts a second.
 //   - InterruptThrottleRate=4 starts at 8000 ints/s until the watchdog
 //     first computes the simplified rate.
 //   - A single-buffer frame longer than the MTU allows is dropped

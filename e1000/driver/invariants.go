@@ -115,9 +115,7 @@ func (a *Adapter) checkTx() error {
 			}
 			j = r.Next(j)
 		}
-		if i = eop + 1; i == r.Count() {
-			i = 0
-		}
+		i = r.Next(eop)
 	}
 	return nil
 }

@@ -86,10 +86,7 @@ func (a *Adapter) allocRxBuffers(n int) {
 		d.SetAddr(uint64(r.BufAddr(i)))
 		d.WriteBack(0, 0, 0, 0, 0)
 		b.posted = true
-		i++
-		if i == r.Count() {
-			i = 0
-		}
+		i = r.Next(i)
 	}
 	if i != r.NTU {
 		r.NTU = i
@@ -157,10 +154,7 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 		// The buffer is the driver's again.
 		d.WriteBack(0, 0, 0, 0, 0)
 		b.posted = false
-		i++
-		if i == r.Count() {
-			i = 0
-		}
+		i = r.Next(i)
 		r.NTC = i
 		cleaned++
 		if cleaned >= RxBufferWrite {
