@@ -1,6 +1,10 @@
 package kernelmodel
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/nicbed/nicbed/stack/header"
+)
 
 // getRPSCPU is get_rps_cpu(): the CPU the RX queue's rps_cpus map picks for
 // skb's flow hash, or -1 when RPS is off for the queue.
@@ -30,22 +34,22 @@ func SKBGetHash(skb *SKB) uint32 {
 	if skb.Hash != 0 {
 		return skb.Hash
 	}
-	p := skb.Data
-	if skb.Protocol != ETH_P_IP || len(p) < 20 || p[0]>>4 != 4 {
+	if skb.Protocol != ETH_P_IP {
 		return 0
 	}
-	ihl := int(p[0]&0xF) * 4
-	if ihl < 20 || len(p) < ihl {
+	// The flow dissector checks the IHL, not the total length.
+	ip, err := header.ParseIPv4Header(skb.Data)
+	if err != nil {
 		return 0
 	}
-	src := binary.BigEndian.Uint32(p[12:16])
-	dst := binary.BigEndian.Uint32(p[16:20])
+	ihl, proto := ip.HeaderLength(), ip.Protocol()
+	src := binary.BigEndian.Uint32(ip[header.IPv4Src:])
+	dst := binary.BigEndian.Uint32(ip[header.IPv4Dst:])
 	var ports uint32
-	frag := binary.BigEndian.Uint16(p[6:8]) & 0x3FFF
-	if proto := p[9]; frag == 0 && (proto == 6 || proto == 17) && len(p) >= ihl+4 {
-		ports = binary.BigEndian.Uint32(p[ihl : ihl+4])
+	if !ip.IsFragment() && (proto == header.ProtocolTCP || proto == header.ProtocolUDP) && len(ip) >= ihl+4 {
+		ports = binary.BigEndian.Uint32(ip[ihl : ihl+4])
 	}
-	h := flowHash(src, dst, ports^uint32(p[9]))
+	h := flowHash(src, dst, ports^uint32(proto))
 	if h == 0 {
 		h = 1
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/stack/header"
 )
 
 // Transmit flags (E1000_TX_FLAGS_*).
@@ -23,6 +24,9 @@ const (
 const (
 	ipProtoTCP = 6
 	ipProtoUDP = 17
+
+	ipv6HLen       = 40 // the fixed IPv6 header (RFC 8200)
+	ipv6NextHeader = 6  // its Next Header field
 )
 
 // configureTx is e1000_configure_tx: the ring, TIPG, the transmit delay
@@ -161,47 +165,46 @@ type hdrs struct {
 }
 
 // parseHeaders finds the IPv4 or IPv6 header (after an optional 802.1Q tag)
-// and the TCP header of a frame, checking every length against the frame.
+// and the TCP header of a frame, checking every length against the frame
+// (what e1000_tso and e1000_tx_csum take from skb_network_offset and
+// skb_transport_offset). Ethernet, VLAN, IPv4 and TCP go through
+// stack/header; the IPv4 total length is not checked (tso rewrites it, as
+// Linux does). IPv6, which stack/header does not parse yet, is its fixed
+// 40-byte header.
 func parseHeaders(p []byte) (h hdrs, ok bool) {
-	if len(p) < ethHLen {
+	eth, err := header.ParseEthernet(p)
+	if err != nil {
 		return h, false
 	}
-	l3 := ethHLen
-	et := binary.BigEndian.Uint16(p[12:])
-	if et == kernelmodel.ETH_P_8021Q {
-		if len(p) < ethHLen+vlanHLen {
+	l3, et := header.EthernetMinSize, eth.Type()
+	if et == header.EtherTypeVLAN {
+		v, err := header.ParseVLAN(p[l3:])
+		if err != nil {
 			return h, false
 		}
-		et = binary.BigEndian.Uint16(p[16:])
-		l3 += vlanHLen
+		l3, et = l3+header.VLANSize, v.Type()
 	}
 	switch et {
-	case kernelmodel.ETH_P_IP:
-		if len(p) < l3+20 || p[l3]>>4 != 4 {
+	case header.EtherTypeIPv4:
+		ip, err := header.ParseIPv4Header(p[l3:])
+		if err != nil {
 			return h, false
 		}
-		ihl := int(p[l3]&0xF) * 4
-		if ihl < 20 || len(p) < l3+ihl {
+		h = hdrs{l3: l3, l4: l3 + ip.HeaderLength(), ipv4: true, proto: ip.Protocol()}
+	case header.EtherTypeIPv6:
+		if len(p) < l3+ipv6HLen || p[l3]>>4 != 6 {
 			return h, false
 		}
-		h = hdrs{l3: l3, l4: l3 + ihl, ipv4: true, proto: p[l3+9]}
-	case kernelmodel.ETH_P_IPV6:
-		if len(p) < l3+40 || p[l3]>>4 != 6 {
-			return h, false
-		}
-		h = hdrs{l3: l3, l4: l3 + 40, proto: p[l3+6]}
+		h = hdrs{l3: l3, l4: l3 + ipv6HLen, proto: p[l3+ipv6NextHeader]}
 	default:
 		return h, false
 	}
-	if h.proto == ipProtoTCP {
-		if len(p) < h.l4+20 {
+	if h.proto == header.ProtocolTCP {
+		tcp, err := header.ParseTCP(p[h.l4:])
+		if err != nil {
 			return h, false
 		}
-		thl := int(p[h.l4+12]>>4) * 4
-		if thl < 20 || len(p) < h.l4+thl {
-			return h, false
-		}
-		h.l4Len = thl
+		h.l4Len = tcp.DataOffset()
 	}
 	return h, true
 }

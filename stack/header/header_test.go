@@ -238,3 +238,37 @@ func TestParseAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per Parse", n)
 	}
 }
+
+// TestParseIPv4Header: the header-only parse refuses what ParseIPv4 refuses
+// about the header itself, accepts a total length ParseIPv4 refuses, and
+// returns the bytes whole.
+func TestParseIPv4Header(t *testing.T) {
+	hdr := func(verIHL byte, total uint16, n int) []byte {
+		b := make([]byte, n)
+		b[0] = verIHL
+		b[2], b[3] = byte(total>>8), byte(total)
+		return b
+	}
+	for _, c := range []struct {
+		name            string
+		b               []byte
+		headerErr, full error
+	}{
+		{"good", hdr(0x45, 40, 40), nil, nil},
+		{"options", hdr(0x46, 40, 40), nil, nil},
+		{"total zero (TSO)", hdr(0x45, 0, 60), nil, ErrIPv4TotalLength},
+		{"total beyond", hdr(0x45, 65535, 60), nil, ErrIPv4TotalLength},
+		{"short", hdr(0x45, 19, 19), ErrShortIPv4, ErrShortIPv4},
+		{"version 6", hdr(0x65, 40, 40), ErrIPVersion, ErrIPVersion},
+		{"ihl 4", hdr(0x44, 40, 40), ErrIPv4HeaderLength, ErrIPv4HeaderLength},
+		{"ihl beyond", hdr(0x4F, 40, 40), ErrIPv4HeaderLength, ErrIPv4HeaderLength},
+	} {
+		h, err := ParseIPv4Header(c.b)
+		if err != c.headerErr || (err == nil && len(h) != len(c.b)) {
+			t.Errorf("%s: ParseIPv4Header: %d bytes, %v; want %d, %v", c.name, len(h), err, len(c.b), c.headerErr)
+		}
+		if _, err := ParseIPv4(c.b); err != c.full {
+			t.Errorf("%s: ParseIPv4: %v, want %v", c.name, err, c.full)
+		}
+	}
+}

@@ -160,6 +160,23 @@ func (h IPv4) Payload() []byte {
 // b (trailing bytes, such as Ethernet padding, are allowed). The returned
 // header is b cut to the total length.
 func ParseIPv4(b []byte) (IPv4, error) {
+	h, err := ParseIPv4Header(b)
+	if err != nil {
+		return nil, err
+	}
+	tl := int(h.TotalLength())
+	if tl < h.HeaderLength() || tl > len(b) {
+		return nil, ErrIPv4TotalLength
+	}
+	return h[:tl], nil
+}
+
+// ParseIPv4Header checks only the header itself: version 4, IHL at least 5
+// and within b; the total length is not looked at and b is returned whole.
+// It is what reads a header whose total length is not the datagram's: a
+// driver preparing TSO (the device rewrites it per segment) and the flow
+// dissector (Linux's __skb_flow_dissect checks the IHL alone).
+func ParseIPv4Header(b []byte) (IPv4, error) {
 	if len(b) < IPv4MinSize {
 		return nil, ErrShortIPv4
 	}
@@ -167,13 +184,8 @@ func ParseIPv4(b []byte) (IPv4, error) {
 	if h.Version() != 4 {
 		return nil, ErrIPVersion
 	}
-	hl := h.HeaderLength()
-	if hl < IPv4MinSize || hl > len(b) {
+	if hl := h.HeaderLength(); hl < IPv4MinSize || hl > len(b) {
 		return nil, ErrIPv4HeaderLength
 	}
-	tl := int(h.TotalLength())
-	if tl < hl || tl > len(b) {
-		return nil, ErrIPv4TotalLength
-	}
-	return h[:tl], nil
+	return h, nil
 }
