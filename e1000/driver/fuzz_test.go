@@ -2,15 +2,14 @@ package driver_test
 
 import (
 	"encoding/binary"
-	"flag"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/e1000/driver"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/internal/fuzzmin"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -223,40 +222,18 @@ func runHostileCost(t testing.TB, data []byte) (c driver.DriverCounters, cost ho
 	return c, cost, nil
 }
 
-// fuzzMinimizeTime bounds the runs a fuzz worker spends minimizing one new
-// input, unless -fuzzminimizetime says otherwise. Go's minimizer tries on
-// the order of n² candidates for an input of n bytes (each byte, then each
-// range of bytes, removed), and an input here costs a kernel, a probe, an
-// open and a close (some 0.3 ms): with Go's default of 60 s, inputs of a
-// few hundred bytes kept both workers minimizing for 10–60 s at a time,
-// nothing was fuzzed and the exec count stood still (minimization runs are
-// counted when it ends). A count, not a time: a worker whose minimization
-// runs out of time is killed and restarted.
-const fuzzMinimizeTime = "1000x"
+// fuzzMinimizeRuns bounds the runs a fuzz worker spends minimizing one new
+// input (see internal/fuzzmin): an input here costs a kernel, a probe, an
+// open and a close, some 0.3 ms, and with Go's default of 60 s inputs of a
+// few hundred bytes kept both workers minimizing for 10–60 s at a time.
+const fuzzMinimizeRuns = 1000
 
-// TestMain applies fuzzMinimizeTime unless the command line gave a bound.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if !minimizeTimeGiven() {
-		if err := flag.Set("test.fuzzminimizetime", fuzzMinimizeTime); err != nil {
-			panic(err)
-		}
-	}
-	os.Exit(m.Run())
-}
-
-func minimizeTimeGiven() (given bool) {
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.fuzzminimizetime" })
-	return given
-}
+// TestMain applies fuzzMinimizeRuns unless the command line gave a bound.
+func TestMain(m *testing.M) { fuzzmin.Main(m, fuzzMinimizeRuns) }
 
 // TestFuzzMinimizeBound: without -fuzzminimizetime, minimization is bounded
-// by a count of runs (fuzzMinimizeTime), not Go's 60 s.
-func TestFuzzMinimizeBound(t *testing.T) {
-	if f := flag.Lookup("test.fuzzminimizetime"); !minimizeTimeGiven() && f.Value.String() != fuzzMinimizeTime {
-		t.Errorf("-test.fuzzminimizetime is %v, want %s", f.Value, fuzzMinimizeTime)
-	}
-}
+// by a count of runs, not Go's 60 s.
+func TestFuzzMinimizeBound(t *testing.T) { fuzzmin.Check(t, fuzzMinimizeRuns) }
 
 // FuzzE1000Driver: arbitrary write-backs from a hostile device against the
 // driver. No panic, no read past a buffer, the buffer books hold after every
