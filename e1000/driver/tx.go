@@ -24,9 +24,6 @@ const (
 const (
 	ipProtoTCP = 6
 	ipProtoUDP = 17
-
-	ipv6HLen       = 40 // the fixed IPv6 header (RFC 8200)
-	ipv6NextHeader = 6  // its Next Header field
 )
 
 // configureTx is e1000_configure_tx: the ring, TIPG, the transmit delay
@@ -168,9 +165,9 @@ type hdrs struct {
 // and the TCP header of a frame, checking every length against the frame
 // (what e1000_tso and e1000_tx_csum take from skb_network_offset and
 // skb_transport_offset). Ethernet, VLAN, IPv4 and TCP go through
-// stack/header; the IPv4 total length is not checked (tso rewrites it, as
-// Linux does). IPv6, which stack/header does not parse yet, is its fixed
-// 40-byte header.
+// stack/header; the IPv4 total length and the IPv6 payload length are not
+// checked (tso rewrites them, as Linux does). IPv6 is its fixed header:
+// extension headers are not walked.
 func parseHeaders(p []byte) (h hdrs, ok bool) {
 	eth, err := header.ParseEthernet(p)
 	if err != nil {
@@ -192,10 +189,11 @@ func parseHeaders(p []byte) (h hdrs, ok bool) {
 		}
 		h = hdrs{l3: l3, l4: l3 + ip.HeaderLength(), ipv4: true, proto: ip.Protocol()}
 	case header.EtherTypeIPv6:
-		if len(p) < l3+ipv6HLen || p[l3]>>4 != 6 {
+		ip, err := header.ParseIPv6(p[l3:])
+		if err != nil {
 			return h, false
 		}
-		h = hdrs{l3: l3, l4: l3 + ipv6HLen, proto: p[l3+ipv6NextHeader]}
+		h = hdrs{l3: l3, l4: l3 + header.IPv6MinSize, proto: ip.NextHeader()}
 	default:
 		return h, false
 	}
@@ -235,8 +233,9 @@ func (a *Adapter) tso(skb *kernelmodel.SKB, h hdrs, parsed bool) (tso, ok bool) 
 		sum = checksum.Checksum(p[h.l3+12:h.l3+20], ipProtoTCP) // saddr, daddr
 		ipcse = h.l4 - 1
 	} else {
-		binary.BigEndian.PutUint16(p[h.l3+4:], 0) // payload_len
-		sum = checksum.Checksum(p[h.l3+8:h.l3+40], ipProtoTCP)
+		ip := header.IPv6(p[h.l3:])
+		ip.SetPayloadLength(0)
+		sum = checksum.Checksum(ip.Addrs(), ipProtoTCP)
 	}
 	// ~csum_tcpudp_magic(saddr, daddr, 0, IPPROTO_TCP, 0): the folded,
 	// uncomplemented pseudo-header sum.

@@ -32,6 +32,8 @@ var (
 	ErrIPVersion        = malformed("IP version not 4")
 	ErrIPv4HeaderLength = malformed("IPv4 header length below 20 or beyond the data")
 	ErrIPv4TotalLength  = malformed("IPv4 total length below the header or beyond the data")
+	ErrShortIPv6        = malformed("shorter than an IPv6 header")
+	ErrIPv6Version      = malformed("IP version not 6")
 	ErrShortTCP         = malformed("shorter than a TCP header")
 	ErrTCPDataOffset    = malformed("TCP data offset below 20 or beyond the segment")
 	ErrShortUDP         = malformed("shorter than a UDP header")
