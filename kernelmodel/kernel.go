@@ -148,6 +148,8 @@ type Kernel struct {
 
 	softirqHooks [NR_SOFTIRQS]func(c *CPU)
 
+	netdevNotifiers []func(event int, d *NetDevice)
+
 	threads []*thread
 
 	skbs   skbPool

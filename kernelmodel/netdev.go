@@ -143,6 +143,7 @@ func (d *NetDevice) DevOpen(t *Task) error {
 		return fmt.Errorf("%s: open: %w", d.Name, err)
 	}
 	d.up = true
+	d.k.callNetdevNotifiers(NETDEV_UP, d)
 	return nil
 }
 
@@ -152,17 +153,52 @@ func (d *NetDevice) DevClose(t *Task) error {
 		return nil
 	}
 	d.up = false
-	return d.Ops.Stop(t)
+	err := d.Ops.Stop(t)
+	d.k.callNetdevNotifiers(NETDEV_DOWN, d)
+	return err
+}
+
+// Netdev notifier events (NETDEV_*, include/linux/netdevice.h).
+const (
+	NETDEV_UP     = 0x1
+	NETDEV_DOWN   = 0x2
+	NETDEV_CHANGE = 0x4 // carrier (operstate) changed, as linkwatch reports it
+)
+
+// RegisterNetdevNotifier is register_netdevice_notifier(): fn is called
+// after a device goes up (NETDEV_UP) or down (NETDEV_DOWN) and when its
+// carrier changes (NETDEV_CHANGE, which Linux's linkwatch sends). fn runs in
+// the context of the change (a task, the driver's watchdog): it must not
+// transmit there, but may spawn a task that does.
+func (k *Kernel) RegisterNetdevNotifier(fn func(event int, d *NetDevice)) {
+	k.netdevNotifiers = append(k.netdevNotifiers, fn)
+}
+
+func (k *Kernel) callNetdevNotifiers(event int, d *NetDevice) {
+	for _, fn := range k.netdevNotifiers {
+		fn(event, d)
+	}
 }
 
 // IsUp is netif_running().
 func (d *NetDevice) IsUp() bool { return d.up }
 
-// NetifCarrierOn is netif_carrier_on().
-func (d *NetDevice) NetifCarrierOn() { d.carrier = true }
+// NetifCarrierOn is netif_carrier_on(); a change is reported to the netdev
+// notifiers (NETDEV_CHANGE).
+func (d *NetDevice) NetifCarrierOn() {
+	if !d.carrier {
+		d.carrier = true
+		d.k.callNetdevNotifiers(NETDEV_CHANGE, d)
+	}
+}
 
 // NetifCarrierOff is netif_carrier_off().
-func (d *NetDevice) NetifCarrierOff() { d.carrier = false }
+func (d *NetDevice) NetifCarrierOff() {
+	if d.carrier {
+		d.carrier = false
+		d.k.callNetdevNotifiers(NETDEV_CHANGE, d)
+	}
+}
 
 // NetifCarrierOK is netif_carrier_ok().
 func (d *NetDevice) NetifCarrierOK() bool { return d.carrier }

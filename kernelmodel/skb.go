@@ -37,10 +37,21 @@ type SKB struct {
 	Mark         uint32
 	Seq          uint64 // test payload sequence, set by pktgen and sinks
 
+	// CB is skb->cb: 48 bytes of per-layer private state (IPCB, NEIGH_CB,
+	// TCP_SKB_CB), zeroed when the skb is allocated.
+	CB [48]byte
+	// Sk is skb->sk, the owning socket (nil on receive until a socket takes
+	// the skb); the socket layer charges Truesize to it.
+	Sk any
+	// Destructor is skb->destructor (sock_wfree, sock_rfree): called once
+	// when the skb is freed, before its state is cleared.
+	Destructor func(s *SKB)
+
 	Next *SKB // list linkage (sk_buff_head)
 
 	buf   []byte
-	head  int // offset of Data in buf
+	head  int     // offset of Data in buf
+	k     *Kernel // the pool's kernel, for bound violations
 	class int8
 	// irqFree is why an skb on a completion queue was freed
 	// (skbIRQConsumed, skbIRQDropped).
@@ -104,22 +115,52 @@ func (s *SKB) Reserve(n int) {
 }
 
 // Put is skb_put(): extend the data by n bytes at the tail and return them.
+// Beyond the tailroom (or n < 0) it is skb_over_panic, reported instead of
+// panicking: the skb is left as it was, Drops.SKB.Overflow counted, the
+// trace point "skb_over_panic" written, and nil returned.
 func (s *SKB) Put(n int) []byte {
 	l := len(s.Data)
+	if n < 0 || n > s.Tailroom() {
+		s.boundFault("skb_over_panic")
+		return nil
+	}
 	s.Data = s.buf[s.head : s.head+l+n]
 	return s.Data[l:]
 }
 
-// Push is skb_push(): extend the data by n bytes at the head.
+// Push is skb_push(): extend the data by n bytes at the head. Beyond the
+// headroom (or n < 0) it is skb_under_panic, reported as Put reports an
+// overflow, and nil returned.
 func (s *SKB) Push(n int) []byte {
+	if n < 0 || n > s.head {
+		s.boundFault("skb_under_panic")
+		return nil
+	}
 	s.head -= n
 	s.Data = s.buf[s.head : s.head+len(s.Data)+n]
 	return s.Data[:n]
 }
 
+// boundFault records a push or put beyond the buffer.
+func (s *SKB) boundFault(op string) {
+	if k := s.k; k != nil {
+		k.Drops.SKB.Overflow++
+		k.tracePoint(k.cur, op, s.ID, 0)
+	}
+}
+
+// SKBOverhead is what truesize adds to the buffer: SKB_TRUESIZE's
+// SKB_DATA_ALIGN(sizeof(struct sk_buff)) + SKB_DATA_ALIGN(sizeof(struct
+// skb_shared_info)) on x86-64 (256 + 320).
+const SKBOverhead = 576
+
+// Truesize is skb->truesize: the memory the skb holds (its whole buffer
+// and the overhead), what socket buffers and the neighbour queue charge.
+func (s *SKB) Truesize() int { return len(s.buf) + SKBOverhead }
+
 // Pull is skb_pull(): drop n bytes from the head.
 func (s *SKB) Pull(n int) []byte {
-	if n > len(s.Data) {
+	if n < 0 || n > len(s.Data) {
 		return nil
 	}
 	s.head += n
@@ -201,6 +242,7 @@ func (f *skbFIFO) pop() *SKB {
 type SKBDebug struct {
 	DoubleFree   uint64 // kfree_skb/consume_skb of an skb already free
 	UseAfterFree uint64 // a freed skb handed to dev_queue_xmit, netif_receive_skb, ...
+	Overflow     uint64 // skb_over_panic/skb_under_panic: a put or push beyond the buffer (reported, the skb unchanged)
 	LastID       uint64 // ID of the skb in the last error
 	LastOp       string // entry point of the last error
 }
@@ -279,7 +321,7 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 		if cl >= 0 {
 			room = skbClasses[cl]
 		}
-		s = &SKB{buf: make([]byte, NET_SKB_PAD+NET_IP_ALIGN+room), class: int8(cl)}
+		s = &SKB{buf: make([]byte, NET_SKB_PAD+NET_IP_ALIGN+room), class: int8(cl), k: k}
 		k.skbs.allocs++
 		if cl >= 0 {
 			k.skbs.all = append(k.skbs.all, s)
@@ -287,7 +329,7 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 	}
 	k.skbs.inUse++
 	buf, class, gen := s.buf, s.class, s.gen
-	*s = SKB{buf: buf, class: class, gen: gen + 1, MACHeader: -1, NetHeader: -1, TransHeader: -1}
+	*s = SKB{buf: buf, class: class, gen: gen + 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
 	s.ID = k.nextPktID()
 	s.Reserve(NET_SKB_PAD + NET_IP_ALIGN)
 	return s
@@ -332,8 +374,13 @@ func (k *Kernel) freeSKB(s *SKB) {
 		k.skbFault(s, "kfree_skbmem", true)
 		return
 	}
+	if d := s.Destructor; d != nil {
+		s.Destructor = nil
+		d(s) // skb_release_head_state
+	}
 	s.gen++
 	k.skbs.inUse--
+	s.Sk = nil
 	s.Dev = nil
 	s.Next = nil
 	s.Data = nil
@@ -345,12 +392,13 @@ func (k *Kernel) freeSKB(s *SKB) {
 // SKBsInUse is the number of SKBs allocated and not freed: a leak check.
 func (k *Kernel) SKBsInUse() int { return k.skbs.inUse }
 
-// SKBAudit is the exact lifetime check for tests: nil when no skb is live
-// and none was freed twice or used after it was freed; otherwise an error
+// SKBAudit is the exact lifetime check for tests: nil when no skb is live,
+// none was freed twice or used after it was freed and none was pushed or put
+// beyond its buffer; otherwise an error
 // naming what is wrong (the IDs of up to eight live skbs).
 func (k *Kernel) SKBAudit() error {
 	d := &k.Drops.SKB
-	if k.skbs.inUse == 0 && d.DoubleFree == 0 && d.UseAfterFree == 0 {
+	if k.skbs.inUse == 0 && d.DoubleFree == 0 && d.UseAfterFree == 0 && d.Overflow == 0 {
 		return nil
 	}
 	msg := "kernelmodel: skb audit:"
@@ -375,6 +423,9 @@ func (k *Kernel) SKBAudit() error {
 	}
 	if d.UseAfterFree != 0 {
 		msg += ", " + utoa(d.UseAfterFree) + " use after free"
+	}
+	if d.Overflow != 0 {
+		msg += ", " + utoa(d.Overflow) + " push/put beyond the buffer"
 	}
 	if d.LastOp != "" {
 		msg += " (last: skb " + utoa(d.LastID) + " in " + d.LastOp + ")"
@@ -402,6 +453,9 @@ func (q *SKBHead) QueueTail(s *SKB) {
 	q.tail = s
 	q.qlen++
 }
+
+// Tail is skb_peek_tail(): the last skb, or nil.
+func (q *SKBHead) Tail() *SKB { return q.tail }
 
 // Dequeue is __skb_dequeue().
 func (q *SKBHead) Dequeue() *SKB {
@@ -448,12 +502,29 @@ const (
 	SKB_DROP_REASON_QDISC_DROP
 	SKB_DROP_REASON_DEV_HDR
 	SKB_DROP_REASON_NOMEM
+	SKB_DROP_REASON_OTHERHOST       // packet not for this host (PACKET_OTHERHOST)
+	SKB_DROP_REASON_IP_CSUM         // IPv4 header checksum error
+	SKB_DROP_REASON_IP_INHDR        // IPv4 header error: version, IHL, length
+	SKB_DROP_REASON_IP_NOPROTO      // no handler for the IP protocol
+	SKB_DROP_REASON_IP_INADDRERRORS // destination not local and not forwarded
+	SKB_DROP_REASON_IP_INNOROUTES   // no route for the destination (receive)
+	SKB_DROP_REASON_IP_OUTNOROUTES  // no route for the destination (output)
+	SKB_DROP_REASON_NEIGH_CREATEFAIL
+	SKB_DROP_REASON_NEIGH_FAILED    // neighbour resolution failed
+	SKB_DROP_REASON_NEIGH_QUEUEFULL // unresolved queue (unres_qlen_bytes) full
+	SKB_DROP_REASON_NEIGH_DEAD
+	SKB_DROP_REASON_ICMP_CSUM     // ICMP checksum error
+	SKB_DROP_REASON_INVALID_PROTO // a packet the protocol refuses (broadcast echo)
+	SKB_DROP_REASON_PKT_TOO_BIG   // larger than the MTU, fragmentation not possible
 	numDropReasons
 )
 
 var dropReasonNames = [numDropReasons]string{
 	"NOT_SPECIFIED", "NO_SOCKET", "PKT_TOO_SMALL", "UNHANDLED_PROTO", "CPU_BACKLOG",
 	"DEV_READY", "FULL_RING", "QDISC_DROP", "DEV_HDR", "NOMEM",
+	"OTHERHOST", "IP_CSUM", "IP_INHDR", "IP_NOPROTO", "IP_INADDRERRORS", "IP_INNOROUTES",
+	"IP_OUTNOROUTES", "NEIGH_CREATEFAIL", "NEIGH_FAILED", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
+	"ICMP_CSUM", "INVALID_PROTO", "PKT_TOO_BIG",
 }
 
 func (r DropReason) String() string {

@@ -304,7 +304,7 @@ func waitGoroutines(t *testing.T, before int) {
 // exchange is the body of the Linux peer tests: count datagrams from a UDP
 // socket in ns to the model's address arrive intact at the port's endpoint,
 // count frames the loop transmits on the port arrive intact at the socket,
-// and the port's counters match both.
+// and the port's counters match both. It stops the loop and closes p.
 func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool) {
 	const count, size = 50, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
@@ -363,10 +363,14 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 		}
 	}
 	// Counters: everything the endpoint got, everything the loop sent.
-	var recN int
-	var recBytes uint64
-	l.on(t, func() { recN, recBytes = rec.n, rec.bytes })
+	// Stop the loop and close the port first: the outbox counts a frame
+	// after its write returned, which may be after Linux has it.
+	l.stop(t)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
 	st := p.Stats()
+	recN, recBytes := rec.n, rec.bytes
 	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes}
 	if st != want {
 		t.Errorf("port counters %+v, want %+v", st, want)
@@ -399,11 +403,7 @@ func TestTapLinux(t *testing.T) {
 			}
 			setupLinux(t, ns, "tap0")
 			l := startLoop(t, clk)
-			exchange(t, ns, "tap0", p, rec, l, false)
-			l.stop(t)
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
+			exchange(t, ns, "tap0", p, rec, l, false) // stops the loop, closes p
 			if out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput(); err == nil {
 				t.Errorf("tap0 still there after Close: %s", out)
 			}
@@ -437,13 +437,9 @@ func TestPacketLinux(t *testing.T) {
 	})
 	setupLinux(t, ns, "vlinux")
 	l := startLoop(t, clk)
-	exchange(t, ns, "vlinux", p, rec, l, true)
-	l.stop(t)
+	exchange(t, ns, "vlinux", p, rec, l, true) // stops the loop, closes p
 	if own.own != 0 {
 		t.Errorf("the port read back %d frames it sent", own.own)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() { waitGoroutines(t, before) })
 }
@@ -526,13 +522,13 @@ func TestPortBackPressure(t *testing.T) {
 		t.Fatalf("transmit: ok %v/%v, read %d bytes, %v", ok1, ok2, m, err)
 	}
 	l.stop(t)
-	st := p.Stats()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats() // after Close: the outbox has counted its write
 	if st.RxFrames != inbox || st.RxErrors != 1 || st.RxDroppedInbox+st.RxNoBuffer != sent-inbox ||
 		st.TxFrames != 1 || st.TxBytes != 100 || st.TxDroppedOutbox != 1 {
 		t.Errorf("counters %+v", st)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
 	}
 	if err := p.Close(); err != nil {
 		t.Errorf("second Close: %v", err)

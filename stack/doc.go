@@ -1,0 +1,65 @@
+// Package stack is the network stack above the kernel model: neighbour
+// resolution (ARP), IPv4, ICMP, and later UDP, sockets, qdisc, GRO/GSO and
+// TCP. Each layer is a subpackage named after its Linux directory or file;
+// each function that models a Linux one names it in its doc comment, and each
+// step of a packet is a trace point under the Linux function's name
+// (ip_rcv, ip_local_deliver, icmp_rcv, arp_rcv, neigh_resolve_output, ...).
+//
+// # How the stack sits on kernelmodel
+//
+// There is one sk_buff type, kernelmodel.SKB, grown in place: the drivers,
+// NAPI, RPS and the stack all pass the same pointer from the same pool, so
+// the receive path allocates nothing per packet (the pool's size classes are
+// reused FIFO) and SKBAudit checks every lifetime, stack or driver. The
+// buffer geometry is Linux's: the whole buffer is head..end, Data is
+// data..tail, Headroom and Tailroom are what lies before and after it.
+// Reserve, Push, Put and Pull are skb_reserve/skb_push/skb_put/skb_pull with
+// their bounds checked: a push or put beyond the buffer is reported
+// (Drops.SKB.Overflow, trace "skb_under_panic"/"skb_over_panic", and the
+// skb audit fails) and returns nil instead of panicking. The stack's
+// per-layer state lives in SKB.CB (skb->cb, 48 bytes, zeroed on allocation:
+// IPCB, NEIGH_CB); SKB.Sk and SKB.Destructor are skb->sk and
+// skb->destructor (the destructor runs once on free, before the skb goes
+// back to the pool), and SKB.Truesize is skb->truesize (buffer plus the
+// struct overhead of SKB_TRUESIZE), what the neighbour queue and later the
+// socket buffers charge.
+//
+// Still to come on the same type (the socket and qdisc steps need them):
+// clone with shared data — a second SKB header that shares the buffer, with
+// a dataref count beside the buffer (skb_shared_info) so that the buffer
+// goes back to its pool class when the last header is freed — and
+// skb_cow_head before a shared header is written; a refcount (skb->users)
+// for the ptype_all taps. Until clones exist no layer shares an skb: a layer
+// that answers (ARP reply, ICMP echo reply) allocates a new skb from the pool
+// and frees the request.
+//
+// # Protocol handlers
+//
+// Handlers register in the kernel model's ptype_base with DevAddPack
+// (dev_add_pack), one packet_type per EtherType: neigh.Table registers
+// ETH_P_ARP (arp_rcv), ipv4.Stack registers ETH_P_IP (ip_rcv). The kernel
+// model's netif_receive_skb/gro_normal_list calls them after eth_type_trans
+// has set skb->protocol and pulled the Ethernet header, with
+// skb->network_header at Data; a handler owns the skb it is given and frees
+// or consumes it on every path. Above IP, ipv4.Stack keeps inet_protos (an
+// array by protocol number; ICMP is registered by ipv4 itself, UDP and TCP
+// register later with AddProtocol).
+//
+// Transmit goes down the same way: ip_local_out → ip_output →
+// ip_finish_output2 → the neighbour (neigh_output: neigh_hh_output with the
+// cached Ethernet header when the entry is connected, neigh_resolve_output
+// otherwise, which queues the skb while ARP resolves) → the kernel model's
+// DevQueueXmit, which always consumes the skb (no qdisc yet: every device is
+// noqueue).
+//
+// Tunables are per stack, under their sysctl names (net.ipv4.*,
+// net.ipv4.neigh.default.*), with Linux 6.1's defaults; counters are named as
+// /proc/net/snmp (Ip, Icmp, IcmpMsg) and /proc/net/stat/arp_cache name them.
+//
+// # Subpackages
+//
+//	checksum   the Internet checksum (RFC 1071)
+//	header     Ethernet/VLAN/IPv4/TCP/UDP/ARP/ICMP headers as byte slices
+//	neigh      neighbour table with NUD states, ARP (RFC 826)
+//	ipv4       ip_rcv, routing (FIB), ip_local_deliver, ip_output, ICMP
+package stack
