@@ -350,18 +350,7 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 			txBytes += uint64(len(f))
 		}
 	})
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 2048)
-	for i := range count {
-		n, from, err := conn.ReadFromUDP(buf)
-		if err != nil {
-			t.Fatalf("%d of %d datagrams from the model arrived: %v; port %+v", i, count, err, p.Stats())
-		}
-		j := int(binary.BigEndian.Uint32(buf))
-		if !from.IP.Equal(net.IP(modelIP[:])) || from.Port != modelPort || j >= count || !bytes.Equal(buf[:n], payload(j, size)) {
-			t.Fatalf("datagram from %v damaged: % x", from, buf[:n])
-		}
-	}
+	readDatagrams(t, conn, count, size, p)
 	// Counters: everything the endpoint got, everything the loop sent.
 	// Stop the loop and close the port first: the outbox counts a frame
 	// after its write returned, which may be after Linux has it.
@@ -600,4 +589,25 @@ func socketPair(tb testing.TB) (fd, peer int) {
 	}
 	tb.Cleanup(func() { unix.Close(fds[1]) })
 	return fds[0], fds[1]
+}
+
+// readDatagrams reads count datagrams from the model's address on conn
+// (10 s at most) and checks that each of payload(0..count-1, size) arrived
+// once, intact.
+func readDatagrams(t *testing.T, conn *net.UDPConn, count, size int, p *wire.Port) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 2048)
+	seen := make([]bool, count)
+	for i := range count {
+		n, from, err := conn.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("%d of %d datagrams from the model arrived: %v; port %+v", i, count, err, p.Stats())
+		}
+		j := int(binary.BigEndian.Uint32(buf))
+		if !from.IP.Equal(net.IP(modelIP[:])) || from.Port != modelPort || j >= count || seen[j] || !bytes.Equal(buf[:n], payload(j, size)) {
+			t.Fatalf("datagram from %v damaged or twice: % x", from, buf[:n])
+		}
+		seen[j] = true
+	}
 }
