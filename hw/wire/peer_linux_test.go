@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -304,8 +305,9 @@ func waitGoroutines(t *testing.T, before int) {
 // exchange is the body of the Linux peer tests: count datagrams from a UDP
 // socket in ns to the model's address arrive intact at the port's endpoint,
 // count frames the loop transmits on the port arrive intact at the socket,
-// and the port's counters match both. It stops the loop and closes p.
-func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool) {
+// and the port's counters match both, with rxErrors read errors (each
+// ENETDOWN). It stops the loop and closes p.
+func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
 	const count, size = 50, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
 	// Linux to the model.
@@ -360,12 +362,12 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 	}
 	st := p.Stats()
 	recN, recBytes := rec.n, rec.bytes
-	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes}
+	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes, RxErrors: rxErrors}
 	if st != want {
 		t.Errorf("port counters %+v, want %+v", st, want)
 	}
-	if err := p.Err(); err != nil {
-		t.Error(err)
+	if err := p.Err(); (err != nil) != (rxErrors != 0) || err != nil && !errors.Is(err, unix.ENETDOWN) {
+		t.Errorf("port error %v with %d read errors expected", err, rxErrors)
 	}
 	t.Logf("%s: %+v", p.Name(), st)
 }
@@ -409,7 +411,7 @@ func TestTapLinux(t *testing.T) {
 			}
 			setupLinux(t, ns, "tap0")
 			l := startLoop(t, clk)
-			exchange(t, ns, "tap0", p, rec, l, false) // stops the loop, closes p
+			exchange(t, ns, "tap0", p, rec, l, false, 0) // stops the loop, closes p
 			out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput()
 			if there := err == nil; there != c.persistent {
 				t.Errorf("tap0 there after Close: %v, want %v (%s)", there, c.persistent, out)
@@ -483,7 +485,8 @@ func openFds(t *testing.T) int {
 // Linux's side is the other end. The datagrams from Linux carry no UDP
 // checksum (SO_NO_CHECK): a veth leaves a partial one to a NIC that does
 // not exist. Frames the port sends are not read back (no frame from the
-// model's MAC reaches the endpoint).
+// model's MAC reaches the endpoint). The interface going down and up
+// before does not stop the port.
 func TestPacketLinux(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ns := newNetns(t)
@@ -497,9 +500,14 @@ func TestPacketLinux(t *testing.T) {
 		p, err = wire.OpenPacket("vmodel", portConfig(clk, "vmodel", own))
 		return err
 	})
+	// The interface goes down and up once before the traffic: the
+	// socket reports ENETDOWN once (one read error), and the port reads
+	// on.
+	ns.ip(t, "link", "set", "vmodel", "down")
+	ns.ip(t, "link", "set", "vmodel", "up")
 	setupLinux(t, ns, "vlinux")
 	l := startLoop(t, clk)
-	exchange(t, ns, "vlinux", p, rec, l, true) // stops the loop, closes p
+	exchange(t, ns, "vlinux", p, rec, l, true, 1) // stops the loop, closes p
 	if own.own != 0 {
 		t.Errorf("the port read back %d frames it sent", own.own)
 	}
