@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -301,12 +302,16 @@ func waitGoroutines(t *testing.T, before int) {
 	}
 }
 
+// exchangeCount is how many datagrams exchange sends each way.
+const exchangeCount = 50
+
 // exchange is the body of the Linux peer tests: count datagrams from a UDP
 // socket in ns to the model's address arrive intact at the port's endpoint,
 // count frames the loop transmits on the port arrive intact at the socket,
-// and the port's counters match both. It stops the loop and closes p.
-func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool) {
-	const count, size = 50, 200
+// and the port's counters match both, with rxErrors read errors (each
+// ENETDOWN). It stops the loop and closes p.
+func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
+	const count, size = exchangeCount, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
 	// Linux to the model.
 	to := &net.UDPAddr{IP: net.IP(modelIP[:]), Port: modelPort}
@@ -360,12 +365,12 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 	}
 	st := p.Stats()
 	recN, recBytes := rec.n, rec.bytes
-	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes}
+	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes, RxErrors: rxErrors}
 	if st != want {
 		t.Errorf("port counters %+v, want %+v", st, want)
 	}
-	if err := p.Err(); err != nil {
-		t.Error(err)
+	if err := p.Err(); (err != nil) != (rxErrors != 0) || err != nil && !errors.Is(err, unix.ENETDOWN) {
+		t.Errorf("port error %v with %d read errors expected", err, rxErrors)
 	}
 	t.Logf("%s: %+v", p.Name(), st)
 }
@@ -374,7 +379,8 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 // and a static neighbour entry for the model's MAC; UDP datagrams from a
 // socket in the namespace arrive intact at the port's endpoint on the
 // loop, frames the loop transmits arrive intact at the socket, the
-// counters match, and Close leaves no goroutine behind. A TAP the port
+// counters match, a pcap of the port has every frame, and Close leaves no
+// goroutine behind. A TAP the port
 // created goes with it; a persistent one (ip tuntap add) that it attached
 // to stays.
 func TestTapLinux(t *testing.T) {
@@ -399,9 +405,16 @@ func TestTapLinux(t *testing.T) {
 			}
 			clk := kernelmodel.NewRealClock()
 			rec := &recorder{frames: make(chan []byte, 1024)}
+			var capture bytes.Buffer
+			pw, err := wire.NewPcapWriter(&capture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := portConfig(clk, "tap0", rec)
+			cfg.Pcap = pw
 			var p *wire.Port
 			ns.do(t, func() (err error) {
-				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: c.vnet, Port: portConfig(clk, "tap0", rec)})
+				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: c.vnet, Port: cfg})
 				return err
 			})
 			if p.Name() != "tap0" {
@@ -409,7 +422,25 @@ func TestTapLinux(t *testing.T) {
 			}
 			setupLinux(t, ns, "tap0")
 			l := startLoop(t, clk)
-			exchange(t, ns, "tap0", p, rec, l, false) // stops the loop, closes p
+			exchange(t, ns, "tap0", p, rec, l, false, 0) // stops the loop, closes p
+			// The capture holds every frame either way, the
+			// datagrams intact.
+			recs := readPcap(t, capture.Bytes())
+			if st := p.Stats(); uint64(len(recs)) != st.RxFrames+st.TxFrames {
+				t.Errorf("%d frames captured, %d received and %d sent", len(recs), st.RxFrames, st.TxFrames)
+			}
+			var fromLinux, fromModel int
+			for _, r := range recs {
+				if _, err := udpOf(r.data, modelMAC, linuxIP, modelIP, modelPort); err == nil {
+					fromLinux++
+				}
+				if len(r.data) > 12 && bytes.Equal(r.data[6:12], modelMAC[:]) {
+					fromModel++
+				}
+			}
+			if fromLinux != exchangeCount || fromModel != exchangeCount {
+				t.Errorf("captured %d datagrams from Linux and %d frames from the model, want %d each", fromLinux, fromModel, exchangeCount)
+			}
 			out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput()
 			if there := err == nil; there != c.persistent {
 				t.Errorf("tap0 there after Close: %v, want %v (%s)", there, c.persistent, out)
@@ -483,7 +514,8 @@ func openFds(t *testing.T) int {
 // Linux's side is the other end. The datagrams from Linux carry no UDP
 // checksum (SO_NO_CHECK): a veth leaves a partial one to a NIC that does
 // not exist. Frames the port sends are not read back (no frame from the
-// model's MAC reaches the endpoint).
+// model's MAC reaches the endpoint). The interface going down and up
+// before does not stop the port.
 func TestPacketLinux(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ns := newNetns(t)
@@ -497,9 +529,14 @@ func TestPacketLinux(t *testing.T) {
 		p, err = wire.OpenPacket("vmodel", portConfig(clk, "vmodel", own))
 		return err
 	})
+	// The interface goes down and up once before the traffic: the
+	// socket reports ENETDOWN once (one read error), and the port reads
+	// on.
+	ns.ip(t, "link", "set", "vmodel", "down")
+	ns.ip(t, "link", "set", "vmodel", "up")
 	setupLinux(t, ns, "vlinux")
 	l := startLoop(t, clk)
-	exchange(t, ns, "vlinux", p, rec, l, true) // stops the loop, closes p
+	exchange(t, ns, "vlinux", p, rec, l, true, 1) // stops the loop, closes p
 	if own.own != 0 {
 		t.Errorf("the port read back %d frames it sent", own.own)
 	}
