@@ -19,7 +19,8 @@ build: deps
 
 # test runs every test: formatting, vet, the unit and integration tests, and
 # the race detector on the packages with concurrent code (the real-time
-# clock and its Post path) and on two e1000 hosts on the real clock.
+# clock and its Post path, the TAP and AF_PACKET ports of hw/wire) and on two
+# e1000 hosts on the real clock.
 test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
