@@ -13,7 +13,8 @@ import (
 // operations — register writes and reads anywhere in BAR0 (offsets taken
 // from the register table half of the time, so interrupt, EITR, IVAR and
 // queue registers are hit), MSI-X table writes, configuration writes, cable
-// changes and model time passing — run against a fresh device. The device
+// changes, frames arriving and model time passing — run against a fresh
+// device. The device
 // must not panic, must finish each input in bounded model time, and must
 // keep its invariants: reserved EICR bits stay 0, no message without an
 // emission, and with no new cause the device goes quiet.
@@ -40,7 +41,7 @@ func FuzzIGBModel(f *testing.F) {
 		r := newRig(t)
 		msixOff := r.dev.MSIX().Offset()
 		for ; len(prog) >= 8; prog = prog[8:] {
-			kind, a := prog[0]%6, prog[1]
+			kind, a := prog[0]%7, prog[1]
 			off := uint32(binary.LittleEndian.Uint16(prog[2:]))
 			v := binary.LittleEndian.Uint32(prog[4:])
 			if a&1 != 0 {
@@ -63,6 +64,12 @@ func FuzzIGBModel(f *testing.F) {
 				r.clk.RunFor(time.Duration(a) * 10 * time.Microsecond)
 			case 5:
 				r.dev.LinkChange(a&1 != 0)
+			case 6:
+				dst := testMAC
+				if a&1 != 0 {
+					dst = [6]byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}
+				}
+				r.dev.Receive(tcpFrame(dst, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, byte(v)}, uint16(v>>8), uint16(v>>16), int(a)*40))
 			}
 			if e := r.dev.intr.eicr; e&^(igb.EICR_MSIX_MASK|igb.EICR_LEGACY_MASK) != 0 {
 				t.Fatalf("EICR holds reserved bits: %#x", e)

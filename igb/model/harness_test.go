@@ -48,20 +48,24 @@ type testLine struct{ level bool }
 func (l *testLine) SetLevel(v bool) { l.level = v }
 
 type rig struct {
-	t    testing.TB
-	clk  *kernelmodel.Clock
-	dev  *Device
-	bar  pci.BAR
-	bar3 pci.BAR
-	sink *sink
-	line *testLine
+	t     testing.TB
+	clk   *kernelmodel.Clock
+	dev   *Device
+	bar   pci.BAR
+	bar3  pci.BAR
+	sink  *sink
+	line  *testLine
+	arena *dma.Arena
 }
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB) *rig { return newRigMem(t, 64<<10) }
+
+// newRigMem is newRig with mem bytes of DMA memory.
+func newRigMem(t testing.TB, mem int) *rig {
 	t.Helper()
 	clk := kernelmodel.NewVirtualClock()
-	r := &rig{t: t, clk: clk, sink: &sink{clk: clk}, line: &testLine{}}
-	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: dma.NewArena(64 << 10), MSI: r.sink, INTx: r.line})
+	r := &rig{t: t, clk: clk, sink: &sink{clk: clk}, line: &testLine{}, arena: dma.NewArena(mem)}
+	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.arena, MSI: r.sink, INTx: r.line})
 	r.dev.ConfigWrite(pci.Command, 2, pci.CommandMemory|pci.CommandBusMaster)
 	r.bar = r.dev.BAR(0)
 	r.bar3 = r.dev.BAR(3)

@@ -8,8 +8,9 @@
 // and IVAR_MISC, EITR per vector, MSI-X delivery with per-vector mask and
 // PBA (see intr.go).
 //
-// Receive and transmit queues come next (the registers are stored; no
-// descriptor is processed yet).
+// Receive queues take frames into advanced one-buffer descriptors with RSS
+// (rx.go); transmit queues come next (their registers are stored; no
+// transmit descriptor is processed yet).
 //
 // The model runs on a hw.Clock loop: register accesses and timer callbacks
 // arrive one at a time, so it takes no locks. It reaches host memory only
@@ -27,6 +28,7 @@ import (
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/irq"
 	"github.com/nicbed/nicbed/hw/pci"
+	"github.com/nicbed/nicbed/hw/rss"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/igb"
 )
@@ -90,6 +92,11 @@ type Device struct {
 	cableUp   bool
 	linkUp    bool // STATUS.LU
 
+	rss      rss.Hasher // the RSSRK key's tables, rebuilt when rssDirty
+	rssDirty bool
+	rxBuf    []byte // a frame with its tag stripped or CRC appended
+	rxDesc   [igb.DescSize]byte
+
 	intr  intrState
 	depth int // nesting of entry points; interrupt delivery waits for 0
 	dirty bool
@@ -147,6 +154,7 @@ func New(cfg Config) *Device {
 	}, sink)
 	d.fn = pci.NewFunction(d.pcfg, [pci.NumBARs]pci.BAR{0: (*bar0)(d), 3: (*bar3)(d)})
 	d.intr.init(d)
+	d.rxBuf = make([]byte, 0, maxRxFrame+8)
 	d.phy.timer = d.clk.NewTimer(d.onAutoneg)
 	d.phyReset()
 	d.reset()
@@ -173,15 +181,6 @@ func (d *Device) LinkChange(up bool) {
 	d.enter()
 	defer d.exit()
 	d.setCable(up)
-}
-
-// Receive implements wire.Endpoint. Receive queues are not modelled yet:
-// every frame is counted as missed (MPC) and dropped.
-func (d *Device) Receive(frame []byte) {
-	d.enter()
-	defer d.exit()
-	d.ctr.RxDropped++
-	d.statInc(igb.MPC)
 }
 
 // MAC is the Ethernet address in the EEPROM image (words 0–2).
@@ -291,6 +290,7 @@ func (d *Device) reset() {
 	d.regs[igb.RAL(0)/4] = uint32(m[0]) | uint32(m[1])<<8 | uint32(m[2])<<16 | uint32(m[3])<<24
 	d.regs[igb.RAH(0)/4] = uint32(m[4]) | uint32(m[5])<<8 | igb.RAH_AV
 	d.intr.reset(eitr)
+	d.rssDirty = true
 	d.updateLink()
 	d.dirty = true
 }

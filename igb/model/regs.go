@@ -129,6 +129,8 @@ func (d *Device) writeReg(off, v uint32) {
 	case off == igb.IVARMISC:
 		s.ivarMisc = v & (ivarByte | ivarByte<<8)
 		return
+	case r.Name == "RSSRK":
+		d.rssDirty = true
 	}
 	switch r.Access {
 	case igb.RO, igb.RC:
