@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -304,8 +305,9 @@ func waitGoroutines(t *testing.T, before int) {
 // exchange is the body of the Linux peer tests: count datagrams from a UDP
 // socket in ns to the model's address arrive intact at the port's endpoint,
 // count frames the loop transmits on the port arrive intact at the socket,
-// and the port's counters match both. It stops the loop and closes p.
-func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool) {
+// and the port's counters match both, with rxErrors read errors (each
+// ENETDOWN). It stops the loop and closes p.
+func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
 	const count, size = 50, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
 	// Linux to the model.
@@ -360,12 +362,12 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 	}
 	st := p.Stats()
 	recN, recBytes := rec.n, rec.bytes
-	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes}
+	want := wire.PortStats{RxFrames: uint64(recN), RxBytes: recBytes, TxFrames: count, TxBytes: txBytes, RxErrors: rxErrors}
 	if st != want {
 		t.Errorf("port counters %+v, want %+v", st, want)
 	}
-	if err := p.Err(); err != nil {
-		t.Error(err)
+	if err := p.Err(); (err != nil) != (rxErrors != 0) || err != nil && !errors.Is(err, unix.ENETDOWN) {
+		t.Errorf("port error %v with %d read errors expected", err, rxErrors)
 	}
 	t.Logf("%s: %+v", p.Name(), st)
 }
@@ -374,17 +376,34 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 // and a static neighbour entry for the model's MAC; UDP datagrams from a
 // socket in the namespace arrive intact at the port's endpoint on the
 // loop, frames the loop transmits arrive intact at the socket, the
-// counters match, and Close leaves no goroutine and no device behind.
+// counters match, and Close leaves no goroutine behind. A TAP the port
+// created goes with it; a persistent one (ip tuntap add) that it attached
+// to stays.
 func TestTapLinux(t *testing.T) {
-	for _, vnet := range []bool{false, true} {
-		t.Run(fmt.Sprintf("vnet_hdr=%v", vnet), func(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		vnet, persistent bool
+	}{
+		{"create", false, false},
+		{"create-vnet_hdr", true, false},
+		{"attach", false, true},
+		{"attach-vnet_hdr", true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			before := runtime.NumGoroutine()
 			ns := newNetns(t)
+			if c.persistent {
+				args := []string{"tuntap", "add", "dev", "tap0", "mode", "tap"}
+				if c.vnet {
+					args = append(args, "vnet_hdr")
+				}
+				ns.ip(t, args...)
+			}
 			clk := kernelmodel.NewRealClock()
 			rec := &recorder{frames: make(chan []byte, 1024)}
 			var p *wire.Port
 			ns.do(t, func() (err error) {
-				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: vnet, Port: portConfig(clk, "tap0", rec)})
+				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: c.vnet, Port: portConfig(clk, "tap0", rec)})
 				return err
 			})
 			if p.Name() != "tap0" {
@@ -392,9 +411,10 @@ func TestTapLinux(t *testing.T) {
 			}
 			setupLinux(t, ns, "tap0")
 			l := startLoop(t, clk)
-			exchange(t, ns, "tap0", p, rec, l, false) // stops the loop, closes p
-			if out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput(); err == nil {
-				t.Errorf("tap0 still there after Close: %s", out)
+			exchange(t, ns, "tap0", p, rec, l, false, 0) // stops the loop, closes p
+			out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput()
+			if there := err == nil; there != c.persistent {
+				t.Errorf("tap0 there after Close: %v, want %v (%s)", there, c.persistent, out)
 			}
 			if _, ok := p.Transmit(make([]byte, 60)); ok || p.Stats().TxDroppedDown != 1 {
 				t.Errorf("Transmit after Close: ok %v, %+v", ok, p.Stats())
@@ -406,11 +426,67 @@ func TestTapLinux(t *testing.T) {
 	}
 }
 
+// TestOpenErrors: what cannot be opened is an error, and leaves nothing
+// open: an interface that does not exist, a name too long for IFNAMSIZ, a
+// TAP on a device that is a TUN or no tun device at all, a configuration
+// without an inbox.
+func TestOpenErrors(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ns := newNetns(t)
+	fds := openFds(t)
+	ns.ip(t, "tuntap", "add", "dev", "tun0", "mode", "tun")
+	clk := kernelmodel.NewRealClock()
+	cfg := portConfig(clk, "x", &recorder{})
+	for _, c := range []struct {
+		name string
+		open func() (*wire.Port, error)
+	}{
+		{"packet-missing", func() (*wire.Port, error) { return wire.OpenPacket("nonexistent0", cfg) }},
+		{"packet-long-name", func() (*wire.Port, error) { return wire.OpenPacket("a-name-longer-than-ifnamsiz", cfg) }},
+		{"tap-long-name", func() (*wire.Port, error) {
+			return wire.OpenTap(wire.TapConfig{Name: "a-name-longer-than-ifnamsiz", Port: cfg})
+		}},
+		{"tap-on-tun", func() (*wire.Port, error) { return wire.OpenTap(wire.TapConfig{Name: "tun0", Port: cfg}) }},
+		{"tap-on-lo", func() (*wire.Port, error) { return wire.OpenTap(wire.TapConfig{Name: "lo", Port: cfg}) }},
+		{"tap-no-inbox", func() (*wire.Port, error) {
+			return wire.OpenTap(wire.TapConfig{Name: "tapn", Port: wire.PortConfig{Clock: clk, NewOutbox: newOutbox}})
+		}},
+	} {
+		var p *wire.Port
+		var err error
+		ns.do(t, func() error { p, err = c.open(); return nil })
+		if err == nil {
+			p.Close()
+			t.Errorf("%s: no error", c.name)
+		} else {
+			t.Logf("%s: %v", c.name, err)
+		}
+	}
+	if out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tapn").CombinedOutput(); err == nil {
+		t.Errorf("tapn left behind: %s", out)
+	}
+	if n := openFds(t); n != fds {
+		t.Errorf("%d file descriptors open, %d before", n, fds)
+	}
+	waitGoroutines(t, before)
+}
+
+// openFds is the number of the process's open file descriptors.
+func openFds(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
 // TestPacketLinux is TestTapLinux over AF_PACKET on one end of a veth pair:
 // Linux's side is the other end. The datagrams from Linux carry no UDP
 // checksum (SO_NO_CHECK): a veth leaves a partial one to a NIC that does
 // not exist. Frames the port sends are not read back (no frame from the
-// model's MAC reaches the endpoint).
+// model's MAC reaches the endpoint). The interface going down and up
+// before does not stop the port.
 func TestPacketLinux(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ns := newNetns(t)
@@ -424,9 +500,14 @@ func TestPacketLinux(t *testing.T) {
 		p, err = wire.OpenPacket("vmodel", portConfig(clk, "vmodel", own))
 		return err
 	})
+	// The interface goes down and up once before the traffic: the
+	// socket reports ENETDOWN once (one read error), and the port reads
+	// on.
+	ns.ip(t, "link", "set", "vmodel", "down")
+	ns.ip(t, "link", "set", "vmodel", "up")
 	setupLinux(t, ns, "vlinux")
 	l := startLoop(t, clk)
-	exchange(t, ns, "vlinux", p, rec, l, true) // stops the loop, closes p
+	exchange(t, ns, "vlinux", p, rec, l, true, 1) // stops the loop, closes p
 	if own.own != 0 {
 		t.Errorf("the port read back %d frames it sent", own.own)
 	}
@@ -452,118 +533,136 @@ func (o *ownCheck) Receive(frame []byte) {
 // queued is delivered intact and the books balance; too-long frames are
 // errors; Close ends the reader and the outbox.
 func TestPortBackPressure(t *testing.T) {
-	before := runtime.NumGoroutine()
-	fd, peer := socketPair(t)
-	clk := kernelmodel.NewRealClock()
-	rec := &recorder{frames: make(chan []byte, 1024)}
-	const inbox, bufs = 8, 16
-	p, err := wire.NewFdPort(fd, "pair", wire.PortConfig{
-		Clock: clk, Inbox: clk.NewSource("pair", inbox), NewOutbox: newOutbox,
-		Endpoint: rec, RxBuffers: bufs, TxBuffers: 4, MaxFrame: 1514,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const sent = 100
-	for i := range sent {
-		if _, err := unix.Write(peer, payload(i, 60+i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := unix.Write(peer, make([]byte, 1515)); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the reader has read everything (the socket is empty).
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		st := p.Stats()
-		if st.RxDroppedInbox+st.RxNoBuffer+st.RxErrors == sent+1-inbox {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reader stuck: %+v", st)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	l := startLoop(t, clk)
-	var n int
-	for n < inbox {
-		select {
-		case f := <-rec.frames:
-			i := int(binary.BigEndian.Uint32(f))
-			if !bytes.Equal(f, payload(i, 60+i)) {
-				t.Fatalf("frame %d damaged", i)
+	for _, r := range fdReaders {
+		t.Run(r.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			fd, peer := socketPair(t)
+			clk := kernelmodel.NewRealClock()
+			rec := &recorder{frames: make(chan []byte, 1024)}
+			const inbox, bufs = 8, 16
+			p, err := r.open(fd, "pair", wire.PortConfig{
+				Clock: clk, Inbox: clk.NewSource("pair", inbox), NewOutbox: newOutbox,
+				Endpoint: rec, RxBuffers: bufs, TxBuffers: 4, MaxFrame: 1514,
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			n++
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%d of %d queued frames delivered", n, inbox)
-		}
+			const sent = 100
+			for i := range sent {
+				if _, err := unix.Write(peer, payload(i, 60+i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := unix.Write(peer, make([]byte, 1515)); err != nil {
+				t.Fatal(err)
+			}
+			// Wait until the reader has read everything (the socket is empty).
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				st := p.Stats()
+				if st.RxDroppedInbox+st.RxNoBuffer+st.RxErrors == sent+1-inbox {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("reader stuck: %+v", st)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			l := startLoop(t, clk)
+			var n int
+			for n < inbox {
+				select {
+				case f := <-rec.frames:
+					i := int(binary.BigEndian.Uint32(f))
+					if !bytes.Equal(f, payload(i, 60+i)) {
+						t.Fatalf("frame %d damaged", i)
+					}
+					n++
+				case <-time.After(5 * time.Second):
+					t.Fatalf("%d of %d queued frames delivered", n, inbox)
+				}
+			}
+			// Transmit reaches the peer; a frame beyond MaxFrame is dropped.
+			var ok1, ok2 bool
+			l.on(t, func() {
+				_, ok1 = p.Transmit(payload(7, 100))
+				_, ok2 = p.Transmit(make([]byte, 1515))
+			})
+			buf := make([]byte, 2048)
+			m, err := unix.Read(peer, buf)
+			if err != nil || !ok1 || ok2 || !bytes.Equal(buf[:m], payload(7, 100)) {
+				t.Fatalf("transmit: ok %v/%v, read %d bytes, %v", ok1, ok2, m, err)
+			}
+			l.stop(t)
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			st := p.Stats() // after Close: the outbox has counted its write
+			if st.RxFrames != inbox || st.RxErrors != 1 || st.RxDroppedInbox+st.RxNoBuffer != sent-inbox ||
+				st.TxFrames != 1 || st.TxBytes != 100 || st.TxDroppedOutbox != 1 {
+				t.Errorf("counters %+v", st)
+			}
+			if err := p.Close(); err != nil {
+				t.Errorf("second Close: %v", err)
+			}
+			waitGoroutines(t, before)
+		})
 	}
-	// Transmit reaches the peer; a frame beyond MaxFrame is dropped.
-	var ok1, ok2 bool
-	l.on(t, func() {
-		_, ok1 = p.Transmit(payload(7, 100))
-		_, ok2 = p.Transmit(make([]byte, 1515))
-	})
-	buf := make([]byte, 2048)
-	m, err := unix.Read(peer, buf)
-	if err != nil || !ok1 || ok2 || !bytes.Equal(buf[:m], payload(7, 100)) {
-		t.Fatalf("transmit: ok %v/%v, read %d bytes, %v", ok1, ok2, m, err)
-	}
-	l.stop(t)
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st := p.Stats() // after Close: the outbox has counted its write
-	if st.RxFrames != inbox || st.RxErrors != 1 || st.RxDroppedInbox+st.RxNoBuffer != sent-inbox ||
-		st.TxFrames != 1 || st.TxBytes != 100 || st.TxDroppedOutbox != 1 {
-		t.Errorf("counters %+v", st)
-	}
-	if err := p.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	waitGoroutines(t, before)
+}
+
+// fdReaders are a port's two readers: one frame per read(2) (a TAP's), and
+// recvmmsg batches (an AF_PACKET socket's).
+var fdReaders = []struct {
+	name string
+	open func(fd int, name string, cfg wire.PortConfig) (*wire.Port, error)
+}{
+	{"read", wire.NewFdPort},
+	{"recvmmsg", wire.NewFdPortBatch},
 }
 
 // BenchmarkPortRX measures the receive path of a port: the reader's read,
 // the inbox, the loop and the endpoint, with 64-byte frames written into
 // the other end of a socket pair. It allocates nothing per frame.
 func BenchmarkPortRX(b *testing.B) {
-	fd, peer := socketPair(b)
-	clk := kernelmodel.NewRealClock()
-	ep := &atomicCounter{}
-	p, err := wire.NewFdPort(fd, "pair", wire.PortConfig{Clock: clk, Inbox: clk.NewSource("pair", 256), NewOutbox: newOutbox, Endpoint: ep})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); clk.Run(ctx) }()
-	frame := make([]byte, 64)
-	b.ReportAllocs()
-	b.SetBytes(64)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// Keep at most 128 frames ahead of the loop: the path, not
-		// the drops, is measured.
-		for uint64(i)-ep.n.Load() > 128 {
-			runtime.Gosched()
-		}
-		if _, err := unix.Write(peer, frame); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for ep.n.Load()+dropped(p) < uint64(b.N) {
-		runtime.Gosched()
-	}
-	b.StopTimer()
-	clk.Stop()
-	cancel()
-	wg.Wait()
-	p.Close()
-	if d := dropped(p); d > uint64(b.N)/100 {
-		b.Errorf("%d of %d frames dropped", d, b.N)
+	for _, r := range fdReaders {
+		b.Run(r.name, func(b *testing.B) {
+			fd, peer := socketPair(b)
+			clk := kernelmodel.NewRealClock()
+			ep := &atomicCounter{}
+			p, err := r.open(fd, "pair", wire.PortConfig{Clock: clk, Inbox: clk.NewSource("pair", 256), NewOutbox: newOutbox, Endpoint: ep})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); clk.Run(ctx) }()
+			frame := make([]byte, 64)
+			b.ReportAllocs()
+			b.SetBytes(64)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				// Keep at most 128 frames ahead of the loop: the path, not
+				// the drops, is measured.
+				for uint64(i)-ep.n.Load() > 128 {
+					runtime.Gosched()
+				}
+				if _, err := unix.Write(peer, frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for ep.n.Load()+dropped(p) < uint64(b.N) {
+				runtime.Gosched()
+			}
+			b.StopTimer()
+			clk.Stop()
+			cancel()
+			wg.Wait()
+			p.Close()
+			if d := dropped(p); d > uint64(b.N)/100 {
+				b.Errorf("%d of %d frames dropped", d, b.N)
+			}
+		})
 	}
 }
 

@@ -266,16 +266,33 @@ func (p *Port) post(b *rxBuf, n int, truncated bool) {
 	}
 }
 
-// readErrno handles a failed read: false to wait for the poller (EAGAIN),
-// true with readErr set for an error that ends the reader.
-func (p *Port) readErrno(err error) bool {
-	if err == unix.EAGAIN {
-		return false
+// What a reader does after a failed read (readErrno).
+const (
+	readWait  = iota // EAGAIN: wait for the poller
+	readRetry        // EINTR, or a passing error (counted): read on
+	readStop         // an error that ends the reader (readErr set)
+)
+
+// readErrno says what to do after a failed read. Passing errors are those
+// a socket reports once and then reads on: the interface went down
+// (ENETDOWN, an AF_PACKET socket's sk_err when its device goes down; the
+// kernel rebinds the socket when the device comes back up), or memory ran
+// short. The reader reads on until EAGAIN, as the poller is edge-triggered.
+func (p *Port) readErrno(err error) int {
+	switch err {
+	case unix.EAGAIN:
+		return readWait
+	case unix.EINTR:
+		return readRetry
+	case unix.ENETDOWN, unix.ENXIO, unix.ENOBUFS, unix.ENOMEM:
+		p.rxErrors.Add(1)
+		p.setErr(err)
+		return readRetry
 	}
 	p.rxErrors.Add(1)
 	p.readErr = err
 	p.setErr(err)
-	return true
+	return readStop
 }
 
 // readOne is the read function of a descriptor read one frame at a time.
@@ -287,17 +304,14 @@ func (p *Port) readOne(fd uintptr) bool {
 			buf = b.b
 		}
 		n, err := unix.Read(int(fd), buf)
-		if err == unix.EINTR {
-			if b != nil {
-				p.free <- b
-			}
-			continue
-		}
 		if err != nil {
 			if b != nil {
 				p.free <- b
 			}
-			return p.readErrno(err)
+			if a := p.readErrno(err); a != readRetry {
+				return a == readStop
+			}
+			continue
 		}
 		if b == nil {
 			p.rxNoBuffer.Add(1)
@@ -321,14 +335,13 @@ func (p *Port) readBatch(fd uintptr) bool {
 			n++
 		}
 		if n == 0 {
-			_, err := unix.Read(int(fd), p.discard)
-			switch {
-			case err == unix.EINTR:
-			case err != nil:
-				return p.readErrno(err)
-			default:
-				p.rxNoBuffer.Add(1)
+			if _, err := unix.Read(int(fd), p.discard); err != nil {
+				if a := p.readErrno(err); a != readRetry {
+					return a == readStop
+				}
+				continue
 			}
+			p.rxNoBuffer.Add(1)
 			continue
 		}
 		for i := range n {
@@ -350,11 +363,10 @@ func (p *Port) readBatch(fd uintptr) bool {
 				p.free <- b
 			}
 		}
-		if e == unix.EINTR {
-			continue
-		}
 		if e != 0 {
-			return p.readErrno(e)
+			if a := p.readErrno(e); a != readRetry {
+				return a == readStop
+			}
 		}
 	}
 }

@@ -15,8 +15,9 @@ const VnetHdrLen = 10
 type TapConfig struct {
 	// Name is the device's name (IFNAMSIZ-1 bytes at most): it is created
 	// if it does not exist, attached to if it does (a persistent TAP made
-	// by ip tuntap add, with matching flags). Empty lets the kernel pick
-	// tapN; Port.Name tells which.
+	// by ip tuntap add; the kernel then takes this call's IFF_VNET_HDR,
+	// and refuses a TUN or a device that is no TAP with EINVAL). Empty
+	// lets the kernel pick tapN; Port.Name tells which.
 	Name string
 	// VnetHdr opens the TAP with IFF_VNET_HDR: each frame then comes and
 	// goes behind a virtio_net_hdr. The port strips it on receive and

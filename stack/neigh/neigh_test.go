@@ -7,67 +7,30 @@ import (
 
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/internal/stacktest"
 )
-
-var (
-	macA  = [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
-	macB  = [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x57}
-	ipA   = [4]byte{10, 0, 0, 1}
-	ipB   = [4]byte{10, 0, 0, 2}
-	bcast = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-)
-
-// sent is a frame the fake device transmitted, and when.
-type sent struct {
-	at    time.Duration
-	frame []byte
-}
-
-// fakeDev is a net_device whose ndo_start_xmit records the frame.
-type fakeDev struct {
-	k    *kernelmodel.Kernel
-	d    *kernelmodel.NetDevice
-	sent []sent
-}
-
-func (f *fakeDev) Open(t *kernelmodel.Task) error { f.d.NetifStartQueue(); return nil }
-func (f *fakeDev) Stop(t *kernelmodel.Task) error { return nil }
-func (f *fakeDev) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
-	f.sent = append(f.sent, sent{f.k.Clock().Now(), append([]byte(nil), skb.Data...)})
-	f.k.ConsumeSKB(skb)
-	return kernelmodel.NETDEV_TX_OK
-}
 
 type env struct {
 	k   *kernelmodel.Kernel
-	dev *fakeDev
+	dev *stacktest.Dev
 	tbl *Table
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	k := kernelmodel.New(kernelmodel.Config{Name: "a", CPUs: 1})
-	d := k.AllocEtherdev("eth0", 1, 1)
-	d.Addr = macA
-	f := &fakeDev{k: k, d: d}
-	d.Ops = f
-	if err := k.RegisterNetdev(d); err != nil {
+	f, err := stacktest.New(stacktest.MACA)
+	if err != nil {
 		t.Fatal(err)
 	}
-	k.Spawn(0, "up", func(tk *kernelmodel.Task) {
-		if err := d.DevOpen(tk); err != nil {
-			t.Error(err)
-		}
-	})
-	k.Clock().RunFor(time.Millisecond)
+	k := f.K
 	tbl := NewTable(k, 1)
 	tbl.AddrType = func(_ *kernelmodel.NetDevice, ip [4]byte) int {
-		if ip == ipA {
+		if ip == stacktest.IPA {
 			return RTN_LOCAL
 		}
 		return RTN_UNICAST
 	}
-	tbl.SelectAddr = func(*kernelmodel.NetDevice, [4]byte) ([4]byte, bool) { return ipA, true }
+	tbl.SelectAddr = func(*kernelmodel.NetDevice, [4]byte) ([4]byte, bool) { return stacktest.IPA, true }
 	return &env{k: k, dev: f, tbl: tbl}
 }
 
@@ -78,8 +41,8 @@ func (e *env) ipPacket(n int) *kernelmodel.SKB {
 	h.SetVersionIHL(20)
 	h.SetTotalLength(uint16(n))
 	h.SetTTL(64)
-	h.SetSource(ipA)
-	h.SetDestination(ipB)
+	h.SetSource(stacktest.IPA)
+	h.SetDestination(stacktest.IPB)
 	skb.Protocol = kernelmodel.ETH_P_IP
 	return skb
 }
@@ -89,40 +52,35 @@ func arpFrame(op uint16, ethDst [6]byte, sip, tip [4]byte, tha [6]byte) []byte {
 	b := make([]byte, header.EthernetMinSize+header.ARPSize)
 	e := header.Ethernet(b)
 	e.SetDestination(ethDst)
-	e.SetSource(macB)
+	e.SetSource(stacktest.MACB)
 	e.SetType(header.EtherTypeARP)
 	a := header.ARP(b[header.EthernetMinSize:])
 	a.SetIPv4OverEthernet(op)
-	a.SetSender(macB, sip)
+	a.SetSender(stacktest.MACB, sip)
 	a.SetTarget(tha, tip)
 	return b
 }
 
-func (e *env) receive(frame []byte) {
-	skb := e.k.AllocSKB(len(frame))
-	copy(skb.Put(len(frame)), frame)
-	e.k.EthTypeTrans(skb, e.dev.d)
-	e.k.NetifReceiveSKB(skb)
-}
+func (e *env) receive(frame []byte) { e.dev.Receive(frame) }
 
 func (e *env) runTo(t time.Duration) { e.k.Clock().RunUntil(t) }
 
 func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 
 // checkRequest checks that f is an ARP request from A for B to ethDst.
-func checkRequest(t *testing.T, f sent, ethDst [6]byte) {
+func checkRequest(t *testing.T, f stacktest.Sent, ethDst [6]byte) {
 	t.Helper()
 	want := make([]byte, header.EthernetMinSize+header.ARPSize)
 	e := header.Ethernet(want)
 	e.SetDestination(ethDst)
-	e.SetSource(macA)
+	e.SetSource(stacktest.MACA)
 	e.SetType(header.EtherTypeARP)
 	a := header.ARP(want[header.EthernetMinSize:])
 	a.SetIPv4OverEthernet(header.ARPOpRequest)
-	a.SetSender(macA, ipA)
-	a.SetTarget([6]byte{}, ipB)
-	if !bytes.Equal(f.frame, want) {
-		t.Fatalf("request at %v:\n got %x\nwant %x", f.at, f.frame, want)
+	a.SetSender(stacktest.MACA, stacktest.IPA)
+	a.SetTarget([6]byte{}, stacktest.IPB)
+	if !bytes.Equal(f.Frame, want) {
+		t.Fatalf("request at %v:\n got %x\nwant %x", f.At, f.Frame, want)
 	}
 }
 
@@ -139,39 +97,39 @@ func (e *env) audit(t *testing.T) {
 func TestNeighResolve(t *testing.T) {
 	e := newEnv(t)
 	t0 := e.k.Clock().Now()
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
-	n := e.tbl.Lookup(e.dev.d, ipB)
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
 	if n == nil || n.State != NUD_INCOMPLETE {
 		t.Fatalf("entry %+v, want INCOMPLETE", n)
 	}
 	if p, exp := n.Timer(); !p || exp != e.k.Jiffies()+1000 {
 		t.Fatalf("timer pending %v expires %d, want %d", p, exp, e.k.Jiffies()+1000)
 	}
-	if len(e.dev.sent) != 1 {
-		t.Fatalf("%d frames sent, want the request", len(e.dev.sent))
+	if len(e.dev.Sent) != 1 {
+		t.Fatalf("%d frames sent, want the request", len(e.dev.Sent))
 	}
-	checkRequest(t, e.dev.sent[0], bcast)
+	checkRequest(t, e.dev.Sent[0], stacktest.Bcast)
 	e.runTo(t0 + ms(500))
-	e.receive(arpFrame(header.ARPOpReply, macA, ipB, ipA, macA))
-	if n.State != NUD_REACHABLE || n.HA != macB {
+	e.receive(arpFrame(header.ARPOpReply, stacktest.MACA, stacktest.IPB, stacktest.IPA, stacktest.MACA))
+	if n.State != NUD_REACHABLE || n.HA != stacktest.MACB {
 		t.Fatalf("after reply: %s %x", StateName(n.State), n.HA)
 	}
 	if p, exp := n.Timer(); !p || exp != e.k.Jiffies()+e.tbl.ReachableTime() {
 		t.Fatalf("reachable timer %v %d, want %d", p, exp, e.k.Jiffies()+e.tbl.ReachableTime())
 	}
-	if len(e.dev.sent) != 2 {
-		t.Fatalf("%d frames, want the queued packet sent", len(e.dev.sent))
+	if len(e.dev.Sent) != 2 {
+		t.Fatalf("%d frames, want the queued packet sent", len(e.dev.Sent))
 	}
-	pkt := e.dev.sent[1].frame
+	pkt := e.dev.Sent[1].Frame
 	eth := header.Ethernet(pkt)
-	if eth.Destination() != macB || eth.Source() != macA || eth.Type() != header.EtherTypeIPv4 || len(pkt) != 114 {
+	if eth.Destination() != stacktest.MACB || eth.Source() != stacktest.MACA || eth.Type() != header.EtherTypeIPv4 || len(pkt) != 114 {
 		t.Fatalf("queued packet sent as %x", pkt[:14])
 	}
 	if n.HH() == nil || !bytes.Equal(n.HH(), pkt[:14]) {
 		t.Fatalf("hh cache %x, want %x", n.HH(), pkt[:14])
 	}
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(60))
-	if len(e.dev.sent) != 3 || !bytes.Equal(e.dev.sent[2].frame[:14], pkt[:14]) {
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(60))
+	if len(e.dev.Sent) != 3 || !bytes.Equal(e.dev.Sent[2].Frame[:14], pkt[:14]) {
 		t.Fatal("second packet not sent through the cached header")
 	}
 	if q, _ := n.QueueLen(); q != 0 {
@@ -188,17 +146,17 @@ func TestNeighFailed(t *testing.T) {
 	e := newEnv(t)
 	t0 := e.k.Clock().Now()
 	for i := 0; i < 4; i++ {
-		e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
+		e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
 	}
-	n := e.tbl.Lookup(e.dev.d, ipB)
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
 	e.runTo(t0 + ms(2999))
-	if n.State != NUD_INCOMPLETE || len(e.dev.sent) != 3 {
-		t.Fatalf("at 2.999 s: %s, %d requests", StateName(n.State), len(e.dev.sent))
+	if n.State != NUD_INCOMPLETE || len(e.dev.Sent) != 3 {
+		t.Fatalf("at 2.999 s: %s, %d requests", StateName(n.State), len(e.dev.Sent))
 	}
-	for i, f := range e.dev.sent {
-		checkRequest(t, f, bcast)
-		if want := t0 + ms(int64(1000*i)); f.at/time.Millisecond != want/time.Millisecond {
-			t.Fatalf("request %d at %v, want %v", i, f.at, want)
+	for i, f := range e.dev.Sent {
+		checkRequest(t, f, stacktest.Bcast)
+		if want := t0 + ms(int64(1000*i)); f.At/time.Millisecond != want/time.Millisecond {
+			t.Fatalf("request %d at %v, want %v", i, f.At, want)
 		}
 	}
 	e.runTo(t0 + ms(3001))
@@ -208,13 +166,13 @@ func TestNeighFailed(t *testing.T) {
 	if got := e.k.Drops.Reason[kernelmodel.SKB_DROP_REASON_NEIGH_FAILED]; got != 4 {
 		t.Fatalf("NEIGH_FAILED drops %d, want 4", got)
 	}
-	if e.tbl.Stats.ResFailed != 1 || len(e.dev.sent) != 3 {
-		t.Fatalf("res_failed %d, %d frames", e.tbl.Stats.ResFailed, len(e.dev.sent))
+	if e.tbl.Stats.ResFailed != 1 || len(e.dev.Sent) != 3 {
+		t.Fatalf("res_failed %d, %d frames", e.tbl.Stats.ResFailed, len(e.dev.Sent))
 	}
 	e.audit(t)
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
-	if n.State != NUD_INCOMPLETE || len(e.dev.sent) != 4 {
-		t.Fatalf("after FAILED, output: %s, %d frames", StateName(n.State), len(e.dev.sent))
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
+	if n.State != NUD_INCOMPLETE || len(e.dev.Sent) != 4 {
+		t.Fatalf("after FAILED, output: %s, %d frames", StateName(n.State), len(e.dev.Sent))
 	}
 }
 
@@ -226,9 +184,9 @@ func TestNeighFailed(t *testing.T) {
 // retrans_time apart and FAILED.
 func TestNeighLifecycle(t *testing.T) {
 	e := newEnv(t)
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
-	e.receive(arpFrame(header.ARPOpReply, macA, ipB, ipA, macA))
-	n := e.tbl.Lookup(e.dev.d, ipB)
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
+	e.receive(arpFrame(header.ARPOpReply, stacktest.MACA, stacktest.IPB, stacktest.IPA, stacktest.MACA))
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
 	conf := n.Confirmed
 	rt := e.tbl.ReachableTime()
 	if rt < 15000 || rt >= 45000 {
@@ -242,13 +200,13 @@ func TestNeighLifecycle(t *testing.T) {
 	if n.State != NUD_STALE || n.timer.TimerPending() {
 		t.Fatalf("at +10ms: %s, want STALE without timer", StateName(n.State))
 	}
-	frames := len(e.dev.sent)
+	frames := len(e.dev.Sent)
 	ts := e.k.Clock().Now()
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
-	if n.State != NUD_DELAY || len(e.dev.sent) != frames+1 {
-		t.Fatalf("output in STALE: %s, sent %d", StateName(n.State), len(e.dev.sent)-frames)
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
+	if n.State != NUD_DELAY || len(e.dev.Sent) != frames+1 {
+		t.Fatalf("output in STALE: %s, sent %d", StateName(n.State), len(e.dev.Sent)-frames)
 	}
-	if header.Ethernet(e.dev.sent[frames].frame).Destination() != macB {
+	if header.Ethernet(e.dev.Sent[frames].Frame).Destination() != stacktest.MACB {
 		t.Fatal("packet in DELAY not sent to the cached address")
 	}
 	e.runTo(ts + ms(4999))
@@ -256,23 +214,23 @@ func TestNeighLifecycle(t *testing.T) {
 		t.Fatalf("before delay_first_probe_time: %s", StateName(n.State))
 	}
 	e.runTo(ts + ms(5001))
-	if n.State != NUD_PROBE || len(e.dev.sent) != frames+2 {
-		t.Fatalf("after delay_first_probe_time: %s, %d frames", StateName(n.State), len(e.dev.sent)-frames)
+	if n.State != NUD_PROBE || len(e.dev.Sent) != frames+2 {
+		t.Fatalf("after delay_first_probe_time: %s, %d frames", StateName(n.State), len(e.dev.Sent)-frames)
 	}
 	e.runTo(ts + ms(7001))
-	if len(e.dev.sent) != frames+4 {
-		t.Fatalf("%d probes, want 3", len(e.dev.sent)-frames-1)
+	if len(e.dev.Sent) != frames+4 {
+		t.Fatalf("%d probes, want 3", len(e.dev.Sent)-frames-1)
 	}
-	for _, f := range e.dev.sent[frames+1:] {
-		checkRequest(t, f, macB) // unicast probes
+	for _, f := range e.dev.Sent[frames+1:] {
+		checkRequest(t, f, stacktest.MACB) // unicast probes
 	}
 	e.runTo(ts + ms(7999))
 	if n.State != NUD_PROBE {
 		t.Fatalf("before the third retrans_time: %s", StateName(n.State))
 	}
 	e.runTo(ts + ms(8001))
-	if n.State != NUD_FAILED || len(e.dev.sent) != frames+4 {
-		t.Fatalf("after 3 probes: %s, %d frames", StateName(n.State), len(e.dev.sent)-frames)
+	if n.State != NUD_FAILED || len(e.dev.Sent) != frames+4 {
+		t.Fatalf("after 3 probes: %s, %d frames", StateName(n.State), len(e.dev.Sent)-frames)
 	}
 	e.audit(t)
 }
@@ -281,21 +239,21 @@ func TestNeighLifecycle(t *testing.T) {
 // again without a probe.
 func TestNeighDelayConfirmed(t *testing.T) {
 	e := newEnv(t)
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
-	e.receive(arpFrame(header.ARPOpReply, macA, ipB, ipA, macA))
-	n := e.tbl.Lookup(e.dev.d, ipB)
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
+	e.receive(arpFrame(header.ARPOpReply, stacktest.MACA, stacktest.IPB, stacktest.IPA, stacktest.MACA))
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
 	e.runTo(kernelmodel.JiffiesToDuration(n.Confirmed+e.tbl.ReachableTime()) + ms(11))
-	e.tbl.Output(e.dev.d, ipB, e.ipPacket(100))
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
 	ts := e.k.Clock().Now()
 	e.runTo(ts + ms(2000))
-	e.receive(arpFrame(header.ARPOpReply, macA, ipB, ipA, macA))
+	e.receive(arpFrame(header.ARPOpReply, stacktest.MACA, stacktest.IPB, stacktest.IPA, stacktest.MACA))
 	if n.State != NUD_REACHABLE {
 		t.Fatalf("reply in DELAY: %s", StateName(n.State))
 	}
-	frames := len(e.dev.sent)
+	frames := len(e.dev.Sent)
 	e.runTo(ts + ms(6000))
-	if n.State != NUD_REACHABLE || len(e.dev.sent) != frames {
-		t.Fatalf("%s, %d probes", StateName(n.State), len(e.dev.sent)-frames)
+	if n.State != NUD_REACHABLE || len(e.dev.Sent) != frames {
+		t.Fatalf("%s, %d probes", StateName(n.State), len(e.dev.Sent)-frames)
 	}
 	e.audit(t)
 }
@@ -312,9 +270,9 @@ func TestNeighQueueBytes(t *testing.T) {
 		skb := e.ipPacket(100)
 		header.IPv4(skb.Data).SetID(uint16(i))
 		ids = append(ids, skb.ID)
-		e.tbl.Output(e.dev.d, ipB, skb)
+		e.tbl.Output(e.dev.D, stacktest.IPB, skb)
 	}
-	n := e.tbl.Lookup(e.dev.d, ipB)
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
 	truesize := e.ipPacket(100)
 	ts := truesize.Truesize()
 	e.k.ConsumeSKB(truesize)
@@ -326,13 +284,13 @@ func TestNeighQueueBytes(t *testing.T) {
 	if got := e.k.Drops.Reason[kernelmodel.SKB_DROP_REASON_NEIGH_QUEUEFULL]; got != uint64(sends-keep) || e.tbl.Stats.UnresolvedDiscards != got {
 		t.Fatalf("NEIGH_QUEUEFULL %d, unresolved_discards %d, want %d", got, e.tbl.Stats.UnresolvedDiscards, sends-keep)
 	}
-	e.receive(arpFrame(header.ARPOpReply, macA, ipB, ipA, macA))
-	out := e.dev.sent[1:]
+	e.receive(arpFrame(header.ARPOpReply, stacktest.MACA, stacktest.IPB, stacktest.IPA, stacktest.MACA))
+	out := e.dev.Sent[1:]
 	if len(out) != keep {
 		t.Fatalf("%d sent after the reply, want %d", len(out), keep)
 	}
 	for i, f := range out {
-		if id := header.IPv4(f.frame[14:]).ID(); int(id) != sends-keep+i {
+		if id := header.IPv4(f.Frame[14:]).ID(); int(id) != sends-keep+i {
 			t.Fatalf("packet %d has id %d, want %d", i, id, sends-keep+i)
 		}
 	}
@@ -345,31 +303,31 @@ func TestNeighQueueBytes(t *testing.T) {
 // creates no entry (arp_accept 0).
 func TestARPRequestReply(t *testing.T) {
 	e := newEnv(t)
-	e.receive(arpFrame(header.ARPOpRequest, bcast, ipB, ipA, [6]byte{}))
-	if len(e.dev.sent) != 1 {
-		t.Fatalf("%d frames, want a reply", len(e.dev.sent))
+	e.receive(arpFrame(header.ARPOpRequest, stacktest.Bcast, stacktest.IPB, stacktest.IPA, [6]byte{}))
+	if len(e.dev.Sent) != 1 {
+		t.Fatalf("%d frames, want a reply", len(e.dev.Sent))
 	}
 	want := make([]byte, 42)
 	eth := header.Ethernet(want)
-	eth.SetDestination(macB)
-	eth.SetSource(macA)
+	eth.SetDestination(stacktest.MACB)
+	eth.SetSource(stacktest.MACA)
 	eth.SetType(header.EtherTypeARP)
 	a := header.ARP(want[14:])
 	a.SetIPv4OverEthernet(header.ARPOpReply)
-	a.SetSender(macA, ipA)
-	a.SetTarget(macB, ipB)
-	if !bytes.Equal(e.dev.sent[0].frame, want) {
-		t.Fatalf("reply\n got %x\nwant %x", e.dev.sent[0].frame, want)
+	a.SetSender(stacktest.MACA, stacktest.IPA)
+	a.SetTarget(stacktest.MACB, stacktest.IPB)
+	if !bytes.Equal(e.dev.Sent[0].Frame, want) {
+		t.Fatalf("reply\n got %x\nwant %x", e.dev.Sent[0].Frame, want)
 	}
-	n := e.tbl.Lookup(e.dev.d, ipB)
-	if n == nil || n.State != NUD_STALE || n.HA != macB || e.tbl.Stats.RcvProbesMcast != 1 {
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
+	if n == nil || n.State != NUD_STALE || n.HA != stacktest.MACB || e.tbl.Stats.RcvProbesMcast != 1 {
 		t.Fatalf("entry %+v, rcv_probes_mcast %d", n, e.tbl.Stats.RcvProbesMcast)
 	}
-	e.receive(arpFrame(header.ARPOpRequest, bcast, ipB, [4]byte{10, 0, 0, 9}, [6]byte{}))
+	e.receive(arpFrame(header.ARPOpRequest, stacktest.Bcast, stacktest.IPB, [4]byte{10, 0, 0, 9}, [6]byte{}))
 	g := [4]byte{10, 0, 0, 7}
-	garp := arpFrame(header.ARPOpRequest, bcast, g, g, [6]byte{})
+	garp := arpFrame(header.ARPOpRequest, stacktest.Bcast, g, g, [6]byte{})
 	e.receive(garp)
-	if len(e.dev.sent) != 1 || e.tbl.Lookup(e.dev.d, g) != nil {
+	if len(e.dev.Sent) != 1 || e.tbl.Lookup(e.dev.D, g) != nil {
 		t.Fatal("answered a request for another address or created an entry from a gratuitous ARP")
 	}
 	for _, bad := range [][]byte{garp[:20], append(append([]byte(nil), garp[:18]...), 9, 9)} {
