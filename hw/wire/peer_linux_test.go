@@ -302,13 +302,16 @@ func waitGoroutines(t *testing.T, before int) {
 	}
 }
 
+// exchangeCount is how many datagrams exchange sends each way.
+const exchangeCount = 50
+
 // exchange is the body of the Linux peer tests: count datagrams from a UDP
 // socket in ns to the model's address arrive intact at the port's endpoint,
 // count frames the loop transmits on the port arrive intact at the socket,
 // and the port's counters match both, with rxErrors read errors (each
 // ENETDOWN). It stops the loop and closes p.
 func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
-	const count, size = 50, 200
+	const count, size = exchangeCount, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
 	// Linux to the model.
 	to := &net.UDPAddr{IP: net.IP(modelIP[:]), Port: modelPort}
@@ -376,7 +379,8 @@ func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, 
 // and a static neighbour entry for the model's MAC; UDP datagrams from a
 // socket in the namespace arrive intact at the port's endpoint on the
 // loop, frames the loop transmits arrive intact at the socket, the
-// counters match, and Close leaves no goroutine behind. A TAP the port
+// counters match, a pcap of the port has every frame, and Close leaves no
+// goroutine behind. A TAP the port
 // created goes with it; a persistent one (ip tuntap add) that it attached
 // to stays.
 func TestTapLinux(t *testing.T) {
@@ -401,9 +405,16 @@ func TestTapLinux(t *testing.T) {
 			}
 			clk := kernelmodel.NewRealClock()
 			rec := &recorder{frames: make(chan []byte, 1024)}
+			var capture bytes.Buffer
+			pw, err := wire.NewPcapWriter(&capture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := portConfig(clk, "tap0", rec)
+			cfg.Pcap = pw
 			var p *wire.Port
 			ns.do(t, func() (err error) {
-				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: c.vnet, Port: portConfig(clk, "tap0", rec)})
+				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: c.vnet, Port: cfg})
 				return err
 			})
 			if p.Name() != "tap0" {
@@ -412,6 +423,24 @@ func TestTapLinux(t *testing.T) {
 			setupLinux(t, ns, "tap0")
 			l := startLoop(t, clk)
 			exchange(t, ns, "tap0", p, rec, l, false, 0) // stops the loop, closes p
+			// The capture holds every frame either way, the
+			// datagrams intact.
+			recs := readPcap(t, capture.Bytes())
+			if st := p.Stats(); uint64(len(recs)) != st.RxFrames+st.TxFrames {
+				t.Errorf("%d frames captured, %d received and %d sent", len(recs), st.RxFrames, st.TxFrames)
+			}
+			var fromLinux, fromModel int
+			for _, r := range recs {
+				if _, err := udpOf(r.data, modelMAC, linuxIP, modelIP, modelPort); err == nil {
+					fromLinux++
+				}
+				if len(r.data) > 12 && bytes.Equal(r.data[6:12], modelMAC[:]) {
+					fromModel++
+				}
+			}
+			if fromLinux != exchangeCount || fromModel != exchangeCount {
+				t.Errorf("captured %d datagrams from Linux and %d frames from the model, want %d each", fromLinux, fromModel, exchangeCount)
+			}
 			out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput()
 			if there := err == nil; there != c.persistent {
 				t.Errorf("tap0 there after Close: %v, want %v (%s)", there, c.persistent, out)

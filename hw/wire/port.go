@@ -81,6 +81,10 @@ type PortConfig struct {
 	// (default DefaultMaxFrame). A longer frame read is dropped
 	// (RxErrors); a longer one transmitted is dropped by the outbox.
 	MaxFrame int
+	// Pcap, if set, records every frame the port delivers to the
+	// endpoint and every frame Transmit accepts, with the clock's time (as
+	// Cable.SetPcap does for a cable).
+	Pcap *PcapWriter
 	// SpeedBPS paces Transmit's done time like a line of that rate, so
 	// a NIC model does not transmit faster than the outside can take (0:
 	// done is now, an infinitely fast line).

@@ -170,6 +170,9 @@ func (p *Port) Transmit(frame []byte) (time.Duration, bool) {
 		p.txDroppedOutbox.Add(1)
 		return now, false
 	}
+	if p.cfg.Pcap != nil {
+		p.cfg.Pcap.WritePacket(now, frame)
+	}
 	if p.cfg.SpeedBPS == 0 {
 		return now, true
 	}
@@ -234,6 +237,9 @@ func (b *rxBuf) run() {
 	if p.ep == nil || p.closed.Load() {
 		p.rxNoEndpoint.Add(1)
 	} else {
+		if p.cfg.Pcap != nil {
+			p.cfg.Pcap.WritePacket(p.cfg.Clock.Now(), frame)
+		}
 		p.ep.Receive(frame)
 		p.rxFrames.Add(1)
 		p.rxBytes.Add(uint64(len(frame)))
