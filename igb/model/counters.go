@@ -26,4 +26,14 @@ type Counters struct {
 	RxNoBusMaster   uint64 // frames that arrived with bus mastering off
 	RxNoDesc        uint64 // frames that found too few free descriptors
 	DMAFaults       uint64 // descriptor or buffer accesses outside DMA memory
+	TxFrames        uint64 // frames put on the wire
+	TxBadRing       uint64 // TDLEN zero, not a multiple of 128 or too large
+	TxBadIndex      uint64 // TDH or TDT outside the ring
+	TxLegacyDesc    uint64 // legacy transmit descriptors (not modelled): skipped
+	TxBadDesc       uint64 // advanced descriptors of an unknown type: skipped
+	TxTooLong       uint64 // packets longer than the model gathers or sends
+	TxDropped       uint64 // packets dropped at EOP (overflow or DMA fault)
+	TxBadTSO        uint64 // TSO contexts hw/offload refused
+	TxBadCsum       uint64 // checksum offsets outside the packet
+	TxNoLink        uint64 // frames the link refused
 }

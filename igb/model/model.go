@@ -9,8 +9,8 @@
 // PBA (see intr.go).
 //
 // Receive queues take frames into advanced one-buffer descriptors with RSS
-// (rx.go); transmit queues come next (their registers are stored; no
-// transmit descriptor is processed yet).
+// (rx.go); transmit queues send advanced context and data descriptors with
+// checksum offload, TSO and head write-back (tx.go).
 //
 // The model runs on a hw.Clock loop: register accesses and timer callbacks
 // arrive one at a time, so it takes no locks. It reaches host memory only
@@ -97,6 +97,16 @@ type Device struct {
 	rxBuf    []byte // a frame with its tag stripped or CRC appended
 	rxDesc   [igb.DescSize]byte
 
+	tx     [igb.NumQueues]txQueue
+	txDesc [igb.DescSize]byte
+	txHead [4]byte
+	txOut  []byte       // a frame with its VLAN tag inserted
+	segBuf []byte       // one TSO segment
+	sendFn func([]byte) // d.send, made once: a method value would allocate per use
+	txQ    int          // the queue, VLE and tag of the packet being sent
+	txVLE  bool
+	txVLAN uint16
+
 	intr  intrState
 	depth int // nesting of entry points; interrupt delivery waits for 0
 	dirty bool
@@ -155,6 +165,9 @@ func New(cfg Config) *Device {
 	d.fn = pci.NewFunction(d.pcfg, [pci.NumBARs]pci.BAR{0: (*bar0)(d), 3: (*bar3)(d)})
 	d.intr.init(d)
 	d.rxBuf = make([]byte, 0, maxRxFrame+8)
+	d.txOut = make([]byte, 0, maxTxFrame+8)
+	d.segBuf = make([]byte, maxTxFrame)
+	d.sendFn = d.send
 	d.phy.timer = d.clk.NewTimer(d.onAutoneg)
 	d.phyReset()
 	d.reset()
@@ -214,7 +227,12 @@ func (d *Device) ConfigWrite(off, size int, val uint32) {
 	d.enter()
 	defer d.exit()
 	d.fn.ConfigWrite(off, size, val)
-	d.busMaster = d.pcfg.BusMaster()
+	bm := d.pcfg.BusMaster()
+	if bm && !d.busMaster {
+		d.busMaster = true
+		d.txKick()
+	}
+	d.busMaster = bm
 	d.dirty = true
 }
 
@@ -291,6 +309,10 @@ func (d *Device) reset() {
 	d.regs[igb.RAH(0)/4] = uint32(m[4]) | uint32(m[5])<<8 | igb.RAH_AV
 	d.intr.reset(eitr)
 	d.rssDirty = true
+	for q := range d.tx {
+		d.tx[q].inPkt, d.tx[q].bad = false, false
+		d.tx[q].ctxMem = [igb.NumTxContexts][igb.DescSize]byte{}
+	}
 	d.updateLink()
 	d.dirty = true
 }

@@ -97,6 +97,9 @@ func (d *Device) updateLink() {
 	if up != d.linkUp {
 		d.linkUp = up
 		d.intr.raise(igb.ICR_LSC)
+		if up {
+			d.txKick()
+		}
 	}
 }
 

@@ -138,6 +138,12 @@ func (d *Device) writeReg(off, v uint32) {
 		return
 	}
 	d.regs[off/4] = v
+	switch r.Name {
+	case "TDT", "TXDCTL":
+		d.txRun(inst)
+	case "TCTL":
+		d.txKick()
+	}
 }
 
 const (
