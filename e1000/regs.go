@@ -12,6 +12,8 @@
 // writes.
 package e1000
 
+import "github.com/nicbed/nicbed/hw/mii"
+
 // PCI identity of the 82540EM (section 4.1, table 4-2; EEPROM words 0x0B–0x0E).
 const (
 	VendorID       = 0x8086
@@ -507,18 +509,18 @@ var Stats = []struct {
 // PHY registers of the 82540EM's internal M88E1011-compatible PHY, reached
 // through MDIC at PHY address 1 (section 13.5).
 const (
-	PHY_BMCR         = 0x00 // PHY Control (PCTRL)
-	PHY_BMSR         = 0x01 // PHY Status (PSTATUS), RO
-	PHY_ID1          = 0x02 // PHY Identifier 1 (PHY_ID high), RO
-	PHY_ID2          = 0x03 // PHY Identifier 2 (PHY_ID low), RO
-	PHY_ANAR         = 0x04 // Autonegotiation Advertisement (ANA)
-	PHY_ANLPAR       = 0x05 // Link Partner Ability (LPA), RO
-	PHY_ANER         = 0x06 // Autonegotiation Expansion (ANE), RO
-	PHY_NPTX         = 0x07 // Next Page Transmit
-	PHY_LPRNPG       = 0x08 // Link Partner Next Page, RO
-	PHY_1000T_CTRL   = 0x09 // 1000BASE-T Control (GCON)
-	PHY_1000T_STATUS = 0x0A // 1000BASE-T Status (GSTATUS), RO
-	PHY_EXT_STATUS   = 0x0F // Extended Status, RO
+	PHY_BMCR         = mii.PHY_BMCR
+	PHY_BMSR         = mii.PHY_BMSR
+	PHY_ID1          = mii.PHY_ID1
+	PHY_ID2          = mii.PHY_ID2
+	PHY_ANAR         = mii.PHY_ANAR
+	PHY_ANLPAR       = mii.PHY_ANLPAR
+	PHY_ANER         = mii.PHY_ANER
+	PHY_NPTX         = mii.PHY_NPTX
+	PHY_LPRNPG       = mii.PHY_LPRNPG
+	PHY_1000T_CTRL   = mii.PHY_1000T_CTRL
+	PHY_1000T_STATUS = mii.PHY_1000T_STATUS
+	PHY_EXT_STATUS   = mii.PHY_EXT_STATUS
 	M88_PSCR         = 0x10 // PHY Specific Control
 	M88_PSSR         = 0x11 // PHY Specific Status, RO
 	M88_PIER         = 0x12 // PHY Interrupt Enable
@@ -530,89 +532,61 @@ const (
 	PHY_ID2_82540EM = 0x0C20 // M88E1011, revision 0
 )
 
-// PHY_BMCR bits.
+// The standard (clause 22) PHY registers and bits, named as in hw/mii.
 const (
-	BMCR_SPEED1000 = 1 << 6  // speed select MSB
-	BMCR_FULLDPLX  = 1 << 8  // duplex mode
-	BMCR_ANRESTART = 1 << 9  // restart autonegotiation, self-clearing
-	BMCR_ISOLATE   = 1 << 10 //
-	BMCR_PDOWN     = 1 << 11 // power down
-	BMCR_ANENABLE  = 1 << 12 // autonegotiation enable
-	BMCR_SPEED100  = 1 << 13 // speed select LSB
-	BMCR_LOOPBACK  = 1 << 14 //
-	BMCR_RESET     = 1 << 15 // PHY reset, self-clearing
-
-	BMCR_RESET_VALUE = BMCR_ANENABLE | BMCR_FULLDPLX | BMCR_SPEED1000
-)
-
-// PHY_BMSR bits.
-const (
-	BMSR_ERCAP        = 1 << 0  // extended register capability
-	BMSR_JCD          = 1 << 1  // jabber detected
-	BMSR_LSTATUS      = 1 << 2  // link status (latched low)
-	BMSR_ANEGCAPABLE  = 1 << 3  // able to autonegotiate
-	BMSR_RFAULT       = 1 << 4  // remote fault
-	BMSR_ANEGCOMPLETE = 1 << 5  // autonegotiation complete
-	BMSR_MFPS         = 1 << 6  // management frame preamble suppression
-	BMSR_ESTATEN      = 1 << 8  // extended status in register 15
-	BMSR_10HALF       = 1 << 11 //
-	BMSR_10FULL       = 1 << 12 //
-	BMSR_100HALF      = 1 << 13 //
-	BMSR_100FULL      = 1 << 14 //
-
-	BMSR_CAPS = BMSR_ERCAP | BMSR_ANEGCAPABLE | BMSR_MFPS | BMSR_ESTATEN |
-		BMSR_10HALF | BMSR_10FULL | BMSR_100HALF | BMSR_100FULL
-)
-
-// PHY_ANAR / PHY_ANLPAR bits.
-const (
-	ANAR_SELECTOR_8023 = 0x0001
-	ANAR_10HALF        = 1 << 5
-	ANAR_10FULL        = 1 << 6
-	ANAR_100HALF       = 1 << 7
-	ANAR_100FULL       = 1 << 8
-	ANAR_100T4         = 1 << 9
-	ANAR_PAUSE         = 1 << 10
-	ANAR_ASM_DIR       = 1 << 11
-	ANAR_RFAULT        = 1 << 13
-	ANLPAR_ACK         = 1 << 14
-	ANAR_NPAGE         = 1 << 15
-
-	ANAR_RESET_VALUE = ANAR_SELECTOR_8023 | ANAR_10HALF | ANAR_10FULL | ANAR_100HALF | ANAR_100FULL
-)
-
-// PHY_ANER bits.
-const (
-	ANER_LPANABLE = 1 << 0 // link partner autonegotiation able
-	ANER_PAGERX   = 1 << 1 // page received
-	ANER_NPABLE   = 1 << 2 // local device next page able
-)
-
-// PHY_1000T_CTRL bits.
-const (
-	GCR_1000T_HD      = 1 << 8  // advertise 1000BASE-T half duplex
-	GCR_1000T_FD      = 1 << 9  // advertise 1000BASE-T full duplex
-	GCR_PORT_TYPE     = 1 << 10 // repeater / multiport device
-	GCR_MS_VALUE      = 1 << 11 // master/slave manual value
-	GCR_MS_ENABLE     = 1 << 12 // master/slave manual configuration enable
-	GCR_1000T_RESET_V = GCR_1000T_HD | GCR_1000T_FD
-)
-
-// PHY_1000T_STATUS bits.
-const (
-	GSR_IDLE_ERR_MASK = 0xFF
-	GSR_LP_1000T_HD   = 1 << 10 // link partner 1000BASE-T half duplex capable
-	GSR_LP_1000T_FD   = 1 << 11 // link partner 1000BASE-T full duplex capable
-	GSR_REMOTE_RX_OK  = 1 << 12
-	GSR_LOCAL_RX_OK   = 1 << 13
-	GSR_MS_RESOLUTION = 1 << 14 // 1 = master
-	GSR_MS_FAULT      = 1 << 15
-)
-
-// PHY_EXT_STATUS bits.
-const (
-	ESTATUS_1000T_HD = 1 << 12
-	ESTATUS_1000T_FD = 1 << 13
+	BMCR_SPEED1000     = mii.BMCR_SPEED1000
+	BMCR_FULLDPLX      = mii.BMCR_FULLDPLX
+	BMCR_ANRESTART     = mii.BMCR_ANRESTART
+	BMCR_ISOLATE       = mii.BMCR_ISOLATE
+	BMCR_PDOWN         = mii.BMCR_PDOWN
+	BMCR_ANENABLE      = mii.BMCR_ANENABLE
+	BMCR_SPEED100      = mii.BMCR_SPEED100
+	BMCR_LOOPBACK      = mii.BMCR_LOOPBACK
+	BMCR_RESET         = mii.BMCR_RESET
+	BMCR_RESET_VALUE   = mii.BMCR_RESET_VALUE
+	BMSR_ERCAP         = mii.BMSR_ERCAP
+	BMSR_JCD           = mii.BMSR_JCD
+	BMSR_LSTATUS       = mii.BMSR_LSTATUS
+	BMSR_ANEGCAPABLE   = mii.BMSR_ANEGCAPABLE
+	BMSR_RFAULT        = mii.BMSR_RFAULT
+	BMSR_ANEGCOMPLETE  = mii.BMSR_ANEGCOMPLETE
+	BMSR_MFPS          = mii.BMSR_MFPS
+	BMSR_ESTATEN       = mii.BMSR_ESTATEN
+	BMSR_10HALF        = mii.BMSR_10HALF
+	BMSR_10FULL        = mii.BMSR_10FULL
+	BMSR_100HALF       = mii.BMSR_100HALF
+	BMSR_100FULL       = mii.BMSR_100FULL
+	BMSR_CAPS          = mii.BMSR_CAPS
+	ANAR_SELECTOR_8023 = mii.ANAR_SELECTOR_8023
+	ANAR_10HALF        = mii.ANAR_10HALF
+	ANAR_10FULL        = mii.ANAR_10FULL
+	ANAR_100HALF       = mii.ANAR_100HALF
+	ANAR_100FULL       = mii.ANAR_100FULL
+	ANAR_100T4         = mii.ANAR_100T4
+	ANAR_PAUSE         = mii.ANAR_PAUSE
+	ANAR_ASM_DIR       = mii.ANAR_ASM_DIR
+	ANAR_RFAULT        = mii.ANAR_RFAULT
+	ANLPAR_ACK         = mii.ANLPAR_ACK
+	ANAR_NPAGE         = mii.ANAR_NPAGE
+	ANAR_RESET_VALUE   = mii.ANAR_RESET_VALUE
+	ANER_LPANABLE      = mii.ANER_LPANABLE
+	ANER_PAGERX        = mii.ANER_PAGERX
+	ANER_NPABLE        = mii.ANER_NPABLE
+	GCR_1000T_HD       = mii.GCR_1000T_HD
+	GCR_1000T_FD       = mii.GCR_1000T_FD
+	GCR_PORT_TYPE      = mii.GCR_PORT_TYPE
+	GCR_MS_VALUE       = mii.GCR_MS_VALUE
+	GCR_MS_ENABLE      = mii.GCR_MS_ENABLE
+	GCR_1000T_RESET_V  = mii.GCR_1000T_RESET_V
+	GSR_IDLE_ERR_MASK  = mii.GSR_IDLE_ERR_MASK
+	GSR_LP_1000T_HD    = mii.GSR_LP_1000T_HD
+	GSR_LP_1000T_FD    = mii.GSR_LP_1000T_FD
+	GSR_REMOTE_RX_OK   = mii.GSR_REMOTE_RX_OK
+	GSR_LOCAL_RX_OK    = mii.GSR_LOCAL_RX_OK
+	GSR_MS_RESOLUTION  = mii.GSR_MS_RESOLUTION
+	GSR_MS_FAULT       = mii.GSR_MS_FAULT
+	ESTATUS_1000T_HD   = mii.ESTATUS_1000T_HD
+	ESTATUS_1000T_FD   = mii.ESTATUS_1000T_FD
 )
 
 // M88_PSSR bits.

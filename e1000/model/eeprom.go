@@ -1,6 +1,9 @@
 package model
 
-import "github.com/nicbed/nicbed/e1000"
+import (
+	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/nvm"
+)
 
 // DefaultEEPROM is the 64-word EEPROM image of an 82540EM on a PRO/1000 MT
 // Desktop adapter with the given Ethernet address (datasheet 5.6): the
@@ -31,19 +34,10 @@ func DefaultEEPROM(mac [6]byte) [e1000.EEPROMWords]uint16 {
 }
 
 // EEPROMSum is the sum of words 0x00–0x3F, which is 0xBABA in a valid image.
-func EEPROMSum(w *[e1000.EEPROMWords]uint16) uint16 {
-	var s uint16
-	for _, v := range w {
-		s += v
-	}
-	return s
-}
+func EEPROMSum(w *[e1000.EEPROMWords]uint16) uint16 { return nvm.ImageSum(w[:]) }
 
 // FixEEPROMChecksum sets word 0x3F so that the image sums to 0xBABA.
-func FixEEPROMChecksum(w *[e1000.EEPROMWords]uint16) {
-	w[e1000.EEPROM_CHECKSUM_REG] = 0
-	w[e1000.EEPROM_CHECKSUM_REG] = e1000.EEPROM_SUM - EEPROMSum(w)
-}
+func FixEEPROMChecksum(w *[e1000.EEPROMWords]uint16) { nvm.FixChecksum(w[:]) }
 
 // EEPROM returns the device's EEPROM image (including what software wrote
 // through EECD).
@@ -53,14 +47,20 @@ func (d *Device) EEPROM() [e1000.EEPROMWords]uint16 { return d.eeprom }
 // sets DONE and the data; a write without START clears DONE. Addresses wrap
 // at the 64-word part's 6 address bits.
 func (d *Device) eerdWrite(v uint32) {
-	addr := v & e1000.EERD_ADDR_MASK
-	if v&e1000.EERD_START == 0 {
-		d.regs[e1000.EERD/4] = addr
-		return
+	reg, read := eerd.Write(v, d.eeprom[:])
+	d.regs[e1000.EERD/4] = reg
+	if read {
+		d.ctr.EERDReads++
 	}
-	word := d.eeprom[(addr>>e1000.EERD_ADDR_SHIFT)%e1000.EEPROMWords]
-	d.regs[e1000.EERD/4] = addr | e1000.EERD_DONE | uint32(word)<<e1000.EERD_DATA_SHIFT
-	d.ctr.EERDReads++
+}
+
+// eerd is the 82540EM's EERD layout.
+var eerd = nvm.EERD{
+	Start:     e1000.EERD_START,
+	Done:      e1000.EERD_DONE,
+	AddrShift: e1000.EERD_ADDR_SHIFT,
+	AddrMask:  e1000.EERD_ADDR_MASK,
+	DataShift: e1000.EERD_DATA_SHIFT,
 }
 
 // eepromState is the 93C46 Microwire EEPROM's serial interface, driven by

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/binary"
+	"github.com/nicbed/nicbed/hw/rxfilter"
 	"hash/crc32"
 
 	"github.com/nicbed/nicbed/e1000"
@@ -203,21 +204,8 @@ func (d *Device) rxFilter(frame []byte, rctl uint32) (accepted, exact bool) {
 	if rctl&e1000.RCTL_MPE != 0 {
 		return true, false
 	}
-	// Multicast table: 12 bits of the address picked by RCTL.MO; bits
-	// 11:5 select the MTA register, bits 4:0 the bit.
-	var h uint32
-	a4, a5 := uint32(frame[4]), uint32(frame[5])
-	switch (rctl & e1000.RCTL_MO_MASK) >> e1000.RCTL_MO_SHIFT {
-	case 0:
-		h = a4>>4 | a5<<4
-	case 1:
-		h = a4>>3 | a5<<5
-	case 2:
-		h = a4>>2 | a5<<6
-	case 3:
-		h = a4 | a5<<8
-	}
-	h &= 0xFFF
+	// Multicast table: 12 bits of the address picked by RCTL.MO.
+	h := rxfilter.MTAIndex(frame, (rctl&e1000.RCTL_MO_MASK)>>e1000.RCTL_MO_SHIFT)
 	return d.regs[e1000.MTA/4+h>>5]&(1<<(h&31)) != 0, false
 }
 

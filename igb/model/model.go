@@ -1,0 +1,325 @@
+// Package model is a device model of the Intel 82576 Gigabit Ethernet
+// Controller (PCI 8086:10C9), after the 82576EB datasheet: PCI configuration
+// space with BAR0 (128 KiB of registers), BAR3 (the MSI-X table of 10
+// vectors and its PBA) and MSI and MSI-X capabilities; the register file of
+// igb.Registers with reset values and access semantics; the EEPROM behind
+// EERD; the internal PHY behind MDIC; and the interrupt block — ICR/ICS/IMS/
+// IMC for the "other" causes, GPIE, EICR/EICS/EIMS/EIMC/EIAC/EIAM, IVAR0–7
+// and IVAR_MISC, EITR per vector, MSI-X delivery with per-vector mask and
+// PBA (see intr.go).
+//
+// Receive queues take frames into advanced one-buffer descriptors with RSS
+// (rx.go); transmit queues send advanced context and data descriptors with
+// checksum offload, TSO and head write-back (tx.go).
+//
+// The model runs on a hw.Clock loop: register accesses and timer callbacks
+// arrive one at a time, so it takes no locks. It reaches host memory only
+// through dma.Memory, and only while bus mastering is enabled.
+//
+// The model treats the driver as hostile: no register value makes it panic,
+// loop without bound or reach memory other than through dma.Memory; what it
+// refuses is counted in Counters. FuzzIGBModel checks this.
+package model
+
+import (
+	"time"
+
+	"github.com/nicbed/nicbed/hw"
+	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/irq"
+	"github.com/nicbed/nicbed/hw/pci"
+	"github.com/nicbed/nicbed/hw/rss"
+	"github.com/nicbed/nicbed/hw/wire"
+	"github.com/nicbed/nicbed/igb"
+)
+
+// Profile selects whose behaviour the model follows where QEMU's igb
+// differs from the datasheet. Only ProfileDatasheet exists yet; QEMU's
+// (advanced descriptors only, its EITR units and reset behaviour) is next.
+type Profile uint8
+
+const (
+	// ProfileDatasheet follows the 82576EB datasheet.
+	ProfileDatasheet Profile = iota
+)
+
+func (p Profile) String() string { return "datasheet" }
+
+// DefaultAutonegDelay is how long autonegotiation takes in model time from
+// a PHY reset, a restart or a cable plugged in, to link up (as e1000's
+// model: quick, but long enough that a driver must wait or take LSC).
+const DefaultAutonegDelay = 2 * time.Millisecond
+
+// Config describes a Device.
+type Config struct {
+	// MAC is the Ethernet address the default EEPROM image holds.
+	MAC [6]byte
+	// Clock is the loop the model keeps time with.
+	Clock hw.Clock
+	// Mem is the host memory the device reaches by DMA.
+	Mem dma.Memory
+	// INTx is the interrupt line (INTA#). nil means irq.NoLine.
+	INTx irq.Line
+	// MSI receives MSI and MSI-X messages. nil drops them.
+	MSI irq.MessageSink
+	// EEPROM, if not nil, replaces the default EEPROM image word for word.
+	EEPROM *[igb.EEPROMWords]uint16
+	// AutonegDelay overrides DefaultAutonegDelay when positive.
+	AutonegDelay time.Duration
+	// Profile picks the datasheet's behaviour (the zero value) or, later,
+	// QEMU's.
+	Profile Profile
+}
+
+// Device is one 82576 port. It implements pci.Function and wire.Endpoint.
+type Device struct {
+	clk  hw.Clock
+	mem  dma.Memory
+	intx irq.Line
+	pcfg *pci.Config
+	fn   pci.Function
+	msi  *pci.MSI
+	msix *pci.MSIX
+	link wire.Link
+
+	autonegDelay time.Duration
+
+	regs   [igb.BAR0Size / 4]uint32 // register storage, by canonical offset / 4
+	eeprom [igb.EEPROMWords]uint16
+	phy    phyState
+
+	busMaster bool
+	cableUp   bool
+	linkUp    bool // STATUS.LU
+
+	rss      rss.Hasher // the RSSRK key's tables, rebuilt when rssDirty
+	rssDirty bool
+	rxBuf    []byte // a frame with its tag stripped or CRC appended
+	rxDesc   [igb.DescSize]byte
+
+	tx     [igb.NumQueues]txQueue
+	txDesc [igb.DescSize]byte
+	txHead [4]byte
+	txOut  []byte       // a frame with its VLAN tag inserted
+	segBuf []byte       // one TSO segment
+	sendFn func([]byte) // d.send, made once: a method value would allocate per use
+	txQ    int          // the queue, VLE and tag of the packet being sent
+	txVLE  bool
+	txVLAN uint16
+
+	intr  intrState
+	depth int // nesting of entry points; interrupt delivery waits for 0
+	dirty bool
+
+	ctr Counters
+}
+
+var (
+	_ pci.Function  = (*Device)(nil)
+	_ wire.Endpoint = (*Device)(nil)
+)
+
+// New makes an 82576 in its power-on state: registers at their reset
+// values, the EEPROM loaded, the PHY starting autonegotiation as soon as a
+// cable is connected, bus mastering and memory decoding off, every MSI-X
+// vector masked.
+func New(cfg Config) *Device {
+	if cfg.Clock == nil || cfg.Mem == nil {
+		panic("igb/model: Config needs a Clock and Mem")
+	}
+	d := &Device{clk: cfg.Clock, mem: cfg.Mem, intx: cfg.INTx, autonegDelay: cfg.AutonegDelay}
+	if d.intx == nil {
+		d.intx = irq.NoLine{}
+	}
+	sink := cfg.MSI
+	if sink == nil {
+		sink = dropMSI{}
+	}
+	if d.autonegDelay <= 0 {
+		d.autonegDelay = DefaultAutonegDelay
+	}
+	if cfg.EEPROM != nil {
+		d.eeprom = *cfg.EEPROM
+	} else {
+		d.eeprom = DefaultEEPROM(cfg.MAC)
+	}
+	d.pcfg = pci.NewConfig(pci.ID{
+		Vendor:       igb.VendorID,
+		Device:       igb.DeviceID,
+		SubVendor:    d.eeprom[igb.EEPROM_SUBVENDOR],
+		SubSystem:    d.eeprom[igb.EEPROM_SUBSYSTEM],
+		Revision:     igb.RevisionID,
+		Class:        igb.ClassCode,
+		InterruptPin: 1,
+	})
+	d.pcfg.SetBAR(0, igb.BAR0Size)
+	d.pcfg.SetBAR(3, igb.BAR3Size)
+	d.msi = d.pcfg.AddMSI(igb.MSIVectors, sink)
+	d.msix = d.pcfg.AddMSIX(pci.MSIXLayout{
+		Vectors:     igb.MSIXVectors,
+		TableBAR:    3,
+		TableOffset: igb.MSIXTableOffset,
+		PBABAR:      3,
+		PBAOffset:   igb.MSIXPBAOffset,
+	}, sink)
+	d.fn = pci.NewFunction(d.pcfg, [pci.NumBARs]pci.BAR{0: (*bar0)(d), 3: (*bar3)(d)})
+	d.intr.init(d)
+	d.rxBuf = make([]byte, 0, maxRxFrame+8)
+	d.txOut = make([]byte, 0, maxTxFrame+8)
+	d.segBuf = make([]byte, maxTxFrame)
+	d.sendFn = d.send
+	d.phy.timer = d.clk.NewTimer(d.onAutoneg)
+	d.phyReset()
+	d.reset()
+	return d
+}
+
+type dropMSI struct{}
+
+func (dropMSI) WriteMSI(uint64, uint32) {}
+
+// Connect attaches the device's port to a link; nil disconnects.
+func (d *Device) Connect(link wire.Link) {
+	d.enter()
+	defer d.exit()
+	d.link = link
+	d.setCable(link != nil && link.Up())
+}
+
+// Port is the device's receive side, to attach to a cable.
+func (d *Device) Port() wire.Endpoint { return d }
+
+// LinkChange implements wire.Endpoint: the cable was plugged in or pulled.
+func (d *Device) LinkChange(up bool) {
+	d.enter()
+	defer d.exit()
+	d.setCable(up)
+}
+
+// MAC is the Ethernet address in the EEPROM image (words 0–2).
+func (d *Device) MAC() [6]byte {
+	var m [6]byte
+	for i := range 3 {
+		m[2*i] = byte(d.eeprom[i])
+		m[2*i+1] = byte(d.eeprom[i] >> 8)
+	}
+	return m
+}
+
+// EEPROM is the device's EEPROM image.
+func (d *Device) EEPROM() [igb.EEPROMWords]uint16 { return d.eeprom }
+
+// Counters returns the model's own counters (not device registers).
+func (d *Device) Counters() Counters { return d.ctr }
+
+// MSIX is the function's MSI-X capability (table, PBA), for tests.
+func (d *Device) MSIX() *pci.MSIX { return d.msix }
+
+// IRQ reports whether the device is asserting INTA#.
+func (d *Device) IRQ() bool { return d.intr.lineOut }
+
+// ConfigRead implements pci.Function.
+func (d *Device) ConfigRead(off, size int) uint32 { return d.fn.ConfigRead(off, size) }
+
+// ConfigWrite implements pci.Function. Interrupt Disable, MSI and MSI-X
+// enables change how interrupts leave.
+func (d *Device) ConfigWrite(off, size int, val uint32) {
+	d.enter()
+	defer d.exit()
+	d.fn.ConfigWrite(off, size, val)
+	bm := d.pcfg.BusMaster()
+	if bm && !d.busMaster {
+		d.busMaster = true
+		d.txKick()
+	}
+	d.busMaster = bm
+	d.dirty = true
+}
+
+// BAR implements pci.Function: BAR0 is the register window, BAR3 the MSI-X
+// table and PBA.
+func (d *Device) BAR(i int) pci.BAR { return d.fn.BAR(i) }
+
+type bar0 Device
+
+func (b *bar0) Read32(off uint32) uint32 {
+	d := (*Device)(b)
+	d.enter()
+	defer d.exit()
+	return d.readReg(off)
+}
+
+func (b *bar0) Write32(off uint32, v uint32) {
+	d := (*Device)(b)
+	d.enter()
+	defer d.exit()
+	d.writeReg(off, v)
+}
+
+type bar3 Device
+
+func (b *bar3) Read32(off uint32) uint32 {
+	v, ok := (*Device)(b).msix.Read32(3, off)
+	if !ok {
+		return 0
+	}
+	return v
+}
+
+func (b *bar3) Write32(off uint32, v uint32) {
+	d := (*Device)(b)
+	d.enter()
+	defer d.exit()
+	if !d.msix.Write32(3, off, v) {
+		d.ctr.BadRegWrites++
+	}
+}
+
+// enter and exit bracket every entry point. Interrupt delivery is decided
+// once, at the outermost exit, so that a driver called synchronously from a
+// message sees consistent state.
+func (d *Device) enter() { d.depth++ }
+
+func (d *Device) exit() {
+	d.depth--
+	if d.depth == 0 && d.dirty {
+		d.dirty = false
+		d.intr.update()
+	}
+}
+
+func (d *Device) now() time.Duration { return d.clk.Now() }
+
+// reset is CTRL.RST, CTRL.DEV_RST and power-on: every register to its reset
+// value except the PHY, PCI configuration space, the EEPROM, and — as the
+// datasheet says of the interrupt block — EITR and the MSI-X table;
+// pending interrupt causes and statistics cleared; RAL0/RAH0 loaded from
+// the EEPROM.
+func (d *Device) reset() {
+	eitr := d.intr.saveEITR()
+	d.regs = [igb.BAR0Size / 4]uint32{}
+	for i := range igb.Registers {
+		r := &igb.Registers[i]
+		for n := range r.Count {
+			d.regs[r.At(n)/4] = r.ResetOf(n)
+		}
+	}
+	m := d.MAC()
+	d.regs[igb.RAL(0)/4] = uint32(m[0]) | uint32(m[1])<<8 | uint32(m[2])<<16 | uint32(m[3])<<24
+	d.regs[igb.RAH(0)/4] = uint32(m[4]) | uint32(m[5])<<8 | igb.RAH_AV
+	d.intr.reset(eitr)
+	d.rssDirty = true
+	for q := range d.tx {
+		d.tx[q].inPkt, d.tx[q].bad = false, false
+		d.tx[q].ctxMem = [igb.NumTxContexts][igb.DescSize]byte{}
+	}
+	d.updateLink()
+	d.dirty = true
+}
+
+// statInc adds one to a statistics register, saturating (8.19).
+func (d *Device) statInc(off uint32) {
+	if v := d.regs[off/4]; v != 0xFFFFFFFF {
+		d.regs[off/4] = v + 1
+	}
+}
