@@ -76,6 +76,8 @@ type Clock struct {
 	stop  atomic.Bool
 	limit time.Duration // virtual: how far the Run call in progress may go
 	wake  chan struct{} // real clock: a Post, Stop or new source wakes the loop
+	// sleepTimer is the loop's timer for sleep (real clock).
+	sleepTimer *time.Timer
 
 	mu      sync.Mutex // guards sources
 	sources []*Source
@@ -378,14 +380,20 @@ func (c *Clock) RunWhile(cond func() bool, limit time.Duration) bool {
 }
 
 // sleep waits d, or until a source or Stop wakes the loop, or done closes.
+// It reuses one timer (only the loop sleeps), so that a real-clock loop
+// woken per frame allocates nothing.
 func (c *Clock) sleep(d time.Duration, done <-chan struct{}) {
-	t := time.NewTimer(d)
+	if c.sleepTimer == nil {
+		c.sleepTimer = time.NewTimer(d)
+	} else {
+		c.sleepTimer.Reset(d)
+	}
 	select {
-	case <-t.C:
+	case <-c.sleepTimer.C:
 	case <-c.wake:
 	case <-done:
 	}
-	t.Stop()
+	c.sleepTimer.Stop()
 }
 
 // drainInbox runs what the sources hold, at most each source's capacity
