@@ -2,7 +2,31 @@ package wire
 
 import "github.com/nicbed/nicbed/hw"
 
-// Real Linux peers. A Port joins a NIC model's wire side to a Linux device:
+// Inbox is the bounded queue through which a port's reader hands work to
+// the loop: a *kernelmodel.Source (Clock.NewSource). TryPost never blocks;
+// it returns an error when the inbox is full.
+type Inbox interface {
+	TryPost(f func()) error
+}
+
+// Outbox carries frames from the loop to the device without blocking: a
+// *kernelmodel.Outbox. Send copies frame and reports whether it was queued;
+// Close writes what is queued and ends the outbox's goroutine.
+type Outbox interface {
+	Send(frame []byte) bool
+	Close()
+}
+
+// Defaults of a PortConfig's zero fields.
+const (
+	DefaultRxBuffers = 256
+	DefaultTxBuffers = 256
+	// RxBatch is how many frames an AF_PACKET port takes with one
+	// recvmmsg call, at most.
+	RxBatch = 32
+)
+
+// PortConfig describes a Port (Linux only). A Port joins a NIC model's wire side to a Linux device:
 // a TAP (OpenTap), an AF_PACKET socket bound to an existing interface
 // (OpenPacket), or any datagram file descriptor (NewFdPort: one end of a
 // SOCK_SEQPACKET socket pair, for tests and benchmarks without root). A Port
@@ -29,32 +53,6 @@ import "github.com/nicbed/nicbed/hw"
 // hw/wire does not import the kernel model: a Port reaches the loop only
 // through the small Inbox and Outbox interfaces below, which
 // kernelmodel.Source and kernelmodel.Outbox satisfy.
-
-// Inbox is the bounded queue through which a port's reader hands work to
-// the loop: a *kernelmodel.Source (Clock.NewSource). TryPost never blocks;
-// it returns an error when the inbox is full.
-type Inbox interface {
-	TryPost(f func()) error
-}
-
-// Outbox carries frames from the loop to the device without blocking: a
-// *kernelmodel.Outbox. Send copies frame and reports whether it was queued;
-// Close writes what is queued and ends the outbox's goroutine.
-type Outbox interface {
-	Send(frame []byte) bool
-	Close()
-}
-
-// Defaults of a PortConfig's zero fields.
-const (
-	DefaultRxBuffers = 256
-	DefaultTxBuffers = 256
-	// RxBatch is how many frames an AF_PACKET port takes with one
-	// recvmmsg call, at most.
-	RxBatch = 32
-)
-
-// PortConfig describes a Port.
 type PortConfig struct {
 	// Clock is the loop's clock (a real kernelmodel.Clock): Transmit's
 	// done time is read from it.

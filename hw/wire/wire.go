@@ -1,6 +1,8 @@
 // Package wire is where frames leave a NIC port and where they arrive: the
 // link a NIC model transmits into, the endpoint it receives on, an in-memory
-// Cable between two ports, and a pcap writer to record what crossed it.
+// Cable between two ports, a pcap writer to record what crossed it, and on
+// Linux a Port that puts a NIC model's wire side on a real device (a TAP or
+// an AF_PACKET socket on an existing interface; see PortConfig).
 //
 // A frame on the wire is an Ethernet frame from the destination MAC address
 // to the end of the payload, padding included: no preamble, no SFD and no FCS.
@@ -11,7 +13,8 @@
 // Everything here runs on the clock's loop (see hw.Clock): a NIC model calls
 // Transmit from the loop, and a cable calls Receive and LinkChange from the
 // loop. Nothing in this package is safe for use from other goroutines, except
-// PcapWriter.
+// PcapWriter and a Port's Stats, Err, Name and Close (a Port's own goroutines
+// meet the loop only through its Inbox and Outbox).
 package wire
 
 import "time"

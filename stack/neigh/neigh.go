@@ -201,6 +201,13 @@ func NewTable(k *kernelmodel.Kernel, seed uint64) *Table {
 	return t
 }
 
+// timeBefore and timeBeforeEq are time_before/time_before_eq: jiffies
+// compared through their signed difference, so that a time computed before
+// the clock's start (Linux sets confirmed 2·base_reachable_time in the
+// past) wraps as it does in Linux.
+func timeBefore(a, b uint64) bool   { return int64(a-b) < 0 }
+func timeBeforeEq(a, b uint64) bool { return int64(a-b) <= 0 }
+
 // next is a xorshift64* step: the deterministic prandom of the model.
 func (t *Table) next() uint64 {
 	t.rng ^= t.rng >> 12
@@ -420,16 +427,16 @@ func (n *Neighbour) timerHandler(_ *kernelmodel.TimerList) {
 	switch {
 	case state&NUD_REACHABLE != 0:
 		rt := t.ReachableTime()
-		if now <= n.Confirmed+rt {
+		if timeBeforeEq(now, n.Confirmed+rt) {
 			next = n.Confirmed + rt
-		} else if now <= n.Used+p.DelayFirstProbeTime {
+		} else if timeBeforeEq(now, n.Used+p.DelayFirstProbeTime) {
 			n.State, n.Updated = NUD_DELAY, now
 			next = now + p.DelayFirstProbeTime
 		} else {
 			n.State, n.Updated = NUD_STALE, now
 		}
 	case state&NUD_DELAY != 0:
-		if now <= n.Confirmed+p.DelayFirstProbeTime {
+		if timeBeforeEq(now, n.Confirmed+p.DelayFirstProbeTime) {
 			n.State, n.Updated = NUD_REACHABLE, now
 			next = n.Confirmed + t.ReachableTime()
 		} else {
@@ -450,7 +457,7 @@ func (n *Neighbour) timerHandler(_ *kernelmodel.TimerList) {
 		return
 	}
 	if n.State&NUD_IN_TIMER != 0 {
-		if next < now+kernelmodel.HZ/100 {
+		if timeBefore(next, now+kernelmodel.HZ/100) {
 			next = now + kernelmodel.HZ/100
 		}
 		k.ModTimer(&n.timer, next)
