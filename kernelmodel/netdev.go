@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // NetdevTx is netdev_tx_t, what ndo_start_xmit returns.
@@ -442,6 +443,11 @@ type PacketType struct {
 	Type uint16
 	Dev  *NetDevice // nil: any device
 	Func func(skb *SKB)
+	// ListFunc is packet_type.list_func (ip_list_rcv): on the list path
+	// (gro_normal_list → netif_receive_skb_list) consecutive skbs for this
+	// handler come to it as one list, which it empties and whose skbs it
+	// owns. Nil: Func is called for each.
+	ListFunc func(list *SKBHead)
 }
 
 // DevAddPack is dev_add_pack().
@@ -473,6 +479,16 @@ func (k *Kernel) NetifReceiveSKB(skb *SKB) {
 // netifReceiveSKBCore is __netif_receive_skb_core(): taps, then the
 // protocol handler.
 func (k *Kernel) netifReceiveSKBCore(c *CPU, skb *SKB) {
+	if pt := k.receiveSKBCoreLookup(c, skb); pt != nil {
+		k.Charge(k.Cost.Deliver)
+		pt.Func(skb)
+	}
+}
+
+// receiveSKBCoreLookup is __netif_receive_skb_core() up to the delivery:
+// count, run the taps and find the protocol handler. An skb no handler
+// takes is freed (UNHANDLED_PROTO) and nil returned.
+func (k *Kernel) receiveSKBCoreLookup(c *CPU, skb *SKB) *PacketType {
 	c.Softnet.Processed++
 	k.Charge(k.Cost.ReceiveSKB)
 	k.tracePoint(c, "__netif_receive_skb_core", skb.ID, int64(skb.Protocol))
@@ -484,20 +500,61 @@ func (k *Kernel) netifReceiveSKBCore(c *CPU, skb *SKB) {
 	}
 	for _, pt := range k.ptype {
 		if pt.Type == skb.Protocol && (pt.Dev == nil || pt.Dev == d) {
-			k.Charge(k.Cost.Deliver)
-			pt.Func(skb)
-			return
+			return pt
 		}
 	}
 	if d != nil {
 		d.Stats.RxNoHandler++
 	}
 	k.KfreeSKB(skb, SKB_DROP_REASON_UNHANDLED_PROTO)
+	return nil
 }
 
-// netifReceiveSKBListInternal is netif_receive_skb_list_internal().
+// netifReceiveSKBListInternal is netif_receive_skb_list_internal() and
+// __netif_receive_skb_list_core(): each skb steered by RPS or taken through
+// the core (taps, handler lookup); runs of consecutive skbs for one
+// handler are delivered together (__netif_receive_skb_list_ptype), to its
+// ListFunc if it has one.
 func (k *Kernel) netifReceiveSKBListInternal(list *SKBHead) {
+	c := k.cur
+	if c == nil {
+		c = k.cpus[0]
+	}
+	sub := &c.Softnet.sublist
+	var cur *PacketType
 	for s := list.Dequeue(); s != nil; s = list.Dequeue() {
-		k.NetifReceiveSKB(s)
+		if !k.skbCheck(s, "netif_receive_skb") {
+			continue
+		}
+		if cpu := k.getRPSCPU(s); cpu >= 0 {
+			k.enqueueToBacklog(s, k.cpus[cpu])
+			continue
+		}
+		pt := k.receiveSKBCoreLookup(c, s)
+		if pt == nil {
+			continue
+		}
+		if pt != cur {
+			k.receiveListPtype(cur, sub)
+			cur = pt
+		}
+		sub.QueueTail(s)
+	}
+	k.receiveListPtype(cur, sub)
+}
+
+// receiveListPtype is __netif_receive_skb_list_ptype().
+func (k *Kernel) receiveListPtype(pt *PacketType, sub *SKBHead) {
+	if pt == nil || sub.Len() == 0 {
+		return
+	}
+	k.Charge(k.Cost.Deliver * time.Duration(sub.Len()))
+	if pt.ListFunc != nil {
+		pt.ListFunc(sub)
+		*sub = SKBHead{}
+		return
+	}
+	for s := sub.Dequeue(); s != nil; s = sub.Dequeue() {
+		pt.Func(s)
 	}
 }

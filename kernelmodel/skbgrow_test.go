@@ -178,3 +178,44 @@ func TestSKBCloneDataref(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The list path (netif_receive_skb_list) runs every skb through the taps
+// and hands runs of consecutive skbs for one handler to its list_func
+// together, in order; a handler without one gets each skb.
+func TestReceiveListPtype(t *testing.T) {
+	k := New(Config{CPUs: 1})
+	var tapped []uint16
+	var lists [][]uint64
+	var arps []uint64
+	k.DevAddPack(&PacketType{Type: ETH_P_ALL, Func: func(s *SKB) { tapped = append(tapped, s.Protocol) }})
+	k.DevAddPack(&PacketType{Type: ETH_P_IP, Func: func(s *SKB) { t.Error("Func called on the list path") }, ListFunc: func(l *SKBHead) {
+		var ids []uint64
+		for s := l.Dequeue(); s != nil; s = l.Dequeue() {
+			ids = append(ids, s.ID)
+			k.ConsumeSKB(s)
+		}
+		lists = append(lists, ids)
+	}})
+	k.DevAddPack(&PacketType{Type: ETH_P_ARP, Func: func(s *SKB) { arps = append(arps, s.ID); k.ConsumeSKB(s) }})
+	var list SKBHead
+	var ids []uint64
+	for _, p := range []uint16{ETH_P_IP, ETH_P_IP, ETH_P_ARP, ETH_P_IP, ETH_P_IP, ETH_P_IP, 0x1234} {
+		s := k.AllocSKB(60)
+		s.Protocol = p
+		ids = append(ids, s.ID)
+		list.QueueTail(s)
+	}
+	k.netifReceiveSKBListInternal(&list)
+	if len(tapped) != 7 || len(lists) != 2 || len(lists[0]) != 2 || len(lists[1]) != 3 || len(arps) != 1 {
+		t.Fatalf("taps %v, lists %v, arp %v", tapped, lists, arps)
+	}
+	if lists[0][0] != ids[0] || lists[0][1] != ids[1] || arps[0] != ids[2] || lists[1][0] != ids[3] || lists[1][2] != ids[5] {
+		t.Fatalf("order: lists %v arp %v ids %v", lists, arps, ids)
+	}
+	if k.Drops.Reason[SKB_DROP_REASON_UNHANDLED_PROTO] != 1 || list.Len() != 0 {
+		t.Fatal("unhandled protocol not dropped")
+	}
+	if err := k.SKBAudit(); err != nil {
+		t.Fatal(err)
+	}
+}

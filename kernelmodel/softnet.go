@@ -19,6 +19,11 @@ type SoftnetData struct {
 	owner         *CPU
 
 	completionQueue SKBHead // dev_kfree_skb_irq'd skbs, freed by net_tx_action
+	// sublist is __netif_receive_skb_list_core's run of skbs for one
+	// handler (per CPU, so that the list path allocates nothing; a
+	// ListFunc must not re-enter the list path on its CPU — loopback goes
+	// through the backlog, as in Linux).
+	sublist SKBHead
 
 	// /proc/net/softnet_stat columns.
 	Processed      uint64 // packets through __netif_receive_skb_core

@@ -40,8 +40,11 @@
 //
 // Handlers register in the kernel model's ptype_base with DevAddPack
 // (dev_add_pack), one packet_type per EtherType: neigh.Table registers
-// ETH_P_ARP (arp_rcv), ipv4.Stack registers ETH_P_IP (ip_rcv). The kernel
-// model's netif_receive_skb/gro_normal_list calls them after eth_type_trans
+// ETH_P_ARP (arp_rcv), ipv4.Stack registers ETH_P_IP with ip_rcv and the
+// list handler ip_list_rcv (packet_type.list_func: NAPI's gro_normal_list →
+// netif_receive_skb_list hands it runs of consecutive IPv4 skbs; a single
+// netif_receive_skb calls ip_rcv). The kernel model calls them after
+// eth_type_trans
 // has set skb->protocol and pulled the Ethernet header, with
 // skb->network_header at Data; a handler owns the skb it is given and frees
 // or consumes it on every path. Above IP, ipv4.Stack keeps inet_protos (an

@@ -105,7 +105,7 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	s.icmp.rng = seed*0x2545F4914F6CDD1D | 1
 	s.icmp.peers = make(map[[4]byte]*inetPeer)
 	s.icmp.credit = uint32(s.Sysctl.ICMPMsgsBurst)
-	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv})
+	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv, ListFunc: s.ipListRcv})
 	s.protos[IPPROTO_ICMP] = s.icmpRcv
 	k.RegisterNetdevNotifier(s.netdevEvent)
 	return s
@@ -260,46 +260,68 @@ func IPHdr(skb *kernelmodel.SKB) header.IPv4 {
 	return header.IPv4(b[skb.NetHeader:])
 }
 
-// ipRcv is ip_rcv() / ip_rcv_core().
+// ipRcv is ip_rcv(): ip_rcv_core, then ip_rcv_finish.
 func (s *Stack) ipRcv(skb *kernelmodel.SKB) {
+	s.K.TracePoint("ip_rcv", skb.ID, int64(skb.Len()))
+	if h := s.ipRcvCore(skb); h != nil {
+		s.ipRcvFinish(skb, h)
+	}
+}
+
+// ipListRcv is ip_list_rcv(): the list path's ip_rcv, each skb through
+// ip_rcv_core and then routed and delivered (ip_sublist_rcv,
+// ip_list_rcv_finish) in order.
+func (s *Stack) ipListRcv(list *kernelmodel.SKBHead) {
+	s.K.TracePoint("ip_list_rcv", 0, int64(list.Len()))
+	for skb := list.Dequeue(); skb != nil; skb = list.Dequeue() {
+		s.K.TracePoint("ip_rcv_core", skb.ID, int64(skb.Len()))
+		if h := s.ipRcvCore(skb); h != nil {
+			s.ipRcvFinish(skb, h)
+		}
+	}
+}
+
+// ipRcvCore is ip_rcv_core(): the checks, in 6.1's order, each failure
+// freeing the skb under its reason (nil returned); the header, cut to the
+// total length, otherwise.
+func (s *Stack) ipRcvCore(skb *kernelmodel.SKB) header.IPv4 {
 	k := s.K
-	k.TracePoint("ip_rcv", skb.ID, int64(skb.Len()))
 	if skb.PktType == kernelmodel.PACKET_OTHERHOST {
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_OTHERHOST)
-		return
+		return nil
 	}
 	m := &s.SNMP.Ip
 	m.InReceives++
 	s.SNMP.IpExt.InOctets += uint64(skb.Len())
 	if skb.Len() < header.IPv4MinSize {
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_INHDR)
-		return
+		return nil
 	}
 	h := header.IPv4(skb.Data)
 	hl := h.HeaderLength()
 	if hl < header.IPv4MinSize || h.Version() != 4 || hl > skb.Len() {
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_INHDR)
-		return
+		return nil
 	}
 	if !h.ChecksumValid() {
 		s.SNMP.IpExt.InCsumErrors++
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_CSUM)
-		return
+		return nil
 	}
 	tl := int(h.TotalLength())
 	if skb.Len() < tl {
 		s.SNMP.IpExt.InTruncatedPkts++
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
-		return
+		return nil
 	}
 	if tl < hl {
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_INHDR)
-		return
+		return nil
 	}
 	skb.Trim(tl) // pskb_trim_rcsum
 	skb.NetHeader = skb.BufOffset()
 	skb.TransHeader = skb.NetHeader + hl
-	s.ipRcvFinish(skb, h[:tl])
+	return h[:tl]
 }
 
 func (s *Stack) inHdrError(skb *kernelmodel.SKB, reason kernelmodel.DropReason) {

@@ -106,7 +106,9 @@ func rawFromB(t *testing.T, tb *testbed.Testbed, frame []byte) {
 // by A under their reason with no crash, ping still works, and no skb is
 // left or misused on either host.
 func TestTwoHostPing(t *testing.T) {
-	tb, err := testbed.New(testbed.Config{})
+	var trace bytes.Buffer
+	tr := kernelmodel.NewTracer(&trace, nil)
+	tb, err := testbed.New(testbed.Config{Tracer: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +215,16 @@ func TestTwoHostPing(t *testing.T) {
 	checkReply(t, tapA.echoReplies()[10], 0x4242, 11, data)
 	if err := tb.Settle(50 * time.Millisecond); err != nil {
 		t.Fatal(err)
+	}
+	// The driver's packets come up the list path: gro_normal_list →
+	// netif_receive_skb_list → ip_list_rcv.
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"ip_list_rcv", "ip_rcv_core", "ip_local_deliver", "icmp_rcv", "icmp_push_reply", "ip_output", "neigh_hh_output", "arp_rcv", "neigh_resolve_output"} {
+		if !bytes.Contains(trace.Bytes(), []byte(" "+step)) {
+			t.Errorf("no %s in the trace", step)
+		}
 	}
 }
 
