@@ -32,7 +32,7 @@ func FuzzARP(f *testing.F) {
 		if n := len(e.dev.Sent); n > 3 {
 			t.Fatalf("%d frames sent for one ARP packet", n)
 		}
-		for _, n := range e.tbl.entries {
+		for _, n := range e.tbl.Entries() {
 			if StateName(n.State) == "?" {
 				t.Fatalf("entry in state %#x", n.State)
 			}
