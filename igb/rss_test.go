@@ -32,7 +32,13 @@ func ipFrame(src, dst [4]byte, proto uint8, sport, dport uint16, frag bool) []by
 		ip.SetFlagsFragment(header.IPv4FlagMF, 0)
 	}
 	ip.SetChecksum(ip.CalculateChecksum())
-	switch l := b[header.EthernetMinSize+header.IPv4MinSize:]; proto {
+	setL4(b[header.EthernetMinSize+header.IPv4MinSize:], proto, sport, dport)
+	return b
+}
+
+// setL4 fills a TCP or UDP header's ports (and data offset or length).
+func setL4(l []byte, proto uint8, sport, dport uint16) {
+	switch proto {
 	case header.ProtocolTCP:
 		t := header.TCP(l)
 		t.SetSourcePort(sport)
@@ -44,7 +50,6 @@ func ipFrame(src, dst [4]byte, proto uint8, sport, dport uint16, frag bool) []by
 		u.SetDestinationPort(dport)
 		u.SetLength(8)
 	}
-	return b
 }
 
 const allIPv4 = MRQC_ENABLE_RSS | MRQC_RSS_FIELD_IPV4 | MRQC_RSS_FIELD_IPV4_TCP | MRQC_RSS_FIELD_IPV4_UDP
@@ -186,19 +191,7 @@ func ip6Frame(src, dst [16]byte, proto uint8, sport, dport uint16) []byte {
 	ip.SetHopLimit(64)
 	copy(ip.Src(), src[:])
 	copy(ip.Dst(), dst[:])
-	l := b[header.EthernetMinSize+header.IPv6MinSize:]
-	switch proto {
-	case header.ProtocolTCP:
-		t := header.TCP(l)
-		t.SetSourcePort(sport)
-		t.SetDestinationPort(dport)
-		t.SetDataOffset(header.TCPMinSize)
-	case header.ProtocolUDP:
-		u := header.UDP(l)
-		u.SetSourcePort(sport)
-		u.SetDestinationPort(dport)
-		u.SetLength(8)
-	}
+	setL4(b[header.EthernetMinSize+header.IPv6MinSize:], proto, sport, dport)
 	return b
 }
 
