@@ -14,9 +14,12 @@
 //     handler (handle_level_irq, handle_edge_irq, handle_fasteoi_irq); INTx
 //     lines and MSI messages in process; pci_alloc_irq_vectors through the
 //     platform's IRQVectorBackend; irq_exit runs pending softirqs.
-//   - sk_buff: a pool without per-packet allocation; double frees and uses
-//     after free are counted (Drops.SKB), traced, and panic under the build
-//     tag nicbed_debug; SKBAudit is the exact leak check for tests.
+//   - sk_buff: a pool without per-packet allocation (structs and buffers
+//     apart, so clones share a buffer with a dataref: skb_clone,
+//     skb_cow_head); cb, sk, destructor, truesize; push/put bounds reported,
+//     not panicking; double frees and uses after free are counted
+//     (Drops.SKB), traced, and panic under the build tag nicbed_debug;
+//     SKBAudit is the exact leak check for tests.
 //   - softirq: NET_TX, NET_RX, TIMER...; raise_softirq, __do_softirq with
 //     MAX_SOFTIRQ_RESTART and MAX_SOFTIRQ_TIME, then ksoftirqd;
 //     local_bh_enable runs pending work.

@@ -49,10 +49,10 @@ type SKB struct {
 
 	Next *SKB // list linkage (sk_buff_head)
 
-	buf   []byte
-	head  int     // offset of Data in buf
-	k     *Kernel // the pool's kernel, for bound violations
-	class int8
+	buf  []byte   // data.buf, nil while free
+	data *skbData // the buffer, shared by clones
+	head int      // offset of Data in buf
+	k    *Kernel  // the pool's kernel, for bound violations
 	// irqFree is why an skb on a completion queue was freed
 	// (skbIRQConsumed, skbIRQDropped).
 	irqFree uint8
@@ -193,28 +193,40 @@ func (s *SKB) MAC() []byte {
 // SKB size classes of the pool: data room after headroom.
 var skbClasses = [...]int{2048, 9216 + 64, 65536 + 256}
 
-// skbPool keeps freed SKBs per size class. Each class is a FIFO, so a freed
-// skb is handed out again as late as possible: a stale pointer to it stays
-// a pointer to a free skb (and is caught as a use after free) for as long as
-// possible. An skb is on the free list at most once: a second free of it is
-// counted and ignored, so the pool never hands one skb out twice.
-type skbPool struct {
-	free   [len(skbClasses)]skbFIFO
-	allocs uint64 // SKBs made (not reused)
-	inUse  int
-	all    []*SKB // every pooled skb ever made, for SKBAudit
+// skbData is an skb's buffer with skb_shared_info's dataref: the number of
+// SKBs (an skb and its clones) that share it. It goes back to its class's
+// free list when the last of them is freed.
+type skbData struct {
+	buf     []byte
+	class   int8 // -1: larger than every class, not pooled
+	dataref int32
 }
 
-// skbFIFO is a ring of free SKBs that grows by doubling (its length is a
-// power of two, so indices wrap with a mask).
-type skbFIFO struct {
-	ring       []*SKB
+// skbPool keeps freed sk_buff structs and freed buffers per size class.
+// Each free list is a FIFO, so a freed skb is handed out again as late as
+// possible: a stale pointer to it stays a pointer to a free skb (and is
+// caught as a use after free) for as long as possible. An skb is on the
+// free list at most once: a second free of it is counted and ignored, so
+// the pool never hands one skb out twice; a buffer is on its list only
+// once no clone shares it.
+type skbPool struct {
+	structs fifo[*SKB]
+	data    [len(skbClasses)]fifo[*skbData]
+	allocs  uint64 // buffers made (not reused)
+	inUse   int
+	all     []*SKB // every sk_buff struct ever made, for SKBAudit
+}
+
+// fifo is a ring that grows by doubling (its length is a power of two, so
+// indices wrap with a mask).
+type fifo[T comparable] struct {
+	ring       []T
 	head, size int
 }
 
-func (f *skbFIFO) push(s *SKB) {
+func (f *fifo[T]) push(s T) {
 	if f.size == len(f.ring) {
-		n := make([]*SKB, max(16, 2*len(f.ring)))
+		n := make([]T, max(16, 2*len(f.ring)))
 		for i := 0; i < f.size; i++ {
 			n[i] = f.ring[(f.head+i)&(len(f.ring)-1)]
 		}
@@ -224,12 +236,13 @@ func (f *skbFIFO) push(s *SKB) {
 	f.size++
 }
 
-func (f *skbFIFO) pop() *SKB {
+func (f *fifo[T]) pop() (s T) {
 	if f.size == 0 {
-		return nil
+		return s
 	}
-	s := f.ring[f.head]
-	f.ring[f.head] = nil
+	s = f.ring[f.head]
+	var zero T
+	f.ring[f.head] = zero
 	f.head = (f.head + 1) & (len(f.ring) - 1)
 	f.size--
 	return s
@@ -312,27 +325,109 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 			break
 		}
 	}
-	var s *SKB
-	if cl >= 0 {
-		s = k.skbs.free[cl].pop()
-	}
-	if s == nil {
-		room := size
-		if cl >= 0 {
-			room = skbClasses[cl]
-		}
-		s = &SKB{buf: make([]byte, NET_SKB_PAD+NET_IP_ALIGN+room), class: int8(cl), k: k}
-		k.skbs.allocs++
-		if cl >= 0 {
-			k.skbs.all = append(k.skbs.all, s)
-		}
-	}
-	k.skbs.inUse++
-	buf, class, gen := s.buf, s.class, s.gen
-	*s = SKB{buf: buf, class: class, gen: gen + 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
+	d := k.allocData(cl, size)
+	s := k.allocStruct()
+	gen := s.gen
+	*s = SKB{buf: d.buf, data: d, gen: gen + 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
 	s.ID = k.nextPktID()
 	s.Reserve(NET_SKB_PAD + NET_IP_ALIGN)
 	return s
+}
+
+// allocData takes a buffer of class cl (room bytes after the headroom for
+// an unpooled one) with a dataref of 1.
+func (k *Kernel) allocData(cl, room int) *skbData {
+	var d *skbData
+	if cl >= 0 {
+		d = k.skbs.data[cl].pop()
+		room = skbClasses[cl]
+	}
+	if d == nil {
+		d = &skbData{buf: make([]byte, NET_SKB_PAD+NET_IP_ALIGN+room), class: int8(cl)}
+		k.skbs.allocs++
+	}
+	d.dataref = 1
+	return d
+}
+
+// allocStruct takes a free sk_buff struct (kmem_cache_alloc of
+// skbuff_head_cache) and counts it live.
+func (k *Kernel) allocStruct() *SKB {
+	s := k.skbs.structs.pop()
+	if s == nil {
+		s = &SKB{}
+		k.skbs.all = append(k.skbs.all, s)
+	}
+	k.skbs.inUse++
+	return s
+}
+
+// putData drops one reference to d (skb_release_data): the last one puts
+// the buffer back on its class's free list.
+func (k *Kernel) putData(d *skbData) {
+	d.dataref--
+	if d.dataref == 0 && d.class >= 0 {
+		k.skbs.data[d.class].push(d)
+	}
+}
+
+// SKBClone is skb_clone(): a second sk_buff for s's data. The clone shares
+// the buffer (dataref counts both) and copies s's header fields and cb; it
+// has its own ID and no owner socket or destructor. Neither may write the
+// shared bytes without SKBCowHead. A freed s is a use after free: counted,
+// nil returned.
+func (k *Kernel) SKBClone(s *SKB) *SKB {
+	if !k.skbCheck(s, "skb_clone") {
+		return nil
+	}
+	c := k.allocStruct()
+	gen := c.gen
+	*c = *s
+	c.gen = gen + 1
+	c.ID = k.nextPktID()
+	c.Next, c.Sk, c.Destructor = nil, nil, nil
+	s.data.dataref++
+	k.tracePoint(k.cur, "skb_clone", s.ID, int64(c.ID))
+	return c
+}
+
+// Cloned is skb_cloned(): whether the data is shared with a clone.
+func (s *SKB) Cloned() bool { return s.data != nil && s.data.dataref > 1 }
+
+// SKBCowHead is skb_cow_head(): make s's data its own (copying it out of a
+// buffer shared with clones) with at least headroom bytes before Data, so
+// that headers may be written or pushed. Header offsets move with the
+// data. It reports false, leaving s as it was, for a freed skb.
+func (k *Kernel) SKBCowHead(s *SKB, headroom int) bool {
+	if !k.skbCheck(s, "skb_cow_head") {
+		return false
+	}
+	if !s.Cloned() && headroom <= s.head {
+		return true
+	}
+	h := max(headroom, s.head)
+	tail := s.Tailroom()
+	need := h + len(s.Data) + tail - NET_SKB_PAD - NET_IP_ALIGN
+	cl := -1
+	for i, n := range skbClasses {
+		if need <= n {
+			cl = i
+			break
+		}
+	}
+	d := k.allocData(cl, max(need, 0))
+	copy(d.buf[h:], s.Data)
+	shift := h - s.head
+	for _, off := range []*int{&s.MACHeader, &s.NetHeader, &s.TransHeader} {
+		if *off >= 0 {
+			*off += shift
+		}
+	}
+	k.putData(s.data)
+	s.data, s.buf, s.head = d, d.buf, h
+	s.Data = d.buf[h : h+len(s.Data)]
+	k.tracePoint(k.cur, "skb_cow_head", s.ID, int64(headroom))
+	return true
 }
 
 // ConsumeSKB is consume_skb(): free an SKB that was used as intended.
@@ -384,9 +479,10 @@ func (k *Kernel) freeSKB(s *SKB) {
 	s.Dev = nil
 	s.Next = nil
 	s.Data = nil
-	if s.class >= 0 {
-		k.skbs.free[s.class].push(s)
-	}
+	d := s.data
+	s.data, s.buf, s.head = nil, nil, 0
+	k.putData(d)
+	k.skbs.structs.push(s)
 }
 
 // SKBsInUse is the number of SKBs allocated and not freed: a leak check.

@@ -110,3 +110,71 @@ type nopOps struct{}
 func (nopOps) Open(*Task) error          { return nil }
 func (nopOps) Stop(*Task) error          { return nil }
 func (nopOps) StartXmit(s *SKB) NetdevTx { s.k.ConsumeSKB(s); return NETDEV_TX_OK }
+
+// skb_clone shares the data (dataref 2, both Cloned) and copies the
+// header; the buffer stays off the free list until the last user is freed,
+// whichever is freed first; SKBCowHead gives a clone its own copy, header
+// offsets kept, so writes no longer reach the other.
+func TestSKBCloneDataref(t *testing.T) {
+	for _, origFirst := range []bool{true, false} {
+		k := New(Config{CPUs: 1})
+		s := k.AllocSKB(100)
+		copy(s.Put(20), "0123456789abcdefghij")
+		s.NetHeader = s.BufOffset()
+		s.CB[3] = 9
+		s.Sk = new(int)
+		c := k.SKBClone(s)
+		if c == s || c.ID == s.ID || !s.Cloned() || !c.Cloned() || c.CB[3] != 9 || c.Sk != nil || c.NetHeader != s.NetHeader {
+			t.Fatalf("clone %+v of %+v", c, s)
+		}
+		c.Data[0] = 'X'
+		if s.Data[0] != 'X' {
+			t.Fatal("clone does not share the data")
+		}
+		first, second := s, c
+		if !origFirst {
+			first, second = c, s
+		}
+		k.ConsumeSKB(first)
+		if second.Cloned() || string(second.Data[1:]) != "123456789abcdefghij" {
+			t.Fatalf("after freeing one: cloned %v data %q", second.Cloned(), second.Data)
+		}
+		// The shared buffer is not handed out while second holds it.
+		var got []*SKB
+		for i := 0; i < 40; i++ {
+			n := k.AllocSKB(100)
+			if &n.Buf()[0] == &second.Buf()[0] {
+				t.Fatal("a buffer in use was handed out again")
+			}
+			got = append(got, n)
+		}
+		for _, n := range got {
+			k.ConsumeSKB(n)
+		}
+		k.ConsumeSKB(second)
+		if err := k.SKBAudit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := New(Config{CPUs: 1})
+	s := k.AllocSKB(100)
+	copy(s.Put(8), "abcdefgh")
+	s.NetHeader = s.BufOffset() + 2
+	c := k.SKBClone(s)
+	if !k.SKBCowHead(c, 200) {
+		t.Fatal("cow failed")
+	}
+	if c.Cloned() || s.Cloned() || c.Headroom() < 200 || string(c.Data) != "abcdefgh" || c.NetHeader != c.BufOffset()+2 {
+		t.Fatalf("after cow: cloned %v/%v headroom %d data %q nh %d", c.Cloned(), s.Cloned(), c.Headroom(), c.Data, c.NetHeader-c.BufOffset())
+	}
+	copy(c.Push(4), "HDR:")
+	c.Data[4] = 'A'
+	if string(s.Data) != "abcdefgh" || string(c.Data) != "HDR:Abcdefgh" {
+		t.Fatalf("cow did not separate: %q %q", s.Data, c.Data)
+	}
+	k.ConsumeSKB(s)
+	k.ConsumeSKB(c)
+	if err := k.SKBAudit(); err != nil {
+		t.Fatal(err)
+	}
+}

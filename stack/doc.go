@@ -24,13 +24,16 @@
 // struct overhead of SKB_TRUESIZE), what the neighbour queue and later the
 // socket buffers charge.
 //
-// Still to come on the same type (the socket and qdisc steps need them):
-// clone with shared data — a second SKB header that shares the buffer, with
-// a dataref count beside the buffer (skb_shared_info) so that the buffer
-// goes back to its pool class when the last header is freed — and
-// skb_cow_head before a shared header is written; a refcount (skb->users)
-// for the ptype_all taps. Until clones exist no layer shares an skb: a layer
-// that answers (ARP reply, ICMP echo reply) allocates a new skb from the pool
+// Clones share data as Linux's do: SKBClone (skb_clone) makes a second
+// sk_buff for the same buffer, whose dataref (skb_shared_info) counts the
+// sharers; the buffer goes back to its pool class only when the last of
+// them is freed, and SKBCowHead (skb_cow_head) gives an skb its own copy
+// (and headroom) before it writes a shared header. The pool keeps sk_buff
+// structs and buffers apart for this (skbuff_head_cache and the data
+// classes). Still to come: a refcount (skb->users, skb_get) for the
+// ptype_all taps, which today get the skb itself and must not free it.
+// Until the socket layer exists no layer shares an skb: a layer that
+// answers (ARP reply, ICMP echo reply) allocates a new skb from the pool
 // and frees the request.
 //
 // # Protocol handlers

@@ -1,4 +1,5 @@
-// Package offload is the device side of the transmit offloads NICs share:
+// Package offload is the device side of the offloads NICs share: receive
+// checksum verification (VerifyRx) and, for transmit,
 // checksum insertion at a start/offset/end triple (e1000 CSS/CSO/CSE and
 // IPCSS/TUCSS..., igb's context descriptors) and TCP/UDP segmentation (TSO)
 // of a super-frame into MSS-sized frames with their headers rewritten: IPv4

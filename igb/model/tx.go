@@ -31,6 +31,9 @@ import (
 // and its headers) the model gathers.
 const maxTxPacket = 64<<10 + offload.MaxHeader
 
+// minTxFrame is what TCTL.PSP pads short frames to (64 with the FCS).
+const minTxFrame = 60
+
 // maxTxFrame is the largest frame sent without TSO, and a TSO segment's
 // limit.
 const maxTxFrame = 16 << 10
@@ -196,14 +199,21 @@ func (d *Device) txPacket(q int, tq *txQueue) {
 	d.send(pkt)
 }
 
-// send puts one frame on the wire, with the VLAN tag inserted for VLE,
-// and counts it.
+// send puts one frame on the wire, with the VLAN tag inserted for VLE and
+// padded to 60 bytes with TCTL.PSP, and counts it.
 func (d *Device) send(frame []byte) {
 	if d.txVLE && len(frame) >= 12 {
 		out := append(d.txOut[:0], frame[:12]...)
 		out = binary.BigEndian.AppendUint16(out, header.EtherTypeVLAN)
 		out = binary.BigEndian.AppendUint16(out, d.txVLAN)
 		frame = append(out, frame[12:]...)
+	}
+	if n := len(frame); n < minTxFrame && d.regs[igb.TCTL/4]&igb.TCTL_PSP != 0 {
+		if &frame[0] != &d.txOut[:1][0] {
+			frame = append(d.txOut[:0], frame...)
+		}
+		frame = frame[:minTxFrame]
+		clear(frame[n:])
 	}
 	if d.link == nil {
 		d.ctr.TxNoLink++

@@ -28,6 +28,8 @@
 package ipv4
 
 import (
+	"fmt"
+
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/neigh"
@@ -112,25 +114,44 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 // AddProtocol is inet_add_protocol(): the handler of an IP protocol.
 func (s *Stack) AddProtocol(proto uint8, h Handler) { s.protos[proto] = h }
 
-// AddAddress is ip addr add local/plen dev: the address, and the routes
-// fib_add_ifaddr makes for it — local and broadcast in table local, the
-// connected prefix in main.
+// AddAddress is ip addr add local/plen brd + dev: the address and the
+// routes fib_add_ifaddr makes for it — the local route in table local at
+// once, and, while the device is up, the broadcast route in table local and
+// the connected prefix in main (a device that comes up gets them then).
 func (s *Stack) AddAddress(dev *kernelmodel.NetDevice, local [4]byte, plen int) error {
-	bc := ip4(u32(local) | ^mask(plen))
-	a := Ifaddr{Dev: dev, Local: local, PrefixLen: plen, Broadcast: bc}
-	rs := []Route{{Table: RT_TABLE_LOCAL, Type: RTN_LOCAL, Dst: local, PrefixLen: 32, Dev: dev, Scope: RT_SCOPE_HOST, Kernel: true, Src: local}}
-	if plen < 31 {
-		rs = append(rs, Route{Table: RT_TABLE_LOCAL, Type: RTN_BROADCAST, Dst: bc, PrefixLen: 32, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local})
+	if plen < 0 || plen > 32 {
+		return fmt.Errorf("ip addr: prefix length %d", plen)
 	}
-	if plen < 32 {
-		rs = append(rs, Route{Table: RT_TABLE_MAIN, Type: RTN_UNICAST, Dst: local, PrefixLen: plen, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local})
+	for _, a := range s.addrs {
+		if a.Dev == dev && a.Local == local {
+			return fmt.Errorf("ip addr: %s/%d on %s: file exists", ipString(local), plen, dev.Name)
+		}
+	}
+	a := Ifaddr{Dev: dev, Local: local, PrefixLen: plen, Broadcast: ip4(u32(local) | ^mask(plen))}
+	s.addrs = append(s.addrs, a)
+	return s.fibAddIfaddr(a)
+}
+
+// fibAddIfaddr is fib_add_ifaddr(). Routes that exist are left alone.
+func (s *Stack) fibAddIfaddr(a Ifaddr) error {
+	dev, local, plen := a.Dev, a.Local, a.PrefixLen
+	rs := []Route{{Table: RT_TABLE_LOCAL, Type: RTN_LOCAL, Dst: local, PrefixLen: 32, Dev: dev, Scope: RT_SCOPE_HOST, Kernel: true, Src: local}}
+	if dev.IsUp() {
+		if plen < 31 {
+			rs = append(rs, Route{Table: RT_TABLE_LOCAL, Type: RTN_BROADCAST, Dst: a.Broadcast, PrefixLen: 32, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local})
+		}
+		if plen < 32 {
+			rs = append(rs, Route{Table: RT_TABLE_MAIN, Type: RTN_UNICAST, Dst: local, PrefixLen: plen, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local})
+		}
 	}
 	for _, r := range rs {
+		if s.FIB.has(r) {
+			continue
+		}
 		if err := s.FIB.Add(r); err != nil {
 			return err
 		}
 	}
-	s.addrs = append(s.addrs, a)
 	return nil
 }
 
@@ -188,6 +209,23 @@ func (s *Stack) selectAddr(dev *kernelmodel.NetDevice, dst [4]byte) ([4]byte, bo
 // when the device is first up with carrier, from a task (as linkwatch
 // runs from a workqueue), so the announcement reaches the wire.
 func (s *Stack) netdevEvent(ev int, d *kernelmodel.NetDevice) {
+	switch ev {
+	case kernelmodel.NETDEV_UP:
+		// inetdev_event → fib_netdev_event: the routes of d's addresses.
+		for _, a := range s.addrs {
+			if a.Dev == d {
+				if err := s.fibAddIfaddr(a); err != nil {
+					s.K.TracePoint("fib_add_ifaddr: "+err.Error(), 0, 0)
+				}
+			}
+		}
+	case kernelmodel.NETDEV_DOWN:
+		// fib_disable_ip: the routes through d go (the addresses stay),
+		// and neigh_ifdown flushes d's neighbours.
+		s.FIB.flushDev(d)
+		s.Neigh.IfDown(d)
+		return
+	}
 	if s.Sysctl.ARPNotify == 0 || !d.IsUp() || !d.NetifCarrierOK() {
 		return
 	}

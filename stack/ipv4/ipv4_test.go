@@ -410,3 +410,52 @@ func arpReply() []byte {
 	a.SetTarget(stacktest.MACA, stacktest.IPA)
 	return f
 }
+
+// TestLinkDownUp: ip link set down removes the routes through the device
+// (fib_disable_ip) and its neighbours with their queued packets
+// (neigh_ifdown); up brings the routes of its addresses back; an address
+// added while down gets only its local route until then.
+func TestLinkDownUp(t *testing.T) {
+	e := newEnv(t)
+	d := e.dev.D
+	listing := func() string {
+		var sb strings.Builder
+		e.s.FIB.WriteRoutes(&sb, RT_TABLE_LOCAL)
+		e.s.FIB.WriteRoutes(&sb, RT_TABLE_MAIN)
+		return sb.String()
+	}
+	before := listing()
+	skb := e.k.AllocSKB(64)
+	skb.Reserve(34)
+	skb.Put(8)
+	e.s.Output(skb, [4]byte{}, [4]byte{10, 0, 0, 3}, 253, 0, 0) // waits for ARP
+	run := func(fn func(*kernelmodel.Task) error) {
+		e.k.Spawn(0, "ip-link", func(tk *kernelmodel.Task) {
+			if err := fn(tk); err != nil {
+				t.Error(err)
+			}
+		})
+		e.k.Clock().RunFor(time.Millisecond)
+	}
+	run(d.DevClose)
+	if got := listing(); got != "" || len(e.s.Neigh.Entries()) != 0 || e.k.SKBsInUse() != 0 {
+		t.Fatalf("after down: routes %q, %d neighbours, %d skbs", got, len(e.s.Neigh.Entries()), e.k.SKBsInUse())
+	}
+	if err := e.s.AddAddress(d, [4]byte{192, 168, 1, 1}, 24); err != nil {
+		t.Fatal(err)
+	}
+	if got := listing(); got != "local 192.168.1.1 dev eth0 proto kernel scope host src 192.168.1.1\n" {
+		t.Fatalf("address added while down: %q", got)
+	}
+	run(d.DevOpen)
+	want := "local 10.0.0.1 dev eth0 proto kernel scope host src 10.0.0.1\n" +
+		"broadcast 10.0.0.255 dev eth0 proto kernel scope link src 10.0.0.1\n" +
+		"local 192.168.1.1 dev eth0 proto kernel scope host src 192.168.1.1\n" +
+		"broadcast 192.168.1.255 dev eth0 proto kernel scope link src 192.168.1.1\n" +
+		"10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.1\n" +
+		"192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.1\n"
+	if got := listing(); got != want || !strings.HasPrefix(want, before[:strings.Index(before, "\n")+1]) {
+		t.Fatalf("after up:\n%s\nwant\n%s", got, want)
+	}
+	e.settle(t)
+}

@@ -118,6 +118,29 @@ func (f *FIB) Delete(table int, dst [4]byte, plen int) bool {
 	return false
 }
 
+// has reports whether r's prefix is in its table already.
+func (f *FIB) has(r Route) bool {
+	dst := ip4(u32(r.Dst) & mask(r.PrefixLen))
+	for _, o := range f.routes {
+		if o.Table == r.Table && o.Dst == dst && o.PrefixLen == r.PrefixLen && o.Type == r.Type && o.Metric == r.Metric {
+			return true
+		}
+	}
+	return false
+}
+
+// flushDev is fib_sync_down_dev() with the flush: every route through d
+// goes.
+func (f *FIB) flushDev(d *kernelmodel.NetDevice) {
+	out := f.routes[:0]
+	for _, r := range f.routes {
+		if r.Dev != d {
+			out = append(out, r)
+		}
+	}
+	f.routes = out
+}
+
 func ip4(v uint32) [4]byte { return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
 
 func ipString(a [4]byte) string { return fmt.Sprintf("%d.%d.%d.%d", a[0], a[1], a[2], a[3]) }

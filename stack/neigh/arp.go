@@ -65,7 +65,7 @@ func (t *Table) arpRcv(skb *kernelmodel.SKB) {
 	if n := t.Lookup(dev, sip); n != nil {
 		now := k.Jiffies()
 		garp := tip == sip && (a.TargetHW() == [6]byte{} || a.TargetHW() == sha || a.TargetHW() == [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-		override := now > n.Updated+t.Parms.Locktime || garp
+		override := timeBefore(n.Updated+t.Parms.Locktime, now) || garp
 		state := uint8(NUD_STALE)
 		if op == header.ARPOpReply && skb.PktType == kernelmodel.PACKET_HOST {
 			state = NUD_REACHABLE

@@ -182,6 +182,7 @@ type Table struct {
 	SelectAddr func(dev *kernelmodel.NetDevice, dst [4]byte) ([4]byte, bool)
 
 	entries map[key]*Neighbour
+	list    []*Neighbour // the entries in the order they were made
 
 	reachableTime uint64 // parms->reachable_time, randomized
 	created       uint64 // jiffies when the table was made (periodic work epoch)
@@ -200,6 +201,13 @@ func NewTable(k *kernelmodel.Kernel, seed uint64) *Table {
 	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ARP, Func: t.arpRcv})
 	return t
 }
+
+// timeBefore and timeBeforeEq are time_before/time_before_eq: jiffies
+// compared through their signed difference, so that a time computed before
+// the clock's start (Linux sets confirmed 2·base_reachable_time in the
+// past) wraps as it does in Linux.
+func timeBefore(a, b uint64) bool   { return int64(a-b) < 0 }
+func timeBeforeEq(a, b uint64) bool { return int64(a-b) <= 0 }
 
 // next is a xorshift64* step: the deterministic prandom of the model.
 func (t *Table) next() uint64 {
@@ -251,14 +259,8 @@ func (t *Table) Lookup(dev *kernelmodel.NetDevice, ip [4]byte) *Neighbour {
 	return n
 }
 
-// Entries are the table's entries (ip neigh show), in no fixed order.
-func (t *Table) Entries() []*Neighbour {
-	out := make([]*Neighbour, 0, len(t.entries))
-	for _, n := range t.entries {
-		out = append(out, n)
-	}
-	return out
-}
+// Entries are the table's entries (ip neigh show), oldest first.
+func (t *Table) Entries() []*Neighbour { return append([]*Neighbour(nil), t.list...) }
 
 // create is __neigh_create() with arp_constructor: broadcast and multicast
 // addresses are NUD_NOARP with their fixed link-layer address.
@@ -276,6 +278,7 @@ func (t *Table) create(dev *kernelmodel.NetDevice, ip [4]byte) *Neighbour {
 		n.HA = [6]byte{0x01, 0x00, 0x5e, ip[1] & 0x7f, ip[2], ip[3]} // ip_eth_mc_map
 	}
 	t.entries[key{dev.Ifindex, ip}] = n
+	t.list = append(t.list, n)
 	t.Stats.Allocs++
 	return n
 }
@@ -420,16 +423,16 @@ func (n *Neighbour) timerHandler(_ *kernelmodel.TimerList) {
 	switch {
 	case state&NUD_REACHABLE != 0:
 		rt := t.ReachableTime()
-		if now <= n.Confirmed+rt {
+		if timeBeforeEq(now, n.Confirmed+rt) {
 			next = n.Confirmed + rt
-		} else if now <= n.Used+p.DelayFirstProbeTime {
+		} else if timeBeforeEq(now, n.Used+p.DelayFirstProbeTime) {
 			n.State, n.Updated = NUD_DELAY, now
 			next = now + p.DelayFirstProbeTime
 		} else {
 			n.State, n.Updated = NUD_STALE, now
 		}
 	case state&NUD_DELAY != 0:
-		if now <= n.Confirmed+p.DelayFirstProbeTime {
+		if timeBeforeEq(now, n.Confirmed+p.DelayFirstProbeTime) {
 			n.State, n.Updated = NUD_REACHABLE, now
 			next = n.Confirmed + t.ReachableTime()
 		} else {
@@ -450,7 +453,7 @@ func (n *Neighbour) timerHandler(_ *kernelmodel.TimerList) {
 		return
 	}
 	if n.State&NUD_IN_TIMER != 0 {
-		if next < now+kernelmodel.HZ/100 {
+		if timeBefore(next, now+kernelmodel.HZ/100) {
 			next = now + kernelmodel.HZ/100
 		}
 		k.ModTimer(&n.timer, next)
@@ -575,6 +578,29 @@ func (n *Neighbour) resolveOutput(skb *kernelmodel.SKB) int {
 	skb.MACHeader = skb.BufOffset()
 	skb.Dev = n.Dev
 	return k.DevQueueXmit(skb)
+}
+
+// IfDown is neigh_ifdown(): the device went down; its entries go, their
+// timers stopped and their queued packets freed (__skb_queue_purge).
+func (t *Table) IfDown(dev *kernelmodel.NetDevice) {
+	kept := t.list[:0]
+	for _, n := range t.list {
+		if n.Dev != dev {
+			kept = append(kept, n)
+			continue
+		}
+		t.K.DelTimer(&n.timer)
+		n.purgeQueue(kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		if n.State&NUD_VALID != 0 {
+			n.State = NUD_NOARP
+		} else {
+			n.State = NUD_NONE
+		}
+		delete(t.entries, key{dev.Ifindex, n.Key})
+		t.Stats.Destroys++
+	}
+	clear(t.list[len(kept):])
+	t.list = kept
 }
 
 // Output is ip_finish_output2's neighbour step: look up (or create) the

@@ -369,3 +369,29 @@ func TestReachableTimeRandomized(t *testing.T) {
 		t.Fatal("seeds 1 and 2 draw the same")
 	}
 }
+
+// TestNeighBroadcastReplyStale: a reply that arrives broadcast makes an
+// INCOMPLETE entry STALE (not REACHABLE) and unconfirmed — confirmed is set
+// 2·base_reachable_time in the past, before the clock's start — so the
+// queued packet goes out, DELAY follows and, with no confirmation, PROBE
+// after delay_first_probe_time. (FuzzARP found the jiffies comparison
+// wrapping here: the entry went REACHABLE and its timer spun.)
+func TestNeighBroadcastReplyStale(t *testing.T) {
+	e := newEnv(t)
+	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(100))
+	e.receive(arpFrame(header.ARPOpReply, stacktest.Bcast, stacktest.IPB, stacktest.IPA, stacktest.MACA))
+	n := e.tbl.Lookup(e.dev.D, stacktest.IPB)
+	if n.State != NUD_DELAY || len(e.dev.Sent) != 2 {
+		t.Fatalf("after a broadcast reply: %s, %d frames", StateName(n.State), len(e.dev.Sent))
+	}
+	ts := e.k.Clock().Now()
+	e.runTo(ts + ms(5001))
+	if n.State != NUD_PROBE || len(e.dev.Sent) != 3 {
+		t.Fatalf("after delay_first_probe_time: %s, %d frames", StateName(n.State), len(e.dev.Sent))
+	}
+	e.runTo(ts + ms(8001))
+	if n.State != NUD_FAILED || len(e.dev.Sent) != 5 {
+		t.Fatalf("%s, %d frames", StateName(n.State), len(e.dev.Sent))
+	}
+	e.audit(t)
+}
