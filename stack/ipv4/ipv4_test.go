@@ -459,3 +459,48 @@ func TestLinkDownUp(t *testing.T) {
 	}
 	e.settle(t)
 }
+
+// TestSysctlNames: the tunables read Linux's defaults under their sysctl
+// names and set what the stack uses (a lower icmp_ratelimit lets more
+// unreachables through; retrans_time_ms moves the ARP retry).
+func TestSysctlNames(t *testing.T) {
+	e := newEnv(t)
+	for name, want := range map[string]int{
+		"net.ipv4.ip_default_ttl": 64, "net.ipv4.icmp_ratelimit": 1000, "net.ipv4.icmp_msgs_per_sec": 1000,
+		"net.ipv4.icmp_ratemask": 0x1818, "net.ipv4.icmp_echo_ignore_broadcasts": 1,
+		"net.ipv4.neigh.default.base_reachable_time_ms": 30000, "net.ipv4.neigh.default.base_reachable_time": 30,
+		"net.ipv4.neigh.default.retrans_time_ms": 1000, "net.ipv4.neigh.default.delay_first_probe_time": 5,
+		"net.ipv4.neigh.default.ucast_solicit": 3, "net.ipv4.neigh.default.mcast_solicit": 3,
+		"net.ipv4.neigh.default.unres_qlen_bytes": 212992, "net.ipv4.conf.all.arp_notify": 0,
+	} {
+		if got, err := e.s.GetSysctl(name); err != nil || got != want {
+			t.Errorf("%s = %d (%v), want %d", name, got, err, want)
+		}
+	}
+	if _, err := e.s.GetSysctl("net.ipv4.nonsense"); err == nil {
+		t.Error("unknown name accepted")
+	}
+	if err := e.s.SetSysctl("net.ipv4.neigh.default.retrans_time_ms", 250); err != nil {
+		t.Fatal(err)
+	}
+	t0 := e.k.Clock().Now()
+	skb := e.k.AllocSKB(64)
+	skb.Reserve(34)
+	skb.Put(8)
+	e.s.Output(skb, [4]byte{}, [4]byte{10, 0, 0, 3}, 253, 0, 0)
+	e.k.Clock().RunUntil(t0 + 251*time.Millisecond)
+	if len(e.dev.Sent) != 2 {
+		t.Fatalf("retrans_time_ms 250: %d requests after 251 ms, want 2", len(e.dev.Sent))
+	}
+	if err := e.s.SetSysctl("net.ipv4.icmp_ratelimit", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.dev.Sent = nil
+	for i := 0; i < 20; i++ {
+		e.dev.Receive(frame(t, &layers.IPv4{Protocol: 253}, gopacket.Payload(make([]byte, 8))))
+	}
+	if len(e.dev.Sent) != 20 {
+		t.Fatalf("icmp_ratelimit 0: %d of 20 unreachables sent", len(e.dev.Sent))
+	}
+	e.settle(t)
+}
