@@ -49,9 +49,14 @@ func RSSEnabled(mrqc uint32) bool {
 // an IPv4 TCP segment by its 4-tuple if IPV4_TCP is selected, an IPv4 UDP
 // datagram by its 4-tuple if IPV4_UDP is, any other IPv4 packet (and those
 // two when their 4-tuple is not selected, and fragments) by its address pair
-// if IPV4 is; otherwise no hash (RSSTypeNone, hash 0, queue 0). IPv6 is not
-// hashed yet. frame is what f was parsed from.
+// if IPV4 is; IPv6 likewise with IPV6_TCP, IPV6_UDP and IPV6 (a packet
+// whose fixed header is followed by an extension header hashes its address
+// pair: the IPv6Ex hash types are not modelled). Otherwise no hash
+// (RSSTypeNone, hash 0, queue 0). frame is what f was parsed from.
 func RSSHash(h *rss.Hasher, mrqc uint32, frame []byte, f *header.Frame) (hash uint32, typ uint8) {
+	if f.EtherType == header.EtherTypeIPv6 {
+		return rssIPv6(h, mrqc, frame[f.L3:])
+	}
 	if f.EtherType != header.EtherTypeIPv4 || f.L3Len == 0 {
 		return 0, RSSTypeNone
 	}
@@ -68,6 +73,30 @@ func RSSHash(h *rss.Hasher, mrqc uint32, frame []byte, f *header.Frame) (hash ui
 	}
 	if mrqc&MRQC_RSS_FIELD_IPV4 != 0 {
 		return h.IPv4(src, dst), RSSTypeIPv4
+	}
+	return 0, RSSTypeNone
+}
+
+// rssIPv6 is RSSHash for an IPv6 packet starting at b.
+func rssIPv6(h *rss.Hasher, mrqc uint32, b []byte) (uint32, uint8) {
+	ip, err := header.ParseIPv6(b)
+	if err != nil {
+		return 0, RSSTypeNone
+	}
+	src, dst := (*[16]byte)(ip.Src()), (*[16]byte)(ip.Dst())
+	l4 := b[header.IPv6MinSize:]
+	switch nh := ip.NextHeader(); {
+	case nh == header.ProtocolTCP && mrqc&MRQC_RSS_FIELD_IPV6_TCP != 0:
+		if t, err := header.ParseTCP(l4); err == nil {
+			return h.IPv6Ports(src, dst, t.SourcePort(), t.DestinationPort()), RSSTypeIPv6TCP
+		}
+	case nh == header.ProtocolUDP && mrqc&MRQC_RSS_FIELD_IPV6_UDP != 0:
+		if u, err := header.ParseUDP(l4); err == nil {
+			return h.IPv6Ports(src, dst, u.SourcePort(), u.DestinationPort()), RSSTypeIPv6UDP
+		}
+	}
+	if mrqc&MRQC_RSS_FIELD_IPV6 != 0 {
+		return h.IPv6(src, dst), RSSTypeIPv6
 	}
 	return 0, RSSTypeNone
 }

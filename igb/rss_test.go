@@ -32,7 +32,13 @@ func ipFrame(src, dst [4]byte, proto uint8, sport, dport uint16, frag bool) []by
 		ip.SetFlagsFragment(header.IPv4FlagMF, 0)
 	}
 	ip.SetChecksum(ip.CalculateChecksum())
-	switch l := b[header.EthernetMinSize+header.IPv4MinSize:]; proto {
+	setL4(b[header.EthernetMinSize+header.IPv4MinSize:], proto, sport, dport)
+	return b
+}
+
+// setL4 fills a TCP or UDP header's ports (and data offset or length).
+func setL4(l []byte, proto uint8, sport, dport uint16) {
+	switch proto {
 	case header.ProtocolTCP:
 		t := header.TCP(l)
 		t.SetSourcePort(sport)
@@ -44,7 +50,6 @@ func ipFrame(src, dst [4]byte, proto uint8, sport, dport uint16, frag bool) []by
 		u.SetDestinationPort(dport)
 		u.SetLength(8)
 	}
-	return b
 }
 
 const allIPv4 = MRQC_ENABLE_RSS | MRQC_RSS_FIELD_IPV4 | MRQC_RSS_FIELD_IPV4_TCP | MRQC_RSS_FIELD_IPV4_UDP
@@ -168,4 +173,56 @@ func BenchmarkRSSFrame(b *testing.B) {
 		q += RSSQueue(&reta, hash)
 	}
 	_ = q
+}
+
+// ip6Frame builds an untagged Ethernet/IPv6 frame with next header proto
+// (TCP, UDP, or anything else with 8 bytes behind it).
+func ip6Frame(src, dst [16]byte, proto uint8, sport, dport uint16) []byte {
+	l4 := 8
+	if proto == header.ProtocolTCP {
+		l4 = header.TCPMinSize
+	}
+	b := make([]byte, header.EthernetMinSize+header.IPv6MinSize+l4)
+	header.Ethernet(b).SetType(header.EtherTypeIPv6)
+	ip := header.IPv6(b[header.EthernetMinSize:])
+	ip[0] = 6 << 4
+	ip.SetPayloadLength(uint16(l4))
+	ip.SetNextHeader(proto)
+	ip.SetHopLimit(64)
+	copy(ip.Src(), src[:])
+	copy(ip.Dst(), dst[:])
+	setL4(b[header.EthernetMinSize+header.IPv6MinSize:], proto, sport, dport)
+	return b
+}
+
+// TestRSSHashIPv6: the published IPv6 rows through the device's path: TCP
+// by the 4-tuple with IPV6_TCP, the address pair with only IPV6, UDP by the
+// 4-tuple with IPV6_UDP, an extension header (hop-by-hop) by the pair, and
+// nothing with no IPv6 field selected.
+func TestRSSHashIPv6(t *testing.T) {
+	h := rss.New(rss.MicrosoftKey[:])
+	const v6all = MRQC_ENABLE_RSS | MRQC_RSS_FIELD_IPV6 | MRQC_RSS_FIELD_IPV6_TCP | MRQC_RSS_FIELD_IPV6_UDP
+	for _, v := range rss.VerificationIPv6 {
+		for _, c := range []struct {
+			name  string
+			frame []byte
+			mrqc  uint32
+			hash  uint32
+			typ   uint8
+		}{
+			{"tcp", ip6Frame(v.Src, v.Dst, header.ProtocolTCP, v.SrcPort, v.DstPort), v6all, v.IPv6TCP, RSSTypeIPv6TCP},
+			{"tcp 2-tuple", ip6Frame(v.Src, v.Dst, header.ProtocolTCP, v.SrcPort, v.DstPort), MRQC_RSS_FIELD_IPV6, v.IPv6, RSSTypeIPv6},
+			{"udp", ip6Frame(v.Src, v.Dst, header.ProtocolUDP, v.SrcPort, v.DstPort), v6all, v.IPv6TCP, RSSTypeIPv6UDP},
+			{"extension header", ip6Frame(v.Src, v.Dst, 0, 0, 0), v6all, v.IPv6, RSSTypeIPv6},
+			{"IPv4 fields only", ip6Frame(v.Src, v.Dst, header.ProtocolTCP, v.SrcPort, v.DstPort), allIPv4, 0, RSSTypeNone},
+		} {
+			f, err := header.Parse(c.frame)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if hash, typ := RSSHash(h, c.mrqc, c.frame, &f); hash != c.hash || typ != c.typ {
+				t.Errorf("%x %s: hash %#08x type %d, want %#08x type %d", v.Dst, c.name, hash, typ, c.hash, c.typ)
+			}
+		}
+	}
 }

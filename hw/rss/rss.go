@@ -121,3 +121,22 @@ func (h *Hasher) IPv4Ports(src, dst [4]byte, sport, dport uint16) uint32 {
 	binary.BigEndian.PutUint16(in[10:], dport)
 	return h.Hash(in[:])
 }
+
+// IPv6 is the hash of an IPv6 2-tuple: source address, destination address.
+func (h *Hasher) IPv6(src, dst *[16]byte) uint32 {
+	var in [32]byte
+	copy(in[0:], src[:])
+	copy(in[16:], dst[:])
+	return h.Hash(in[:])
+}
+
+// IPv6Ports is the hash of an IPv6 4-tuple: source address, destination
+// address, source port, destination port.
+func (h *Hasher) IPv6Ports(src, dst *[16]byte, sport, dport uint16) uint32 {
+	var in [36]byte
+	copy(in[0:], src[:])
+	copy(in[16:], dst[:])
+	binary.BigEndian.PutUint16(in[32:], sport)
+	binary.BigEndian.PutUint16(in[34:], dport)
+	return h.Hash(in[:])
+}

@@ -29,6 +29,24 @@ func TestVerificationSuite(t *testing.T) {
 	}
 }
 
+// TestVerificationSuiteIPv6 checks every published IPv6 row (2-tuple and
+// TCP 4-tuple), through the Hasher and the definition.
+func TestVerificationSuiteIPv6(t *testing.T) {
+	h := New(MicrosoftKey[:])
+	for _, v := range VerificationIPv6 {
+		if got := h.IPv6(&v.Src, &v.Dst); got != v.IPv6 {
+			t.Errorf("%x -> %x IPv6: %#08x, want %#08x", v.Src, v.Dst, got, v.IPv6)
+		}
+		if got := h.IPv6Ports(&v.Src, &v.Dst, v.SrcPort, v.DstPort); got != v.IPv6TCP {
+			t.Errorf("%x -> %x TCP: %#08x, want %#08x", v.Src, v.Dst, got, v.IPv6TCP)
+		}
+		in := append(append(append([]byte{}, v.Src[:]...), v.Dst[:]...), byte(v.SrcPort>>8), byte(v.SrcPort), byte(v.DstPort>>8), byte(v.DstPort))
+		if Toeplitz(MicrosoftKey[:], in[:32]) != v.IPv6 || Toeplitz(MicrosoftKey[:], in) != v.IPv6TCP {
+			t.Errorf("definition disagrees for %x", v.Dst)
+		}
+	}
+}
+
 // TestTableMatchesDefinition holds the tables against the bitwise
 // definition for random keys and inputs of every length up to MaxInput.
 func TestTableMatchesDefinition(t *testing.T) {

@@ -190,7 +190,7 @@ func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ 
 			status |= igb.RXD_ERR_L4E
 		}
 	}
-	info := igb.RxInfo(typ, packetType(f), 0, false)
+	info := igb.RxInfo(typ, packetType(frame, f), 0, false)
 	dword1 := hash
 	if rxcsum&igb.RXCSUM_PCSD == 0 {
 		dword1 = 0
@@ -251,8 +251,22 @@ func (d *Device) rxFault(q int, rdh uint32) {
 	d.statInc(igb.MPC)
 }
 
-// packetType is the write-back's packet type for a parsed frame.
-func packetType(f *header.Frame) uint16 {
+// packetType is the write-back's packet type for a parsed frame (IPv6:
+// the fixed header's next header only).
+func packetType(frame []byte, f *header.Frame) uint16 {
+	if f.EtherType == header.EtherTypeIPv6 {
+		ip, err := header.ParseIPv6(frame[f.L3:])
+		if err != nil {
+			return 0
+		}
+		switch ip.NextHeader() {
+		case header.ProtocolTCP:
+			return igb.PKTTYPE_IPV6 | igb.PKTTYPE_TCP
+		case header.ProtocolUDP:
+			return igb.PKTTYPE_IPV6 | igb.PKTTYPE_UDP
+		}
+		return igb.PKTTYPE_IPV6
+	}
 	if f.EtherType != header.EtherTypeIPv4 || f.L3Len == 0 {
 		return 0
 	}
