@@ -21,6 +21,7 @@ type linuxWire struct {
 	name    string
 	dev     string // Linux's side
 	noCheck bool   // Linux's datagrams carry no UDP checksum (a veth leaves it partial)
+	peer    string // the port's device, if it is not dev (a veth's other end)
 	open    func(t *testing.T, ns *netns, cfg wire.PortConfig) *wire.Port
 }
 
@@ -32,7 +33,7 @@ var linuxWires = []linuxWire{
 		})
 		return p
 	}},
-	{name: "afpacket", dev: "vlinux", noCheck: true, open: func(t *testing.T, ns *netns, cfg wire.PortConfig) (p *wire.Port) {
+	{name: "afpacket", dev: "vlinux", peer: "vmodel", noCheck: true, open: func(t *testing.T, ns *netns, cfg wire.PortConfig) (p *wire.Port) {
 		ns.ip(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
 		ns.ip(t, "link", "set", "vmodel", "up")
 		ns.do(t, func() (err error) {
@@ -56,6 +57,7 @@ func TestE1000Linux(t *testing.T) {
 	for _, w := range linuxWires {
 		t.Run(w.name, func(t *testing.T) {
 			ns := newNetns(t)
+			ns.dumpOnFailure(t)
 			clk := kernelmodel.NewRealClock()
 			h := newE1000Host(t, clk)
 			// The kernel model's threads (ksoftirqd) are goroutines of
@@ -64,6 +66,9 @@ func TestE1000Linux(t *testing.T) {
 			p := w.open(t, ns, portConfig(clk, w.dev, h.NIC.Port()))
 			h.NIC.Connect(p)
 			setupLinux(t, ns, w.dev)
+			if w.peer != "" {
+				ns.waitReady(t, w.dev, w.peer)
+			}
 			hostUp(t, clk, h)
 			conn, linuxMAC := linuxUDP(t, ns, w.dev, w.noCheck)
 

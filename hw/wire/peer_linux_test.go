@@ -62,6 +62,39 @@ func (ns *netns) ip(t *testing.T, args ...string) {
 	cmd(t, "ip", append([]string{"-n", ns.name}, args...)...)
 }
 
+// dumpOnFailure logs the namespace's links and qdiscs with their
+// counters if the test fails: where Linux dropped what went missing.
+func (ns *netns) dumpOnFailure(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := exec.Command("sh", "-c", "ip -n "+ns.name+" -s link; tc -n "+ns.name+" -s qdisc").CombinedOutput()
+			t.Logf("namespace %s:\n%s", ns.name, out)
+		}
+	})
+}
+
+// waitReady waits (5 s at most) until each device's carrier change has
+// gone through linkwatch: operstate UP and a qdisc attached (not noop).
+// Until then Linux drops what it transmits on a veth whose peer just came
+// up, and the tests would see datagrams vanish.
+func (ns *netns) waitReady(t *testing.T, devs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, dev := range devs {
+		for {
+			link, _ := exec.Command("ip", "-n", ns.name, "-o", "link", "show", "dev", dev).CombinedOutput()
+			qdisc, _ := exec.Command("tc", "-n", ns.name, "qdisc", "show", "dev", dev).CombinedOutput()
+			if strings.Contains(string(link), " state UP ") && len(qdisc) > 0 && !strings.Contains(string(qdisc), "noop") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not ready after 5 s: %s %s", dev, link, qdisc)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+}
+
 func cmd(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
@@ -313,6 +346,7 @@ const exchangeCount = 50
 func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
 	const count, size = exchangeCount, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
+	ns.dumpOnFailure(t)
 	// Linux to the model.
 	to := &net.UDPAddr{IP: net.IP(modelIP[:]), Port: modelPort}
 	seen := make([]bool, count)
@@ -529,12 +563,13 @@ func TestPacketLinux(t *testing.T) {
 		p, err = wire.OpenPacket("vmodel", portConfig(clk, "vmodel", own))
 		return err
 	})
+	setupLinux(t, ns, "vlinux")
 	// The interface goes down and up once before the traffic: the
 	// socket reports ENETDOWN once (one read error), and the port reads
 	// on.
 	ns.ip(t, "link", "set", "vmodel", "down")
 	ns.ip(t, "link", "set", "vmodel", "up")
-	setupLinux(t, ns, "vlinux")
+	ns.waitReady(t, "vmodel", "vlinux")
 	l := startLoop(t, clk)
 	exchange(t, ns, "vlinux", p, rec, l, true, 1) // stops the loop, closes p
 	if own.own != 0 {
