@@ -32,6 +32,9 @@
 package neigh
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
 )
@@ -612,4 +615,20 @@ func (t *Table) Output(dev *kernelmodel.NetDevice, nexthop [4]byte, skb *kernelm
 		n = t.create(dev, nexthop)
 	}
 	return n.Output(skb)
+}
+
+// WriteNeigh is ip neigh show: one line per entry, oldest first, as
+// iproute2 prints them ("10.0.0.2 dev eth0 lladdr 52:54:00:12:34:57
+// REACHABLE"; no lladdr for an entry that never resolved).
+func (t *Table) WriteNeigh(w io.Writer) error {
+	for _, n := range t.list {
+		line := fmt.Sprintf("%d.%d.%d.%d dev %s", n.Key[0], n.Key[1], n.Key[2], n.Key[3], n.Dev.Name)
+		if n.State&NUD_VALID != 0 {
+			line += fmt.Sprintf(" lladdr %02x:%02x:%02x:%02x:%02x:%02x", n.HA[0], n.HA[1], n.HA[2], n.HA[3], n.HA[4], n.HA[5])
+		}
+		if _, err := fmt.Fprintf(w, "%s %s\n", line, StateName(n.State)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package neigh
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +129,16 @@ func TestNeighResolve(t *testing.T) {
 	if n.HH() == nil || !bytes.Equal(n.HH(), pkt[:14]) {
 		t.Fatalf("hh cache %x, want %x", n.HH(), pkt[:14])
 	}
+	other := [4]byte{10, 0, 0, 3}
+	e.tbl.Output(e.dev.D, other, e.ipPacket(60))
+	var sb strings.Builder
+	if err := e.tbl.WriteNeigh(&sb); err != nil {
+		t.Fatal(err)
+	}
+	if want := "10.0.0.2 dev eth0 lladdr 52:54:00:12:34:57 REACHABLE\n10.0.0.3 dev eth0 INCOMPLETE\n"; sb.String() != want {
+		t.Fatalf("ip neigh:\n%s\nwant\n%s", sb.String(), want)
+	}
+	e.dev.Sent = e.dev.Sent[:2]
 	e.tbl.Output(e.dev.D, stacktest.IPB, e.ipPacket(60))
 	if len(e.dev.Sent) != 3 || !bytes.Equal(e.dev.Sent[2].Frame[:14], pkt[:14]) {
 		t.Fatal("second packet not sent through the cached header")
@@ -135,6 +146,7 @@ func TestNeighResolve(t *testing.T) {
 	if q, _ := n.QueueLen(); q != 0 {
 		t.Fatalf("queue %d", q)
 	}
+	e.k.Clock().RunFor(4 * time.Second)
 	e.audit(t)
 }
 
