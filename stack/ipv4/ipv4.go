@@ -18,9 +18,13 @@
 // destination that is neither local nor broadcast is InAddrErrors
 // (IP_INADDRERRORS), as ip_error counts it.
 //
-// Not yet (later steps, in this order): defragmentation (a fragment is
-// counted ReasmReqds and ReasmFails and dropped) and fragmentation on output
-// (a datagram above the MTU is FragFails, dropped with PKT_TOO_BIG), IP
+// ip_local_deliver reassembles fragments (ip_defrag): overlapping
+// fragments kill the datagram's queue, ipfrag_time (30 s) expires it with
+// an ICMP time exceeded when the first fragment came, and no new queue is
+// made above ipfrag_high_thresh (4 MiB), as 6.1 does.
+//
+// Not yet (later steps, in this order): fragmentation on output (a
+// datagram above the MTU is FragFails, dropped with PKT_TOO_BIG), IP
 // options (accepted, not parsed), forwarding, netfilter hooks, a loopback
 // device (output to a local address is dropped), accept_local and
 // rp_filter (a source that is one of our addresses is a martian, as with
@@ -91,6 +95,7 @@ type Stack struct {
 	protos [256]Handler
 	ipID   uint32
 	icmp   icmpState
+	frag   fragState
 }
 
 // New makes the IPv4 stack of k: the ARP table, ip_rcv for ETH_P_IP
@@ -363,11 +368,12 @@ func (s *Stack) ipLocalDeliver(skb *kernelmodel.SKB, h header.IPv4) {
 	k := s.K
 	k.TracePoint("ip_local_deliver", skb.ID, int64(h.Protocol()))
 	if h.IsFragment() {
-		// ip_defrag is not modelled yet.
-		s.SNMP.Ip.ReasmReqds++
-		s.SNMP.Ip.ReasmFails++
-		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
-		return
+		cb := skb.CB
+		if skb = s.ipDefrag(skb); skb == nil {
+			return
+		}
+		skb.CB = cb
+		h = header.IPv4(skb.Data)
 	}
 	skb.Pull(h.HeaderLength())
 	proto := h.Protocol()

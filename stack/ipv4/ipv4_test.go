@@ -197,8 +197,8 @@ func TestIPRcvDrops(t *testing.T) {
 		{"martian: our own source", func(t testing.TB) []byte {
 			return frame(t, &layers.IPv4{Protocol: 253, SrcIP: net.IP(stacktest.IPA[:])}, gopacket.Payload(make([]byte, 8)))
 		}, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED, func(s *SNMP) uint64 { return s.Ip.InReceives - s.Ip.InDelivers - s.Ip.InUnknownProtos }, 0},
-		{"fragment", func(t testing.TB) []byte {
-			return frame(t, &layers.IPv4{Protocol: layers.IPProtocolICMPv4, Flags: layers.IPv4MoreFragments}, echo(1, 1, nil)...)
+		{"fragment beyond 65535 bytes", func(t testing.TB) []byte {
+			return frame(t, &layers.IPv4{Protocol: layers.IPProtocolICMPv4, FragOffset: 8190}, gopacket.Payload(make([]byte, 32)))
 		}, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED, func(s *SNMP) uint64 { return s.Ip.ReasmFails }, 0},
 		{"ICMP checksum", func(t testing.TB) []byte { f := good(t); f[14+20+2] ^= 1; return f },
 			kernelmodel.SKB_DROP_REASON_ICMP_CSUM, func(s *SNMP) uint64 { return s.Icmp.InCsumErrors * s.Icmp.InErrors }, 0},
@@ -501,6 +501,88 @@ func TestSysctlNames(t *testing.T) {
 	}
 	if len(e.dev.Sent) != 20 {
 		t.Fatalf("icmp_ratelimit 0: %d of 20 unreachables sent", len(e.dev.Sent))
+	}
+	e.settle(t)
+}
+
+// fragments splits an ICMP echo of n data bytes from B into IP fragments of
+// at most size payload bytes (a multiple of 8), as B would send them.
+func fragments(t testing.TB, id uint16, n, size int) (frames [][]byte, whole []byte) {
+	t.Helper()
+	buf := gopacket.NewSerializeBuffer()
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, echo(3, 4, data)...); err != nil {
+		t.Fatal(err)
+	}
+	whole = buf.Bytes()
+	for off := 0; off < len(whole); off += size {
+		end := min(off+size, len(whole))
+		ip := &layers.IPv4{Protocol: layers.IPProtocolICMPv4, Id: id, FragOffset: uint16(off / 8)}
+		if end < len(whole) {
+			ip.Flags = layers.IPv4MoreFragments
+		}
+		frames = append(frames, frame(t, ip, gopacket.Payload(whole[off:end])))
+	}
+	return frames, whole
+}
+
+// TestIPDefrag: fragments in order or reversed are reassembled and the
+// echo answered with all the data (a reply above the MTU would be dropped:
+// fragmentation on output comes later); an overlapping fragment kills the queue;
+// a datagram missing a fragment expires at ipfrag_time (30 s) exactly, with
+// ReasmTimeout and an ICMP time exceeded (fragment reassembly) quoting the
+// first fragment.
+func TestIPDefrag(t *testing.T) {
+	for _, reverse := range []bool{false, true} {
+		e := newEnv(t)
+		frs, whole := fragments(t, 100, 1200, 512)
+		if reverse {
+			for i, j := 0, len(frs)-1; i < j; i, j = i+1, j-1 {
+				frs[i], frs[j] = frs[j], frs[i]
+			}
+		}
+		for _, f := range frs {
+			e.dev.Receive(f)
+		}
+		m := &e.s.SNMP.Ip
+		if m.ReasmReqds != 3 || m.ReasmOKs != 1 || m.InDelivers != 1 || len(e.dev.Sent) != 1 {
+			t.Fatalf("reverse %v: %+v, %d frames", reverse, *m, len(e.dev.Sent))
+		}
+		reply := e.dev.Sent[0].Frame[34:]
+		if len(reply) != len(whole) || reply[0] != 0 || !bytes.Equal(reply[4:], whole[4:]) {
+			t.Fatalf("reverse %v: reply of %d bytes does not carry the reassembled request", reverse, len(reply))
+		}
+		e.settle(t)
+	}
+	e := newEnv(t)
+	frs, _ := fragments(t, 101, 3000, 1480)
+	e.dev.Receive(frs[0])
+	over := frame(t, &layers.IPv4{Protocol: layers.IPProtocolICMPv4, Id: 101, FragOffset: 1472 / 8, Flags: layers.IPv4MoreFragments}, gopacket.Payload(make([]byte, 16)))
+	e.dev.Receive(over)
+	if q, _ := e.s.FragMem(); q != 0 || e.s.SNMP.Ip.ReasmFails != 1 {
+		t.Fatalf("overlap: %d queues, ReasmFails %d", q, e.s.SNMP.Ip.ReasmFails)
+	}
+	e.dev.Receive(frs[2]) // a new queue, never complete
+	e.dev.Receive(frs[0])
+	t0 := e.k.Clock().Now()
+	e.k.Clock().RunUntil(t0 + 30*time.Second - time.Millisecond)
+	if q, _ := e.s.FragMem(); q != 1 || e.s.SNMP.Ip.ReasmTimeout != 0 {
+		t.Fatal("expired before ipfrag_time")
+	}
+	e.dev.Sent = nil
+	e.k.Clock().RunUntil(t0 + 30*time.Second + time.Millisecond)
+	if q, b := e.s.FragMem(); q != 0 || b != 0 || e.s.SNMP.Ip.ReasmTimeout != 1 || e.s.SNMP.Ip.ReasmFails != 2 {
+		t.Fatalf("after ipfrag_time: %d queues %d bytes, %+v", q, b, e.s.SNMP.Ip)
+	}
+	if len(e.dev.Sent) != 1 {
+		t.Fatalf("%d frames at expiry, want the time exceeded", len(e.dev.Sent))
+	}
+	ic := header.ICMPv4(e.dev.Sent[0].Frame[34:])
+	if ic.Type() != header.ICMPv4TimeExceeded || ic.Code() != 1 || !bytes.Equal(e.dev.Sent[0].Frame[42:42+20], frs[0][14:34]) {
+		t.Fatalf("time exceeded %d/%d quoting %x", ic.Type(), ic.Code(), e.dev.Sent[0].Frame[42:62])
 	}
 	e.settle(t)
 }
