@@ -23,8 +23,10 @@
 // an ICMP time exceeded when the first fragment came, and no new queue is
 // made above ipfrag_high_thresh (4 MiB), as 6.1 does.
 //
-// Not yet (later steps, in this order): fragmentation on output (a
-// datagram above the MTU is FragFails, dropped with PKT_TOO_BIG), IP
+// ip_output fragments a datagram above the MTU (ip_fragment; one with DF is
+// FragFails, dropped with PKT_TOO_BIG).
+//
+// Not yet (later steps, in this order): IP
 // options (accepted, not parsed), forwarding, netfilter hooks, a loopback
 // device (output to a local address is dropped), accept_local and
 // rp_filter (a source that is one of our addresses is a martian, as with
@@ -452,16 +454,74 @@ func (s *Stack) ipLocalOut(skb *kernelmodel.SKB, r *Route, dst [4]byte) int {
 	k.TracePoint("ip_output", skb.ID, int64(skb.Len()))
 	s.SNMP.Ip.OutRequests++ // IPSTATS_MIB_OUT in ip_output (6.1)
 	s.SNMP.IpExt.OutOctets += uint64(skb.Len())
-	if skb.Len() > r.Dev.MTU {
-		// ip_fragment is not modelled yet.
-		s.SNMP.Ip.FragFails++
-		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_BIG)
-		return kernelmodel.NET_XMIT_DROP
-	}
 	nh := dst
 	if r.Gateway != ([4]byte{}) {
 		nh = r.Gateway // rt_nexthop
 	}
+	if skb.Len() > r.Dev.MTU {
+		return s.ipFragment(skb, r.Dev, nh)
+	}
 	k.TracePoint("ip_finish_output2", skb.ID, 0)
 	return s.Neigh.Output(r.Dev, nh, skb)
+}
+
+// ipFragment is ip_fragment() / ip_do_fragment()'s slow path: split skb
+// (Data at the IP header, no options) into fragments of at most the MTU,
+// payloads a multiple of 8 bytes except the last, each with the header's
+// ID, its offset and MF, sent through ip_finish_output2; the original is
+// consumed. With DF set it is FragFails, dropped (PKT_TOO_BIG; a socket
+// would see EMSGSIZE). It returns the first failing transmit code, or
+// NET_XMIT_SUCCESS.
+func (s *Stack) ipFragment(skb *kernelmodel.SKB, dev *kernelmodel.NetDevice, nh [4]byte) int {
+	k := s.K
+	h := header.IPv4(skb.Data)
+	hl := h.HeaderLength()
+	if h.Flags()&header.IPv4FlagDF != 0 || dev.MTU-hl < 8 {
+		s.SNMP.Ip.FragFails++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_BIG)
+		return kernelmodel.NET_XMIT_DROP
+	}
+	k.TracePoint("ip_fragment", skb.ID, int64(skb.Len()))
+	payload := skb.Data[hl:]
+	base := h.FragmentOffset()
+	mf := h.Flags()&header.IPv4FlagMF != 0
+	rc := kernelmodel.NET_XMIT_SUCCESS
+	for off := 0; off < len(payload); {
+		n := min(len(payload)-off, dev.MTU-hl)
+		if off+n < len(payload) {
+			n &^= 7
+		}
+		f := k.AllocSKB(kernelmodel.ETH_HLEN + hl + n)
+		f.Reserve(kernelmodel.ETH_HLEN)
+		b := f.Put(hl + n)
+		if b == nil {
+			k.KfreeSKB(f, kernelmodel.SKB_DROP_REASON_NOMEM)
+			s.SNMP.Ip.FragFails++
+			k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOMEM)
+			return kernelmodel.NET_XMIT_DROP
+		}
+		copy(b, h[:hl])
+		copy(b[hl:], payload[off:off+n])
+		fh := header.IPv4(b)
+		var flags uint16
+		if mf || off+n < len(payload) {
+			flags = header.IPv4FlagMF
+		}
+		fh.SetFlagsFragment(flags, base+off)
+		fh.SetTotalLength(uint16(hl + n))
+		fh.SetChecksum(0)
+		fh.SetChecksum(fh.CalculateChecksum())
+		f.NetHeader = f.BufOffset()
+		f.Protocol = kernelmodel.ETH_P_IP
+		f.Dev = dev
+		s.SNMP.Ip.FragCreates++
+		k.TracePoint("ip_finish_output2", f.ID, 0)
+		if r := s.Neigh.Output(dev, nh, f); r != kernelmodel.NET_XMIT_SUCCESS && rc == kernelmodel.NET_XMIT_SUCCESS {
+			rc = r
+		}
+		off += n
+	}
+	s.SNMP.Ip.FragOKs++
+	k.ConsumeSKB(skb)
+	return rc
 }

@@ -530,8 +530,7 @@ func fragments(t testing.TB, id uint16, n, size int) (frames [][]byte, whole []b
 }
 
 // TestIPDefrag: fragments in order or reversed are reassembled and the
-// echo answered with all the data (a reply above the MTU would be dropped:
-// fragmentation on output comes later); an overlapping fragment kills the queue;
+// echo answered with all the data; an overlapping fragment kills the queue;
 // a datagram missing a fragment expires at ipfrag_time (30 s) exactly, with
 // ReasmTimeout and an ICMP time exceeded (fragment reassembly) quoting the
 // first fragment.

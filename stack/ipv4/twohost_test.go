@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
+	"github.com/google/gopacket/ip4defrag"
 	"github.com/google/gopacket/layers"
 
 	"github.com/nicbed/nicbed/kernelmodel"
@@ -213,6 +214,49 @@ func TestTwoHostPing(t *testing.T) {
 		t.Fatalf("ping after hostile frames: %d replies", len(r))
 	}
 	checkReply(t, tapA.echoReplies()[10], 0x4242, 11, data)
+
+	// A 3000-byte ping: fragmented by A (ip_fragment), reassembled by B
+	// (ip_defrag), the reply fragmented by B and reassembled by A; A's
+	// received fragments are reassembled again by gopacket's ip4defrag, an
+	// independent implementation, and the reply checked.
+	big := make([]byte, 3000)
+	for i := range big {
+		big[i] = byte(i * 13)
+	}
+	nFrames := len(tapA.frames)
+	ping(t, tb, sa, 0x4242, 12, big)
+	tb.Clock.RunFor(10 * time.Millisecond)
+	for _, st := range []*ipv4.Stack{sa, sb} {
+		if m := st.SNMP.Ip; m.FragOKs != 1 || m.FragCreates != 3 || m.ReasmOKs != 1 || m.ReasmReqds != 3 {
+			t.Fatalf("fragmentation counters %+v", m)
+		}
+	}
+	df := ip4defrag.NewIPv4Defragmenter()
+	var whole *layers.IPv4
+	for _, f := range tapA.frames[nFrames:] {
+		p := gopacket.NewPacket(f, layers.LayerTypeEthernet, gopacket.Default)
+		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		if ip == nil || ip.Protocol != layers.IPProtocolICMPv4 {
+			continue
+		}
+		if !header.IPv4(f[14:]).ChecksumValid() || len(f)-14 > 1500 {
+			t.Fatalf("fragment with a bad header or above the MTU: %d bytes", len(f)-14)
+		}
+		out, err := df.DefragIPv4(ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != nil {
+			whole = out
+		}
+	}
+	if whole == nil {
+		t.Fatal("gopacket did not reassemble the reply")
+	}
+	ic := whole.Payload
+	if len(ic) != 8+len(big) || ic[0] != header.ICMPv4EchoReply || checksum.Checksum(ic, 0) != 0xFFFF || !bytes.Equal(ic[8:], big) {
+		t.Fatalf("reassembled reply: %d bytes, type %d", len(ic), ic[0])
+	}
 	if err := tb.Settle(50 * time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
