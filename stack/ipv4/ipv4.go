@@ -26,9 +26,9 @@
 // ip_output fragments a datagram above the MTU (ip_fragment; one with DF is
 // FragFails, dropped with PKT_TOO_BIG).
 //
-// Not yet (later steps, in this order): IP
-// options (accepted, not parsed), forwarding, netfilter hooks, a loopback
-// device (output to a local address is dropped), accept_local and
+// Not yet (later steps, in this order): forwarding (TTL, ICMP time
+// exceeded), netfilter hooks, a loopback device (output to a local address
+// is dropped), IP options (accepted, not parsed), accept_local and
 // rp_filter (a source that is one of our addresses is a martian, as with
 // Linux's defaults; the reverse path is not checked).
 package ipv4
