@@ -82,6 +82,7 @@ import (
 	"github.com/nicbed/nicbed/hw"
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/irq"
+	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/hw/wire"
 )
@@ -265,14 +266,7 @@ func (d *Device) LinkChange(up bool) {
 }
 
 // MAC is the Ethernet address in the EEPROM image (words 0–2).
-func (d *Device) MAC() [6]byte {
-	var m [6]byte
-	for i := range 3 {
-		m[2*i] = byte(d.eeprom[i])
-		m[2*i+1] = byte(d.eeprom[i] >> 8)
-	}
-	return m
-}
+func (d *Device) MAC() [6]byte { return nvm.MACAddr(d.eeprom[:]) }
 
 // Counters returns the model's own counters: what the device did and every
 // hostile or impossible request it refused. They are not device registers and

@@ -19,6 +19,17 @@ func ImageSum(w []uint16) uint16 {
 	return s
 }
 
+// MACAddr is the Ethernet address in words 0–2 of an image, each word's low
+// byte first (the 8254x and 82576 layout).
+func MACAddr(w []uint16) [6]byte {
+	var m [6]byte
+	for i := range 3 {
+		m[2*i] = byte(w[i])
+		m[2*i+1] = byte(w[i] >> 8)
+	}
+	return m
+}
+
 // FixChecksum sets word 0x3F so that words 0x00–0x3F sum to Sum.
 func FixChecksum(w []uint16) {
 	w[ChecksumWord] = 0

@@ -46,3 +46,11 @@ func TestEERD(t *testing.T) {
 		}
 	}
 }
+
+func TestMACAddr(t *testing.T) {
+	w := make([]uint16, 64)
+	w[0], w[1], w[2] = 0x5452, 0x1200, 0x5634 // 52:54:00:12:34:56
+	if got, want := MACAddr(w), [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}; got != want {
+		t.Errorf("MACAddr = %x, want %x", got, want)
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"github.com/nicbed/nicbed/hw"
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/irq"
+	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/hw/rss"
 	"github.com/nicbed/nicbed/hw/wire"
@@ -207,14 +208,7 @@ func (d *Device) LinkChange(up bool) {
 }
 
 // MAC is the Ethernet address in the EEPROM image (words 0–2).
-func (d *Device) MAC() [6]byte {
-	var m [6]byte
-	for i := range 3 {
-		m[2*i] = byte(d.eeprom[i])
-		m[2*i+1] = byte(d.eeprom[i] >> 8)
-	}
-	return m
-}
+func (d *Device) MAC() [6]byte { return nvm.MACAddr(d.eeprom[:]) }
 
 // EEPROM is the device's EEPROM image.
 func (d *Device) EEPROM() [igb.EEPROMWords]uint16 { return d.eeprom }
