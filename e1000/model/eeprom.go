@@ -15,9 +15,7 @@ func DefaultEEPROM(mac [6]byte) [e1000.EEPROMWords]uint16 {
 	for i := range w {
 		w[i] = 0xFFFF
 	}
-	w[e1000.EEPROM_MAC0] = uint16(mac[0]) | uint16(mac[1])<<8
-	w[e1000.EEPROM_MAC1] = uint16(mac[2]) | uint16(mac[3])<<8
-	w[e1000.EEPROM_MAC2] = uint16(mac[4]) | uint16(mac[5])<<8
+	nvm.PutMACAddr(w[:], mac) // words 0–2 (EEPROM_MAC0..2)
 	w[e1000.EEPROM_COMPAT] = 0x0000
 	w[e1000.EEPROM_LED] = 0xFFFF // default LED behaviour
 	w[0x05], w[0x06], w[0x07] = 0x0000, 0x0000, 0x0000

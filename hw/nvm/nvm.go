@@ -30,6 +30,13 @@ func MACAddr(w []uint16) [6]byte {
 	return m
 }
 
+// PutMACAddr writes mac into words 0–2 of an image, the layout MACAddr reads.
+func PutMACAddr(w []uint16, mac [6]byte) {
+	for i := range 3 {
+		w[i] = uint16(mac[2*i]) | uint16(mac[2*i+1])<<8
+	}
+}
+
 // FixChecksum sets word 0x3F so that words 0x00–0x3F sum to Sum.
 func FixChecksum(w []uint16) {
 	w[ChecksumWord] = 0

@@ -53,4 +53,9 @@ func TestMACAddr(t *testing.T) {
 	if got, want := MACAddr(w), [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}; got != want {
 		t.Errorf("MACAddr = %x, want %x", got, want)
 	}
+	v := make([]uint16, 64)
+	PutMACAddr(v, [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56})
+	if v[0] != w[0] || v[1] != w[1] || v[2] != w[2] || v[3] != 0 {
+		t.Errorf("PutMACAddr wrote %04x", v[:4])
+	}
 }

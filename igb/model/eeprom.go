@@ -14,9 +14,7 @@ func DefaultEEPROM(mac [6]byte) [igb.EEPROMWords]uint16 {
 	for i := range w {
 		w[i] = 0xFFFF
 	}
-	w[igb.EEPROM_MAC0] = uint16(mac[0]) | uint16(mac[1])<<8
-	w[igb.EEPROM_MAC1] = uint16(mac[2]) | uint16(mac[3])<<8
-	w[igb.EEPROM_MAC2] = uint16(mac[4]) | uint16(mac[5])<<8
+	nvm.PutMACAddr(w[:], mac) // words 0–2 (EEPROM_MAC0..2)
 	w[igb.EEPROM_SUBSYSTEM] = igb.SubSystemID
 	w[igb.EEPROM_SUBVENDOR] = igb.SubVendorID
 	w[igb.EEPROM_DEVICE] = igb.DeviceID
