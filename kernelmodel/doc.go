@@ -16,7 +16,9 @@
 //     platform's IRQVectorBackend; irq_exit runs pending softirqs.
 //   - sk_buff: a pool without per-packet allocation (structs and buffers
 //     apart, so clones share a buffer with a dataref: skb_clone,
-//     skb_cow_head); cb, sk, destructor, truesize; push/put bounds reported,
+//     skb_cow_head); skb->users (skb_get: every tap and handler holds a
+//     reference of its own); cb, sk, destructor, truesize, priority;
+//     push/put bounds reported,
 //     not panicking; double frees and uses after free are counted
 //     (Drops.SKB), traced, and panic under the build tag nicbed_debug;
 //     SKBAudit is the exact leak check for tests.
@@ -71,10 +73,22 @@
 //	                         completes it
 //	napi_disable             waits while SCHED or NPSVC, then owns the
 //	                         instance (SCHED|NPSVC set, DISABLE cleared)
-//	dev_queue_xmit           noqueue device: always consumes the skb,
+//	dev_queue_xmit           always consumes the skb; __dev_xmit_skb on
+//	                         the queue's qdisc (pfifo_fast: TCQ_F_NOLOCK
+//	                         with the empty-qdisc bypass); noqueue device:
 //	                         NET_XMIT_* from the driver or -ENETDOWN
 //	                         (tx_dropped) when down, stopped or busy
-//	net_tx_action            frees the completion queue (dev_kfree_skb_irq)
+//	qdiscs                   dev_activate attaches pfifo_fast (three
+//	                         bands, prio2band, tx_queue_len per band), mq
+//	                         with a pfifo_fast per queue when multi-queue,
+//	                         noqueue for IFF_NO_QUEUE; noop_qdisc while
+//	                         down; __qdisc_run's quota dev_tx_weight
+//	                         (dev_weight × dev_weight_tx_bias) and the
+//	                         MISSED/DRAINING rules of the lockless qdisc;
+//	                         dev_requeue_skb; bulk dequeue within BQL's
+//	                         dql_avail, xmit_more on all but the last
+//	net_tx_action            frees the completion queue (dev_kfree_skb_irq),
+//	                         then runs the output_queue (__netif_schedule)
 //
 // Deviations kept, each on purpose:
 //
@@ -84,9 +98,14 @@
 //     runnable on the CPU; tasks run in FIFO order until they block or call
 //     cond_resched, and only hardirqs and the softirq context preempt them.
 //   - napi_disable's usleep_range(20, 200) sleeps 200 µs each time.
-//   - No qdisc yet (every device is noqueue); no threaded NAPI, busy
-//     polling, netpoll or skb_defer_free_flush; NPSVC is only set by
-//     napi_disable.
+//   - Qdiscs are attached at dev_open and deactivated at dev_close; Linux
+//     also swaps in noop_qdisc while the carrier is off (linkwatch), the
+//     model does not. A device never opened has no qdisc and transmits as
+//     noqueue (Linux's noop_qdisc would drop). No qdisc but the defaults
+//     (no tc), no skb_bad_txq (every default qdisc serves one queue), no
+//     dev_watchdog (ndo_tx_timeout).
+//   - No threaded NAPI, busy polling, netpoll or skb_defer_free_flush;
+//     NPSVC is only set by napi_disable.
 //   - The software flow hash (skb_get_hash) is a fixed jhash-like mix of the
 //     IPv4 4-tuple, not 6.1's siphash with a random key, so that runs replay;
 //     RPS flow limits are not modelled (flow_limit_count stays 0).

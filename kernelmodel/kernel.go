@@ -10,7 +10,8 @@ import (
 type Sysctl struct {
 	NetdevBudget      int // net.core.netdev_budget (300)
 	NetdevBudgetUsecs int // net.core.netdev_budget_usecs (2000)
-	DevWeight         int // net.core.dev_weight (64): process_backlog's quota
+	DevWeight         int // net.core.dev_weight (64, weight_p): process_backlog's quota
+	DevWeightTxBias   int // net.core.dev_weight_tx_bias (1): dev_tx_weight = dev_weight * this, the qdisc's dequeue quota
 	NetdevMaxBacklog  int // net.core.netdev_max_backlog (1000)
 	GRONormalBatch    int // net.core.gro_normal_batch (8)
 }
@@ -21,6 +22,7 @@ func DefaultSysctl() Sysctl {
 		NetdevBudget:      300,
 		NetdevBudgetUsecs: 2000,
 		DevWeight:         64,
+		DevWeightTxBias:   1,
 		NetdevMaxBacklog:  1000,
 		GRONormalBatch:    8,
 	}
@@ -57,6 +59,8 @@ func (s *Sysctl) lookup(name string) *int {
 		return &s.NetdevBudgetUsecs
 	case "net.core.dev_weight", "dev_weight":
 		return &s.DevWeight
+	case "net.core.dev_weight_tx_bias", "dev_weight_tx_bias":
+		return &s.DevWeightTxBias
 	case "net.core.netdev_max_backlog", "netdev_max_backlog":
 		return &s.NetdevMaxBacklog
 	case "net.core.gro_normal_batch", "gro_normal_batch":
@@ -88,6 +92,7 @@ type CostModel struct {
 	Backlog       time.Duration // enqueue_to_backlog per packet
 	IPI           time.Duration // sending an IPI
 	Deliver       time.Duration // the protocol handler / sink per packet
+	Qdisc         time.Duration // __dev_xmit_skb per packet: enqueue and dequeue (or the bypass)
 	PktgenPacket  time.Duration // pktgen: build one packet
 	TimerCallback time.Duration // per timer_list callback
 
@@ -113,6 +118,7 @@ func DefaultCost() CostModel {
 		Backlog:       60 * time.Nanosecond,
 		IPI:           500 * time.Nanosecond,
 		Deliver:       100 * time.Nanosecond,
+		Qdisc:         50 * time.Nanosecond,
 		PktgenPacket:  150 * time.Nanosecond,
 		TimerCallback: 200 * time.Nanosecond,
 		RxPerKiB:      100 * time.Nanosecond,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 // NetdevTx is netdev_tx_t, what ndo_start_xmit returns.
@@ -57,13 +59,28 @@ type NetDevice struct {
 	Stats   NetDeviceStats
 	// Features are NETIF_F_* bits the driver offers.
 	Features uint64
+	// PrivFlags are IFF_* private flags (IFF_NO_QUEUE).
+	PrivFlags uint32
+	// TxQueueLen is tx_queue_len (ip link set txqueuelen; 1000,
+	// DEFAULT_TX_QUEUE_LEN): the default qdisc's limit per band, read when
+	// the qdisc is made (the first dev_open).
+	TxQueueLen int
 
 	k       *Kernel
 	up      bool
 	carrier bool
 	rx      []RxQueue
 	tx      []TxQueue
+	qdisc   Qdisc // dev->qdisc: the root qdisc, nil until the first dev_open
 }
+
+// Private flags (IFF_*, enum netdev_priv_flags).
+const (
+	IFF_NO_QUEUE = 1 << 21 // the device needs no qdisc: noqueue
+)
+
+// DEFAULT_TX_QUEUE_LEN is the tx_queue_len of a new device.
+const DEFAULT_TX_QUEUE_LEN = 1000
 
 // Feature bits (NETIF_F_*).
 const (
@@ -74,6 +91,7 @@ const (
 	NETIF_F_HW_VLAN = 1 << 4
 	NETIF_F_RXHASH  = 1 << 5
 	NETIF_F_GRO     = 1 << 6
+	NETIF_F_HW_CSUM = 1 << 7 // checksum of any protocol (loopback)
 )
 
 // RxQueue is a struct netdev_rx_queue: where RPS is configured.
@@ -83,11 +101,20 @@ type RxQueue struct {
 
 // TxQueue is a struct netdev_queue.
 type TxQueue struct {
-	stopped  bool
-	dev      *NetDevice
-	wq       WaitQueueHead // woken by netif_tx_wake_queue (for pktgen and dev_queue_xmit)
-	Restarts uint64
-	Stops    uint64
+	stopped   bool // __QUEUE_STATE_DRV_XOFF: the driver stopped the queue
+	stackXoff bool // __QUEUE_STATE_STACK_XOFF: BQL's limit is reached
+	dev       *NetDevice
+	index     int
+	wq        WaitQueueHead // woken by netif_tx_wake_queue (for pktgen)
+	// qdisc is txq->qdisc (the active one, noop while the device is down),
+	// qdiscSleeping txq->qdisc_sleeping (the queue's own), noop this
+	// queue's noop_qdisc.
+	qdisc, qdiscSleeping, noop Qdisc
+	// DQL is the queue's byte queue limit (dev_queue->dql).
+	DQL       DQL
+	Restarts  uint64
+	Stops     uint64
+	BQLErrors uint64 // completions of more bytes than were queued (Linux BUG()s)
 }
 
 // AllocEtherdev is alloc_etherdev_mqs(): a net_device with n TX and RX
@@ -99,10 +126,12 @@ func (k *Kernel) AllocEtherdev(name string, txqs, rxqs int) *NetDevice {
 	if rxqs < 1 {
 		rxqs = 1
 	}
-	d := &NetDevice{Name: name, MTU: 1500, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs)}
+	d := &NetDevice{Name: name, MTU: 1500, TxQueueLen: DEFAULT_TX_QUEUE_LEN, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs)}
 	for i := range d.tx {
-		d.tx[i].dev = d
-		d.tx[i].stopped = true
+		q := &d.tx[i]
+		q.dev, q.index = d, i
+		q.stopped = true
+		q.DQL.dqlInit(k.Jiffies())
 	}
 	return d
 }
@@ -144,6 +173,7 @@ func (d *NetDevice) DevOpen(t *Task) error {
 		return fmt.Errorf("%s: open: %w", d.Name, err)
 	}
 	d.up = true
+	d.k.devActivate(d)
 	d.k.callNetdevNotifiers(NETDEV_UP, d)
 	return nil
 }
@@ -153,6 +183,7 @@ func (d *NetDevice) DevClose(t *Task) error {
 	if !d.up {
 		return nil
 	}
+	d.k.devDeactivate(d)
 	d.up = false
 	err := d.Ops.Stop(t)
 	d.k.callNetdevNotifiers(NETDEV_DOWN, d)
@@ -237,6 +268,30 @@ func (d *NetDevice) NetifWakeQueue() { d.tx[0].Wake() }
 // NetifStartQueue is netif_start_queue() on queue 0.
 func (d *NetDevice) NetifStartQueue() { d.tx[0].stopped = false }
 
+// NetifTxStartAllQueues is netif_tx_start_all_queues().
+func (d *NetDevice) NetifTxStartAllQueues() {
+	for i := range d.tx {
+		d.tx[i].Start()
+	}
+}
+
+// NetifTxWakeAllQueues is netif_tx_wake_all_queues().
+func (d *NetDevice) NetifTxWakeAllQueues() {
+	for i := range d.tx {
+		d.tx[i].Wake()
+	}
+}
+
+// NetifTxStopAllQueues is netif_tx_stop_all_queues().
+func (d *NetDevice) NetifTxStopAllQueues() {
+	for i := range d.tx {
+		d.tx[i].Stop()
+	}
+}
+
+// NumTxQueues is the number of TX queues (real_num_tx_queues).
+func (d *NetDevice) NumTxQueues() int { return len(d.tx) }
+
 // NetifQueueStopped is netif_queue_stopped() on queue 0.
 func (d *NetDevice) NetifQueueStopped() bool { return d.tx[0].stopped }
 
@@ -248,20 +303,97 @@ func (q *TxQueue) Stop() {
 	}
 }
 
-// Stopped is netif_xmit_stopped().
+// Start is netif_tx_start_queue(): clear the driver's stop without
+// scheduling the qdisc.
+func (q *TxQueue) Start() { q.stopped = false }
+
+// Stopped is netif_tx_queue_stopped(): the driver stopped the queue
+// (pktgen's netif_xmit_frozen_or_drv_stopped).
 func (q *TxQueue) Stopped() bool { return q.stopped }
 
-// Wake is netif_tx_wake_queue(): restart a stopped queue and let whoever
-// waits to transmit (the qdisc via NET_TX, pktgen) go on.
+// XmitStopped is netif_xmit_stopped(): the driver stopped the queue or BQL
+// did (netif_xmit_frozen_or_stopped; queues are never frozen here).
+func (q *TxQueue) XmitStopped() bool { return q.stopped || q.stackXoff }
+
+func (q *TxQueue) frozenOrStopped() bool { return q.stopped || q.stackXoff }
+
+// Wake is netif_tx_wake_queue(): restart a stopped queue, schedule its
+// qdisc (__netif_schedule: NET_TX sends what waited) and let pktgen go on.
 func (q *TxQueue) Wake() {
 	if !q.stopped {
 		return
 	}
 	q.stopped = false
 	q.Restarts++
-	q.dev.k.tracePoint(q.dev.k.cur, "netif_tx_wake_queue", 0, 0)
+	k := q.dev.k
+	k.tracePoint(k.cur, "netif_tx_wake_queue", 0, 0)
+	if q.qdisc != nil {
+		k.netifSchedule(k.curOr0(), q.qdisc)
+	}
 	q.wq.WakeUp()
 }
+
+// curOr0 is the running CPU, or CPU 0 for code that runs outside any CPU
+// (a test, a device model's event).
+func (k *Kernel) curOr0() *CPU {
+	if c := k.cur; c != nil {
+		return c
+	}
+	return k.cpus[0]
+}
+
+// NetdevTxSentQueue is netdev_tx_sent_queue(): the driver queued bytes on
+// the ring; past BQL's limit the queue is stopped for the stack
+// (__QUEUE_STATE_STACK_XOFF).
+func (q *TxQueue) NetdevTxSentQueue(bytes int) {
+	q.DQL.dqlQueued(uint32(bytes))
+	if q.DQL.Avail() >= 0 {
+		return
+	}
+	q.stackXoff = true
+}
+
+// NetdevTxCompletedQueue is netdev_tx_completed_queue(): the device
+// finished pkts packets of bytes; BQL adapts its limit and, with room
+// again, restarts a queue it stopped (netif_schedule_queue).
+func (q *TxQueue) NetdevTxCompletedQueue(pkts, bytes int) {
+	if bytes == 0 {
+		return
+	}
+	d := &q.DQL
+	if uint32(bytes) > d.NumQueued-d.NumCompleted {
+		q.BQLErrors++
+	}
+	k := q.dev.k
+	d.dqlCompleted(uint32(bytes), k.Jiffies())
+	if d.Avail() < 0 {
+		return
+	}
+	if q.stackXoff {
+		q.stackXoff = false
+		if !q.frozenOrStopped() && q.qdisc != nil {
+			k.netifSchedule(k.curOr0(), q.qdisc)
+		}
+	}
+}
+
+// NetdevTxResetQueue is netdev_tx_reset_queue(): the ring was emptied
+// (BQL starts over).
+func (q *TxQueue) NetdevTxResetQueue() {
+	q.stackXoff = false
+	q.DQL.dqlReset(q.dev.k.Jiffies())
+}
+
+// NetdevSentQueue is netdev_sent_queue() on queue 0.
+func (d *NetDevice) NetdevSentQueue(bytes int) { d.tx[0].NetdevTxSentQueue(bytes) }
+
+// NetdevCompletedQueue is netdev_completed_queue() on queue 0.
+func (d *NetDevice) NetdevCompletedQueue(pkts, bytes int) {
+	d.tx[0].NetdevTxCompletedQueue(pkts, bytes)
+}
+
+// NetdevResetQueue is netdev_reset_queue() on queue 0.
+func (d *NetDevice) NetdevResetQueue() { d.tx[0].NetdevTxResetQueue() }
 
 // WaitQueue is the wait queue woken when the queue restarts.
 func (q *TxQueue) WaitQueue() *WaitQueueHead { return &q.wq }
@@ -281,6 +413,7 @@ const (
 	ENETDOWN = 100
 	EINVAL   = 22
 	ENOSPC   = 28
+	ENOMEM   = 12
 )
 
 // DevXmitComplete is dev_xmit_complete(): whether a transmit return code
@@ -288,16 +421,28 @@ const (
 // NETDEV_TX_BUSY, which leaves it with the caller.
 func DevXmitComplete(rc int) bool { return rc < NET_XMIT_MASK }
 
-// DevQueueXmit is dev_queue_xmit() (__dev_queue_xmit) for a device without
-// a qdisc (noqueue): it always consumes skb. If the device is up and the
-// queue not stopped the driver gets skb (ndo_start_xmit, through
-// dev_hard_start_xmit) and its code is returned: NET_XMIT_SUCCESS
-// (NETDEV_TX_OK), or NET_XMIT_DROP/NET_XMIT_CN from a driver that dropped or
-// queued it. Otherwise — device down, queue stopped, driver busy — the skb is
-// freed (SKB_DROP_REASON_DEV_READY), tx_dropped counted, and -ENETDOWN
-// returned, as Linux does for a noqueue device. A freed skb is a use after
-// free: counted, not touched, NET_XMIT_DROP. The qdisc of the stack sits here
-// later (its enqueue returns NET_XMIT_* the same way).
+// NetDeviceSelectQueue is ndo_select_queue, which a multi-queue driver may
+// implement to pick the TX queue of skb itself.
+type NetDeviceSelectQueue interface {
+	SelectQueue(skb *SKB) uint16
+}
+
+// DevQueueXmit is dev_queue_xmit() (__dev_queue_xmit): it always consumes
+// skb. The MAC header is where Data starts; the TX queue is picked
+// (netdev_core_pick_tx) and skb handed to the queue's qdisc
+// (__dev_xmit_skb: pfifo_fast enqueues, or sends at once when empty, and
+// runs the queue; what it cannot send now NET_TX sends later), which
+// returns NET_XMIT_SUCCESS, NET_XMIT_DROP (the qdisc was full) or
+// NET_XMIT_CN (noop: the device is down). A device without a queue
+// (noqueue: loopback) hands skb to the driver (ndo_start_xmit, through
+// dev_hard_start_xmit) and returns its code — NET_XMIT_SUCCESS
+// (NETDEV_TX_OK), NET_XMIT_DROP/NET_XMIT_CN from a driver that dropped or
+// queued it; device down, queue stopped or driver busy free the skb
+// (SKB_DROP_REASON_DEV_READY), count tx_dropped and return -ENETDOWN, as
+// Linux does for a noqueue device. A device never opened has no qdisc and
+// is treated as noqueue. A freed skb is a use after free: counted, not
+// touched, NET_XMIT_DROP. From a task, bottom halves are off meanwhile
+// (rcu_read_lock_bh) and a NET_TX raised here runs at the end.
 func (k *Kernel) DevQueueXmit(skb *SKB) int {
 	if !k.skbCheck(skb, "dev_queue_xmit") {
 		return NET_XMIT_DROP
@@ -307,24 +452,172 @@ func (k *Kernel) DevQueueXmit(skb *SKB) int {
 		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
 		return -ENETDOWN
 	}
-	q := &d.tx[int(skb.QueueMapping)%len(d.tx)]
-	if d.up && !q.stopped {
-		rc := k.devHardStartXmit(skb, d)
-		if DevXmitComplete(rc) {
-			return rc
+	cur := k.cur
+	c := k.curOr0()
+	bh := cur != nil && !cur.inHardirq
+	if bh {
+		c.LocalBHDisable()
+	}
+	skb.MACHeader = skb.head // skb_reset_mac_header
+	qdiscPktLenInit(skb)
+	txq := k.netdevCorePickTx(d, skb)
+	k.tracePointQ(cur, "net_dev_queue", skb.ID, int64(len(skb.Data)), TxQueueName(txq.index))
+	var rc int
+	if q := txq.qdisc; q != nil && !q.Common().noEnqueue {
+		rc = k.devXmitSKB(c, skb, q, d, txq)
+	} else {
+		rc = k.noqueueXmit(skb, d, txq)
+	}
+	if bh {
+		c.LocalBHEnable()
+	}
+	return rc
+}
+
+// noqueueXmit is __dev_queue_xmit() for a device without enqueue.
+func (k *Kernel) noqueueXmit(skb *SKB, d *NetDevice, txq *TxQueue) int {
+	if d.up {
+		if skb = k.validateXmitSKB(skb, d); skb == nil {
+			return -ENOMEM
+		}
+		if !txq.frozenOrStopped() {
+			rest, rc := k.devHardStartXmit(skb, d, txq)
+			if DevXmitComplete(rc) {
+				return rc
+			}
+			skb = rest
 		}
 	}
 	d.Stats.TxDropped++ // dev_core_stats_tx_dropped_inc
-	k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+	for skb != nil {
+		next := skb.Next
+		skb.Next = nil
+		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+		skb = next
+	}
 	return -ENETDOWN
 }
 
-// devHardStartXmit is dev_hard_start_xmit()/xmit_one(): hand skb to the
-// driver. On NETDEV_TX_BUSY the caller still owns skb.
-func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice) int {
+// netdevCorePickTx is netdev_core_pick_tx(): the driver's ndo_select_queue
+// if it has one; else, on a multi-queue device, skb_tx_hash — the queue
+// skb already names (QueueMapping, a forwarded skb's RX queue; Linux
+// records it plus one, the model as it is, so queue 0 is not "recorded")
+// or the flow hash scaled to the queues. The choice is stored in
+// QueueMapping.
+func (k *Kernel) netdevCorePickTx(d *NetDevice, skb *SKB) *TxQueue {
+	n := len(d.tx)
+	qi := 0
+	if sel, ok := d.Ops.(NetDeviceSelectQueue); ok {
+		qi = int(sel.SelectQueue(skb))
+	} else if n > 1 {
+		if skb.QueueMapping != 0 {
+			qi = int(skb.QueueMapping) % n
+		} else {
+			qi = int(reciprocalScale(skbTxFlowHash(skb), uint32(n)))
+		}
+	}
+	if qi < 0 || qi >= n {
+		qi = 0 // netdev_cap_txqueue
+	}
+	skb.QueueMapping = uint16(qi)
+	return &d.tx[qi]
+}
+
+// validateXmitSKB is validate_xmit_skb(): make skb something the device can
+// send. A CHECKSUM_PARTIAL skb for a device without checksum offload gets
+// its checksum in software (skb_csum_hwoffload_help → skb_checksum_help).
+// It returns nil when it dropped skb (tx_dropped counted).
+func (k *Kernel) validateXmitSKB(skb *SKB, d *NetDevice) *SKB {
+	if skb.IPSummed == CHECKSUM_PARTIAL && skb.GSOSize == 0 && d.Features&(NETIF_F_IP_CSUM|NETIF_F_HW_CSUM) == 0 {
+		if !k.SKBChecksumHelp(skb) {
+			d.Stats.TxDropped++
+			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
+			return nil
+		}
+	}
+	return skb
+}
+
+// validateXmitSKBList is validate_xmit_skb_list(): validateXmitSKB on each
+// skb of a chain (linked through Next), the survivors chained again.
+func (k *Kernel) validateXmitSKBList(skb *SKB, d *NetDevice) *SKB {
+	var head, tail *SKB
+	for skb != nil {
+		next := skb.Next
+		skb.Next = nil
+		if s := k.validateXmitSKB(skb, d); s != nil {
+			if head == nil {
+				head = s
+			} else {
+				tail.Next = s
+			}
+			for tail = s; tail.Next != nil; tail = tail.Next {
+			}
+		}
+		skb = next
+	}
+	return head
+}
+
+// SKBChecksumHelp is skb_checksum_help(): compute the checksum a
+// CHECKSUM_PARTIAL skb leaves to the device, from CsumStart (from Data) to
+// the end, into CsumStart+CsumOffset (0 sent as 0xffff, CSUM_MANGLED_0), and
+// make the skb CHECKSUM_NONE. A shared buffer is copied first. It reports
+// false for offsets outside the data.
+func (k *Kernel) SKBChecksumHelp(skb *SKB) bool {
+	css := int(skb.CsumStart)
+	cso := css + int(skb.CsumOffset)
+	if css > len(skb.Data) || cso+2 > len(skb.Data) {
+		return false
+	}
+	if skb.Cloned() && !k.SKBCowHead(skb, 0) {
+		return false
+	}
+	p := skb.Data
+	sum := ^checksum.Checksum(p[css:], 0)
+	if sum == 0 {
+		sum = 0xffff
+	}
+	binary.BigEndian.PutUint16(p[cso:], sum)
+	k.ChargeBytes(k.Cost.CsumPerKiB, len(p)-css)
+	skb.IPSummed = CHECKSUM_NONE
+	return true
+}
+
+// devHardStartXmit is dev_hard_start_xmit(): hand the chain skb (linked
+// through Next) to the driver one by one (xmit_one), each told whether more
+// follow (XmitMore). It stops at an skb the driver did not take
+// (NETDEV_TX_BUSY) or when the queue stopped with skbs left, and returns
+// those with the code.
+func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice, txq *TxQueue) (*SKB, int) {
+	rc := int(NETDEV_TX_OK)
+	for skb != nil {
+		next := skb.Next
+		skb.Next = nil
+		rc = k.xmitOne(skb, d, next != nil)
+		if !DevXmitComplete(rc) {
+			skb.Next = next
+			return skb, rc
+		}
+		skb = next
+		if txq.stopped && skb != nil {
+			return skb, int(NETDEV_TX_BUSY)
+		}
+	}
+	return nil, rc
+}
+
+// xmitOne is xmit_one(): the taps get a copy (dev_queue_xmit_nit), then
+// the driver gets skb (netdev_start_xmit with xmit_more). On NETDEV_TX_BUSY
+// the caller still owns skb.
+func (k *Kernel) xmitOne(skb *SKB, d *NetDevice, more bool) int {
+	if k.devNitActive(d) {
+		k.devQueueXmitNit(skb, d)
+	}
 	id := skb.ID
 	q := TxQueueName(int(skb.QueueMapping))
 	k.tracePointQ(k.cur, "net_dev_start_xmit", id, int64(len(skb.Data)), q)
+	skb.XmitMore = more
 	rc := int(d.Ops.StartXmit(skb))
 	k.tracePointQ(k.cur, "net_dev_xmit", id, int64(rc), q)
 	return rc
@@ -372,6 +665,9 @@ func (k *Kernel) devFreeSKBIRQ(skb *SKB, reason uint8) {
 		k.skbFault(skb, "dev_kfree_skb_irq", true)
 		return
 	}
+	if !skb.skbUnref() {
+		return // another holder frees it
+	}
 	c := k.cur
 	if c == nil {
 		c = k.cpus[0]
@@ -382,8 +678,9 @@ func (k *Kernel) devFreeSKBIRQ(skb *SKB, reason uint8) {
 }
 
 // netTxAction is net_tx_action(): free the skbs on this CPU's completion
-// queue (dev_kfree_skb_irq), then run the qdiscs (the model has none yet:
-// the NET_TX hook of OpenSoftirq runs here).
+// queue (dev_kfree_skb_irq), then run the qdiscs on its output_queue
+// (__netif_schedule). A NET_TX hook set with OpenSoftirq (tests) runs
+// last.
 func (c *CPU) netTxAction() {
 	k := c.k
 	q := &c.Softnet.completionQueue
@@ -394,6 +691,7 @@ func (c *CPU) netTxAction() {
 			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
 		}
 	}
+	c.runOutputQueue()
 	if h := k.softirqHooks[NET_TX_SOFTIRQ]; h != nil {
 		h(c)
 	}
@@ -437,8 +735,12 @@ func (k *Kernel) EthTypeTrans(skb *SKB, d *NetDevice) uint16 {
 }
 
 // PacketType is a struct packet_type: a protocol handler (dev_add_pack).
-// Type ETH_P_ALL sees every packet (taps) and gets a reference it must not
-// free; other handlers own the skb they are given.
+// Type ETH_P_ALL is a tap (ptype_all): it sees every packet received and,
+// through dev_queue_xmit_nit, a clone of every packet sent (PACKET_OUTGOING).
+// Every handler, tap or not, is given a reference of its own to the skb
+// (deliver_skb: skb_get), which it must drop with KfreeSKB or ConsumeSKB
+// once done, and may keep until then; an skb others also hold (Shared) must
+// not be changed (SKBShareCheck gives a private copy).
 type PacketType struct {
 	Type uint16
 	Dev  *NetDevice // nil: any device
@@ -448,6 +750,9 @@ type PacketType struct {
 	// handler come to it as one list, which it empties and whose skbs it
 	// owns. Nil: Func is called for each.
 	ListFunc func(list *SKBHead)
+	// IgnoreOutgoing is ptype->ignore_outgoing (PACKET_IGNORE_OUTGOING):
+	// a tap that does not see what is sent.
+	IgnoreOutgoing bool
 }
 
 // DevAddPack is dev_add_pack().
@@ -457,6 +762,68 @@ func (k *Kernel) DevAddPack(pt *PacketType) {
 		return
 	}
 	k.ptype = append(k.ptype, pt)
+}
+
+// DevRemovePack is dev_remove_pack().
+func (k *Kernel) DevRemovePack(pt *PacketType) {
+	l := &k.ptype
+	if pt.Type == ETH_P_ALL {
+		l = &k.ptypeAll
+	}
+	for i, p := range *l {
+		if p == pt {
+			*l = append((*l)[:i:i], (*l)[i+1:]...)
+			return
+		}
+	}
+}
+
+// deliverSKB is deliver_skb(): a reference for pt (skb_get) and pt's Func.
+func (k *Kernel) deliverSKB(skb *SKB, pt *PacketType) {
+	skb.users++
+	pt.Func(skb)
+}
+
+// devNitActive is dev_nit_active(): a tap listens on d.
+func (k *Kernel) devNitActive(d *NetDevice) bool {
+	for _, pt := range k.ptypeAll {
+		if pt.Dev == nil || pt.Dev == d {
+			return true
+		}
+	}
+	return false
+}
+
+// devQueueXmitNit is dev_queue_xmit_nit(): the taps on d (the global ones,
+// then d's) get one clone of skb between them (PACKET_OUTGOING, MAC header
+// at Data, network header checked), each its own reference.
+func (k *Kernel) devQueueXmitNit(skb *SKB, d *NetDevice) {
+	var prev *PacketType
+	var skb2 *SKB
+	for pass := 0; pass < 2; pass++ {
+		for _, pt := range k.ptypeAll {
+			if (pass == 0) != (pt.Dev == nil) || (pass == 1 && pt.Dev != d) || pt.IgnoreOutgoing {
+				continue
+			}
+			if prev != nil {
+				k.deliverSKB(skb2, prev)
+				prev = pt
+				continue
+			}
+			skb2 = k.SKBClone(skb)
+			skb2.Tstamp = k.Now()
+			skb2.MACHeader = skb2.head
+			if skb2.NetHeader < skb2.head || skb2.NetHeader > skb2.head+len(skb2.Data) {
+				skb2.NetHeader = skb2.head
+			}
+			skb2.TransHeader = skb2.NetHeader
+			skb2.PktType = PACKET_OUTGOING
+			prev = pt
+		}
+	}
+	if prev != nil {
+		prev.Func(skb2)
+	}
 }
 
 // NetifReceiveSKB is netif_receive_skb(): steer by RPS or deliver now. A
@@ -476,6 +843,40 @@ func (k *Kernel) NetifReceiveSKB(skb *SKB) {
 	k.netifReceiveSKBCore(c, skb)
 }
 
+// Return codes of netif_rx.
+const (
+	NET_RX_SUCCESS = 0
+	NET_RX_DROP    = 1
+)
+
+// NetifRx is netif_rx(): queue skb on a CPU's backlog (the one RPS picks,
+// else this CPU's) to be received in NET_RX by process_backlog, as
+// loopback and tunnels do. A full backlog (netdev_max_backlog) or a device
+// that is down drops it (softnet dropped, rx_dropped): NET_RX_DROP.
+func (k *Kernel) NetifRx(skb *SKB) int {
+	if !k.skbCheck(skb, "netif_rx") {
+		return NET_RX_DROP
+	}
+	cur := k.cur
+	bh := cur != nil && !cur.InInterrupt()
+	if bh {
+		cur.LocalBHDisable()
+	}
+	k.tracePoint(cur, "netif_rx", skb.ID, int64(len(skb.Data)))
+	target := k.curOr0()
+	if cpu := k.getRPSCPU(skb); cpu >= 0 {
+		target = k.cpus[cpu]
+	}
+	rc := NET_RX_DROP
+	if k.enqueueToBacklog(skb, target) {
+		rc = NET_RX_SUCCESS
+	}
+	if bh {
+		cur.LocalBHEnable()
+	}
+	return rc
+}
+
 // netifReceiveSKBCore is __netif_receive_skb_core(): taps, then the
 // protocol handler.
 func (k *Kernel) netifReceiveSKBCore(c *CPU, skb *SKB) {
@@ -486,22 +887,42 @@ func (k *Kernel) netifReceiveSKBCore(c *CPU, skb *SKB) {
 }
 
 // receiveSKBCoreLookup is __netif_receive_skb_core() up to the delivery:
-// count, run the taps and find the protocol handler. An skb no handler
-// takes is freed (UNHANDLED_PROTO) and nil returned.
+// count, then walk the taps (ptype_all: the global ones, then the
+// device's) and the handlers of skb's protocol (ptype_base, then the
+// device's), each but the last given its own reference at once
+// (deliver_skb); the last one (pt_prev) is returned, to be given the skb
+// itself. An skb no handler and no tap takes is freed (UNHANDLED_PROTO,
+// rx_nohandler) and nil returned.
 func (k *Kernel) receiveSKBCoreLookup(c *CPU, skb *SKB) *PacketType {
 	c.Softnet.Processed++
 	k.Charge(k.Cost.ReceiveSKB)
 	k.tracePoint(c, "__netif_receive_skb_core", skb.ID, int64(skb.Protocol))
 	d := skb.Dev // the driver counted rx_packets/rx_bytes (as in Linux)
-	for _, pt := range k.ptypeAll {
-		if pt.Dev == nil || pt.Dev == d {
-			pt.Func(skb)
+	var prev *PacketType
+	for _, l := range [2][]*PacketType{k.ptypeAll, k.ptype} {
+		for pass := 0; pass < 2; pass++ {
+			for _, pt := range l {
+				if (pass == 0) != (pt.Dev == nil) || (pass == 1 && pt.Dev != d) {
+					continue
+				}
+				if pt.Type != ETH_P_ALL && pt.Type != skb.Protocol {
+					continue
+				}
+				if prev != nil {
+					if !k.skbCheck(skb, "deliver_skb") {
+						return nil
+					}
+					k.deliverSKB(skb, prev)
+				}
+				prev = pt
+			}
 		}
 	}
-	for _, pt := range k.ptype {
-		if pt.Type == skb.Protocol && (pt.Dev == nil || pt.Dev == d) {
-			return pt
+	if prev != nil {
+		if !k.skbCheck(skb, "deliver_skb") {
+			return nil
 		}
+		return prev
 	}
 	if d != nil {
 		d.Stats.RxNoHandler++

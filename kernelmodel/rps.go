@@ -30,7 +30,18 @@ func reciprocalScale(val, epRo uint32) uint32 { return uint32(uint64(val) * uint
 // SKBGetHash is skb_get_hash(): the NIC's hash if it gave one, else a flow
 // hash over the IPv4 addresses and ports (the flow dissector). The software
 // hash is a fixed function of the 4-tuple, so runs replay.
-func SKBGetHash(skb *SKB) uint32 {
+func SKBGetHash(skb *SKB) uint32 { return skbFlowHash(skb, skb.Data) }
+
+// skbTxFlowHash is skb_get_hash() on transmit, where Data starts at the
+// MAC header: the IPv4 header is at the network header.
+func skbTxFlowHash(skb *SKB) uint32 {
+	if skb.Hash != 0 || skb.NetHeader < skb.head || skb.NetHeader > skb.head+len(skb.Data) {
+		return skb.Hash
+	}
+	return skbFlowHash(skb, skb.buf[skb.NetHeader:skb.head+len(skb.Data)])
+}
+
+func skbFlowHash(skb *SKB, l3 []byte) uint32 {
 	if skb.Hash != 0 {
 		return skb.Hash
 	}
@@ -38,7 +49,7 @@ func SKBGetHash(skb *SKB) uint32 {
 		return 0
 	}
 	// The flow dissector checks the IHL, not the total length.
-	ip, err := header.ParseIPv4Header(skb.Data)
+	ip, err := header.ParseIPv4Header(l3)
 	if err != nil {
 		return 0
 	}
@@ -83,8 +94,9 @@ func flowHash(a, b, c uint32) uint32 {
 // enqueueToBacklog is enqueue_to_backlog(): queue skb on target's backlog,
 // scheduling its backlog NAPI (by IPI at the end of this CPU's
 // net_rx_action when target is another CPU). Past netdev_max_backlog the
-// packet is dropped and counted in target's softnet_stat.
-func (k *Kernel) enqueueToBacklog(skb *SKB, target *CPU) {
+// packet is dropped and counted in target's softnet_stat. It reports
+// whether skb was queued.
+func (k *Kernel) enqueueToBacklog(skb *SKB, target *CPU) bool {
 	me := k.cur
 	if me == nil {
 		me = k.cpus[0]
@@ -99,13 +111,14 @@ func (k *Kernel) enqueueToBacklog(skb *SKB, target *CPU) {
 		}
 		sd.inputPktQueue.QueueTail(skb)
 		k.tracePoint(me, "enqueue_to_backlog", skb.ID, int64(target.ID))
-		return
+		return true
 	}
 	sd.Dropped++
 	if skb.Dev != nil {
 		skb.Dev.Stats.RxDropped++
 	}
 	k.KfreeSKB(skb, SKB_DROP_REASON_CPU_BACKLOG)
+	return false
 }
 
 // napiScheduleRPS is napi_schedule_rps(): schedule target's backlog, through

@@ -36,6 +36,14 @@ type SKB struct {
 	Tstamp       time.Duration
 	Mark         uint32
 	Seq          uint64 // test payload sequence, set by pktgen and sinks
+	// Priority is skb->priority: the TC_PRIO_* class (SO_PRIORITY, or
+	// from the IP TOS) by which pfifo_fast picks a band (prio2band).
+	Priority uint32
+	// XmitMore is netdev_xmit_more() (skb->xmit_more before Linux 5.2):
+	// set by dev_hard_start_xmit for ndo_start_xmit when more packets of
+	// the same bulk dequeue follow this one, so that the driver may defer
+	// its tail doorbell to the last of them (or until the queue stops).
+	XmitMore bool
 
 	// CB is skb->cb: 48 bytes of per-layer private state (IPCB, NEIGH_CB,
 	// TCP_SKB_CB), zeroed when the skb is allocated.
@@ -56,6 +64,12 @@ type SKB struct {
 	// irqFree is why an skb on a completion queue was freed
 	// (skbIRQConsumed, skbIRQDropped).
 	irqFree uint8
+	// users is skb->users: the references to this sk_buff (skb_get,
+	// deliver_skb). kfree_skb and consume_skb drop one; the last frees.
+	users int32
+	// pktLen is qdisc_skb_cb(skb)->pkt_len: the bytes the qdisc counts
+	// (skb->len plus the headers of the further GSO segments).
+	pktLen uint32
 	// gen counts the skb's lifetimes: odd while it is live (allocated),
 	// even while it is free in the pool. Entry points that take an skb check
 	// it, so a freed skb handed to them is caught.
@@ -328,7 +342,7 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 	d := k.allocData(cl, size)
 	s := k.allocStruct()
 	gen := s.gen
-	*s = SKB{buf: d.buf, data: d, gen: gen + 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
+	*s = SKB{buf: d.buf, data: d, gen: gen + 1, users: 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
 	s.ID = k.nextPktID()
 	s.Reserve(NET_SKB_PAD + NET_IP_ALIGN)
 	return s
@@ -384,6 +398,7 @@ func (k *Kernel) SKBClone(s *SKB) *SKB {
 	gen := c.gen
 	*c = *s
 	c.gen = gen + 1
+	c.users = 1
 	c.ID = k.nextPktID()
 	c.Next, c.Sk, c.Destructor = nil, nil, nil
 	s.data.dataref++
@@ -430,7 +445,53 @@ func (k *Kernel) SKBCowHead(s *SKB, headroom int) bool {
 	return true
 }
 
-// ConsumeSKB is consume_skb(): free an SKB that was used as intended.
+// SKBGet is skb_get(): take another reference to s (skb->users), which
+// its holder drops with KfreeSKB or ConsumeSKB like any other; the skb is
+// freed when the last reference goes. A freed s is a use after free:
+// counted, nil returned.
+func (k *Kernel) SKBGet(s *SKB) *SKB {
+	if !k.skbCheck(s, "skb_get") {
+		return nil
+	}
+	s.users++
+	return s
+}
+
+// Shared is skb_shared(): whether more than one reference holds the skb
+// (then none of its holders may change it).
+func (s *SKB) Shared() bool { return s.users > 1 }
+
+// Users is refcount_read(&skb->users).
+func (s *SKB) Users() int { return int(s.users) }
+
+// SKBShareCheck is skb_share_check(): a handler that will change an skb
+// others also hold gets a clone of its own (its reference to s dropped,
+// consume_skb); an skb only it holds comes back as it is. A freed s is a
+// use after free: counted, nil returned.
+func (k *Kernel) SKBShareCheck(s *SKB) *SKB {
+	if !k.skbCheck(s, "skb_share_check") {
+		return nil
+	}
+	if !s.Shared() {
+		return s
+	}
+	c := k.SKBClone(s)
+	k.ConsumeSKB(s)
+	return c
+}
+
+// skbUnref is skb_unref(): drop one reference; it reports whether that was
+// the last (the skb must now be freed).
+func (s *SKB) skbUnref() bool {
+	if s.users > 1 {
+		s.users--
+		return false
+	}
+	return true
+}
+
+// ConsumeSKB is consume_skb(): drop a reference to an SKB that was used as
+// intended, freeing it with the last.
 func (k *Kernel) ConsumeSKB(s *SKB) {
 	if s == nil {
 		return
@@ -439,17 +500,24 @@ func (k *Kernel) ConsumeSKB(s *SKB) {
 		k.skbFault(s, "consume_skb", true)
 		return
 	}
+	if !s.skbUnref() {
+		return
+	}
 	k.tracePoint(k.cur, "consume_skb", s.ID, 0)
 	k.freeSKB(s)
 }
 
-// KfreeSKB is kfree_skb_reason(): free a dropped SKB, counting the reason.
+// KfreeSKB is kfree_skb_reason(): drop a reference to a dropped SKB; the
+// last one frees it and counts the reason.
 func (k *Kernel) KfreeSKB(s *SKB, reason DropReason) {
 	if s == nil {
 		return
 	}
 	if s.gen&1 == 0 {
 		k.skbFault(s, "kfree_skb", true)
+		return
+	}
+	if !s.skbUnref() {
 		return
 	}
 	if reason < 0 || reason >= numDropReasons {
@@ -474,6 +542,7 @@ func (k *Kernel) freeSKB(s *SKB) {
 		d(s) // skb_release_head_state
 	}
 	s.gen++
+	s.users = 0
 	k.skbs.inUse--
 	s.Sk = nil
 	s.Dev = nil

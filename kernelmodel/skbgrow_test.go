@@ -187,7 +187,8 @@ func TestReceiveListPtype(t *testing.T) {
 	var tapped []uint16
 	var lists [][]uint64
 	var arps []uint64
-	k.DevAddPack(&PacketType{Type: ETH_P_ALL, Func: func(s *SKB) { tapped = append(tapped, s.Protocol) }})
+	tap := &PacketType{Type: ETH_P_ALL, Func: func(s *SKB) { tapped = append(tapped, s.Protocol); k.ConsumeSKB(s) }}
+	k.DevAddPack(tap)
 	k.DevAddPack(&PacketType{Type: ETH_P_IP, Func: func(s *SKB) { t.Error("Func called on the list path") }, ListFunc: func(l *SKBHead) {
 		var ids []uint64
 		for s := l.Dequeue(); s != nil; s = l.Dequeue() {
@@ -212,8 +213,18 @@ func TestReceiveListPtype(t *testing.T) {
 	if lists[0][0] != ids[0] || lists[0][1] != ids[1] || arps[0] != ids[2] || lists[1][0] != ids[3] || lists[1][2] != ids[5] {
 		t.Fatalf("order: lists %v arp %v ids %v", lists, arps, ids)
 	}
-	if k.Drops.Reason[SKB_DROP_REASON_UNHANDLED_PROTO] != 1 || list.Len() != 0 {
-		t.Fatal("unhandled protocol not dropped")
+	// With a tap, an skb of no handler's protocol is the tap's (its
+	// pt_prev), not dropped; without one it is dropped.
+	if k.Drops.Reason[SKB_DROP_REASON_UNHANDLED_PROTO] != 0 || list.Len() != 0 {
+		t.Fatal("a tapped skb of an unknown protocol was dropped")
+	}
+	k.DevRemovePack(tap)
+	s := k.AllocSKB(60)
+	s.Protocol = 0x1234
+	list.QueueTail(s)
+	k.netifReceiveSKBListInternal(&list)
+	if k.Drops.Reason[SKB_DROP_REASON_UNHANDLED_PROTO] != 1 || len(tapped) != 7 {
+		t.Fatalf("untapped unknown protocol: %d UNHANDLED_PROTO drops, %d tapped", k.Drops.Reason[SKB_DROP_REASON_UNHANDLED_PROTO], len(tapped))
 	}
 	if err := k.SKBAudit(); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,12 @@ type SoftnetData struct {
 	owner         *CPU
 
 	completionQueue SKBHead // dev_kfree_skb_irq'd skbs, freed by net_tx_action
+	// outputQueue is output_queue: the qdiscs __netif_schedule put here
+	// for net_tx_action to run, linked through their nextSched.
+	outputQueue, outputQueueTail Qdisc
+	// qdiscToFree is __dev_xmit_skb's to_free list (per CPU, so that the
+	// transmit path allocates nothing).
+	qdiscToFree SKBHead
 	// sublist is __netif_receive_skb_list_core's run of skbs for one
 	// handler (per CPU, so that the list path allocates nothing; a
 	// ListFunc must not re-enter the list path on its CPU — loopback goes

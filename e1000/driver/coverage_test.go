@@ -247,6 +247,7 @@ func TestPromiscuous(t *testing.T) {
 		if skb.PktType == kernelmodel.PACKET_OTHERHOST {
 			otherhost++
 		}
+		h.Kernel.ConsumeSKB(skb) // the tap's reference
 	}})
 	frame := func(dst [6]byte, n int) []byte {
 		p := make([]byte, n)

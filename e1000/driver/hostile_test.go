@@ -294,6 +294,7 @@ func newHostileHost(t testing.TB, opts driver.Options) *hostileHost {
 		if len(skb.Data)+kernelmodel.ETH_HLEN > h.maxFrame {
 			h.tooLong++
 		}
+		h.k.ConsumeSKB(skb) // the tap's reference
 	}})
 	h.task(t, "ip-link-up", func(task *kernelmodel.Task) error { return h.nd.DevOpen(task) })
 	return h

@@ -307,6 +307,7 @@ func TestVLANTwoHosts(t *testing.T) {
 	tb.B.Kernel.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Func: func(skb *kernelmodel.SKB) {
 		got = append(got, skb.VLANTCI)
 		payload = append(payload[:0], skb.Data...)
+		tb.B.Kernel.ConsumeSKB(skb) // the tap's reference
 	}})
 	for _, tci := range []uint16{0x0123, 0xE00A} {
 		err := tb.RunTask(tb.A, "send", time.Second, func(task *kernelmodel.Task) error {

@@ -24,12 +24,13 @@ var (
 )
 
 // tap is a ptype_all handler that keeps a copy of every frame a host
-// receives (it gets a reference and frees nothing).
+// receives (it gets a reference of its own and drops it).
 type tap struct{ frames [][]byte }
 
 func (tp *tap) add(k *kernelmodel.Kernel, d *kernelmodel.NetDevice) {
-	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Dev: d, Func: func(skb *kernelmodel.SKB) {
+	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Dev: d, IgnoreOutgoing: true, Func: func(skb *kernelmodel.SKB) {
 		tp.frames = append(tp.frames, append([]byte(nil), skb.Buf()[skb.MACHeader:skb.BufOffset()+skb.Len()]...))
+		k.ConsumeSKB(skb)
 	}})
 }
 
