@@ -502,6 +502,6 @@ func (s *Socket) Close() error {
 // PurgeReceiveQueue is __skb_queue_purge(&sk->sk_receive_queue).
 func (sk *Sock) PurgeReceiveQueue() {
 	for skb := sk.ReceiveQueue.Dequeue(); skb != nil; skb = sk.ReceiveQueue.Dequeue() {
-		sk.K.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		sk.K.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED) // skb_queue_purge
 	}
 }
