@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -33,40 +32,25 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	clk := kernelmodel.NewRealClock()
 	var tr *kernelmodel.Tracer
 	if f.traceFile != "" {
-		tf, err := os.Create(f.traceFile)
-		if err != nil {
+		var done func() error
+		if tr, done, err = createTracer(f.traceFile); err != nil {
 			return err
 		}
-		bw := bufio.NewWriterSize(tf, 1<<20)
-		if strings.HasSuffix(f.traceFile, ".txt") {
-			tr = kernelmodel.NewTracer(bw, nil)
-		} else {
-			tr = kernelmodel.NewTracer(nil, bw)
-		}
 		defer func() {
-			if e := errors.Join(tr.Close(), bw.Flush(), tf.Close()); err == nil && e != nil {
+			if e := done(); err == nil && e != nil {
 				err = fmt.Errorf("trace: %w", e)
 			}
 		}()
 	}
 	var pcap *wire.PcapWriter
 	if f.pcapFile != "" {
-		pf, err := os.Create(f.pcapFile)
-		if err != nil {
-			return err
-		}
-		bw := bufio.NewWriterSize(pf, 1<<20)
-		defer func() {
-			if e := errors.Join(bw.Flush(), pf.Close()); err == nil && e != nil {
-				err = fmt.Errorf("pcap: %w", e)
-			}
-		}()
-		if pcap, err = wire.NewPcapWriter(bw); err != nil {
+		var done func() error
+		if pcap, done, err = createPcap(f.pcapFile); err != nil {
 			return err
 		}
 		defer func() {
-			if e := pcap.Err(); err == nil && e != nil {
-				err = fmt.Errorf("pcap: %w", e)
+			if e := done(); err == nil {
+				err = e
 			}
 		}()
 	}

@@ -577,14 +577,16 @@ func TestHostOpenErrors(t *testing.T) {
 // TestHostPersistentTap: nicbed host attaches to a TAP that exists
 // (ip tuntap add), answers pings on it, ends on SIGTERM with exit status 0,
 // and the TAP stays (it is Linux's, not nicbed's). Options on the way: an
-// MTU of 9000 on both sides (a 8000-byte ping goes whole, no fragments)
-// and a default gateway.
+// MTU of 9000 on both sides (a 8000-byte ping goes whole, no fragments),
+// a default gateway, and a text trace that follows the echoes through
+// the driver and the stack.
 func TestHostPersistentTap(t *testing.T) {
 	ns := netns.New(t, "nbp")
 	ns.DumpOnFailure(t)
 	ns.IP(t, "tuntap", "add", "dev", "nbptap0", "mode", "tap")
 	ns.IP(t, "link", "set", "nbptap0", "mtu", "9000")
-	p := startHost(t, ns, "--tap", "nbptap0", "--addr", hostAddr+"/24", "--gw", linuxAddr, "--mtu", "9000", "--mac", hostMAC)
+	trace := filepath.Join(t.TempDir(), "trace.txt")
+	p := startHost(t, ns, "--tap", "nbptap0", "--addr", hostAddr+"/24", "--gw", linuxAddr, "--mtu", "9000", "--mac", hostMAC, "--trace", trace)
 	ns.IP(t, "addr", "add", linuxAddr+"/24", "dev", "nbptap0")
 	ns.IP(t, "link", "set", "nbptap0", "up")
 	ns.WaitReady(t, "nbptap0")
@@ -595,5 +597,22 @@ func TestHostPersistentTap(t *testing.T) {
 	}
 	if !strings.Contains(ns.Exec(t, "ip", "-o", "link", "show"), "nbptap0") {
 		t.Error("the persistent TAP is gone after nicbed exited")
+	}
+	tr, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reply leaves through the neighbour's output: neigh_hh_output
+	// once the entry is connected (REACHABLE), neigh_resolve_output while
+	// it is STALE or DELAY (Linux's entry learnt from its ARP request).
+	for _, steps := range [][]string{{"irq_handler_entry"}, {"napi_poll"}, {"ip_list_rcv"}, {"icmp_rcv"}, {"ip_output"},
+		{"neigh_hh_output", "neigh_resolve_output"}, {"net_dev_start_xmit"}} {
+		n := 0
+		for _, s := range steps {
+			n += bytes.Count(tr, []byte(" "+s+" "))
+		}
+		if n < 20 {
+			t.Errorf("trace: %d %v, want one per echo at least (20)", n, steps)
+		}
 	}
 }
