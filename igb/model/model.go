@@ -36,6 +36,7 @@ import (
 
 	"github.com/nicbed/nicbed/hw"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/fifo"
 	"github.com/nicbed/nicbed/hw/irq"
 	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/hw/pci"
@@ -45,16 +46,25 @@ import (
 )
 
 // Profile selects whose behaviour the model follows where QEMU's igb
-// differs from the datasheet. Only ProfileDatasheet exists yet; QEMU's
-// (advanced descriptors only, its EITR units and reset behaviour) is next.
+// differs from the datasheet (see the package documentation, "QEMU
+// profile").
 type Profile uint8
 
 const (
 	// ProfileDatasheet follows the 82576EB datasheet.
 	ProfileDatasheet Profile = iota
+	// ProfileQEMU behaves like QEMU's emulated igb (hw/net/igb_core.c
+	// before the April 2025 interrupt-throttling fixes), the device the
+	// VFIO path meets.
+	ProfileQEMU
 )
 
-func (p Profile) String() string { return "datasheet" }
+func (p Profile) String() string {
+	if p == ProfileQEMU {
+		return "qemu"
+	}
+	return "datasheet"
+}
 
 // DefaultAutonegDelay is how long autonegotiation takes in model time from
 // a PHY reset, a restart or a cable plugged in, to link up (as e1000's
@@ -77,9 +87,11 @@ type Config struct {
 	EEPROM *[igb.EEPROMWords]uint16
 	// AutonegDelay overrides DefaultAutonegDelay when positive.
 	AutonegDelay time.Duration
-	// Profile picks the datasheet's behaviour (the zero value) or, later,
-	// QEMU's.
+	// Profile picks the datasheet's behaviour (the zero value) or QEMU's.
 	Profile Profile
+	// TxFIFO, if positive, overrides how many bytes of line time the
+	// transmit DMA may run ahead of the wire (TXPBS, 40 KB after reset).
+	TxFIFO int
 }
 
 // Device is one 82576 port. It implements pci.Function and wire.Endpoint.
@@ -94,19 +106,26 @@ type Device struct {
 	link wire.Link
 
 	autonegDelay time.Duration
+	qemu         bool // ProfileQEMU
+	txFIFOCfg    int
 
 	regs   [igb.BAR0Size / 4]uint32 // register storage, by canonical offset / 4
 	eeprom [igb.EEPROMWords]uint16
 	phy    phyState
 
 	busMaster bool
+	resetDone bool // reset ran once (power-on)
 	cableUp   bool
 	linkUp    bool // STATUS.LU
 
 	rss      rss.Hasher // the RSSRK key's tables, rebuilt when rssDirty
 	rssDirty bool
 	rxBuf    []byte // a frame with its tag stripped or CRC appended
+	rxOut    []byte // a frame taken out of rxFIFO or held
+	rxPad    [minRxFrame]byte
 	rxDesc   [igb.DescSize]byte
+	rxFIFO   fifo.Frames[rxMeta]   // the receive packet buffer (datasheet)
+	held     fifo.Frames[struct{}] // frames QEMU's net layer holds back (QEMU)
 
 	tx     [igb.NumQueues]txQueue
 	txDesc [igb.DescSize]byte
@@ -117,6 +136,11 @@ type Device struct {
 	txQ    int          // the queue, VLE and tag of the packet being sent
 	txVLE  bool
 	txVLAN uint16
+
+	txBusyUntil time.Duration // when the wire will have sent what it has
+	txTimer     hw.Timer      // resumes transmit DMA when the wire drained
+	txRunning   bool          // txKick reentrancy
+	txAgain     uint32        // queues to (re)run
 
 	intr  intrState
 	depth int // nesting of entry points; interrupt delivery waits for 0
@@ -138,7 +162,8 @@ func New(cfg Config) *Device {
 	if cfg.Clock == nil || cfg.Mem == nil {
 		panic("igb/model: Config needs a Clock and Mem")
 	}
-	d := &Device{clk: cfg.Clock, mem: cfg.Mem, intx: cfg.INTx, autonegDelay: cfg.AutonegDelay}
+	d := &Device{clk: cfg.Clock, mem: cfg.Mem, intx: cfg.INTx, autonegDelay: cfg.AutonegDelay,
+		qemu: cfg.Profile == ProfileQEMU, txFIFOCfg: cfg.TxFIFO}
 	if d.intx == nil {
 		d.intx = irq.NoLine{}
 	}
@@ -148,6 +173,9 @@ func New(cfg Config) *Device {
 	}
 	if d.autonegDelay <= 0 {
 		d.autonegDelay = DefaultAutonegDelay
+		if d.qemu {
+			d.autonegDelay = QEMUAutonegDelay
+		}
 	}
 	if cfg.EEPROM != nil {
 		d.eeprom = *cfg.EEPROM
@@ -176,6 +204,13 @@ func New(cfg Config) *Device {
 	d.fn = pci.NewFunction(d.pcfg, [pci.NumBARs]pci.BAR{0: (*bar0)(d), 3: (*bar3)(d)})
 	d.intr.init(d)
 	d.rxBuf = make([]byte, 0, maxRxFrame+8)
+	d.rxOut = make([]byte, maxRxFrame+8)
+	if d.qemu {
+		d.held = fifo.New[struct{}](rxBufferMax, 64, qemuHeldBytes, qemuHeldFrames)
+	} else {
+		d.rxFIFO = fifo.New[rxMeta](rxBufferMax, 64, rxBufferMax, rxBufferMax/(minRxFrame+4))
+	}
+	d.txTimer = d.clk.NewTimer(d.onTxResume)
 	d.txOut = make([]byte, 0, maxTxFrame+8)
 	d.segBuf = make([]byte, maxTxFrame)
 	d.sendFn = d.send
@@ -207,6 +242,18 @@ func (d *Device) LinkChange(up bool) {
 	d.setCable(up)
 }
 
+// txFIFO is how many bytes of line time the transmit DMA may run ahead of
+// the wire: Config.TxFIFO, else TXPBS (KB, bits 5:0).
+func (d *Device) txFIFO() int {
+	if d.txFIFOCfg > 0 {
+		return d.txFIFOCfg
+	}
+	if kb := d.regs[igb.TXPBS/4] & 0x3F; kb != 0 {
+		return int(kb) << 10
+	}
+	return igb.TXPBS_RESET << 10
+}
+
 // MAC is the Ethernet address in the EEPROM image (words 0–2).
 func (d *Device) MAC() [6]byte { return nvm.MACAddr(d.eeprom[:]) }
 
@@ -234,7 +281,12 @@ func (d *Device) ConfigWrite(off, size int, val uint32) {
 	bm := d.pcfg.BusMaster()
 	if bm && !d.busMaster {
 		d.busMaster = true
-		d.txKick()
+		if d.qemu {
+			d.qemuFlush() // igb_write_config: igb_start_recv
+		} else {
+			d.txKick()
+			d.rxDrain()
+		}
 	}
 	d.busMaster = bm
 	d.dirty = true
@@ -300,7 +352,11 @@ func (d *Device) now() time.Duration { return d.clk.Now() }
 // pending interrupt causes and statistics cleared; RAL0/RAH0 loaded from
 // the EEPROM.
 func (d *Device) reset() {
+	if d.qemu {
+		d.intr.qemuFlushEITR()
+	}
 	eitr := d.intr.saveEITR()
+	rxpbs, txpbs := d.regs[igb.RXPBS/4], d.regs[igb.TXPBS/4]
 	d.regs = [igb.BAR0Size / 4]uint32{}
 	for i := range igb.Registers {
 		r := &igb.Registers[i]
@@ -312,12 +368,23 @@ func (d *Device) reset() {
 	d.regs[igb.RAL(0)/4] = uint32(m[0]) | uint32(m[1])<<8 | uint32(m[2])<<16 | uint32(m[3])<<24
 	d.regs[igb.RAH(0)/4] = uint32(m[4]) | uint32(m[5])<<8 | igb.RAH_AV
 	d.intr.reset(eitr)
+	if d.qemu && d.resetDone {
+		// igb_reset(core, sw=true) keeps RXPBS and TXPBS too.
+		d.regs[igb.RXPBS/4], d.regs[igb.TXPBS/4] = rxpbs, txpbs
+	}
+	d.resetDone = true
+	d.ctr.RxFIFOFlushed += uint64(d.rxFIFO.Clear())
+	d.txTimer.Stop()
 	d.rssDirty = true
 	for q := range d.tx {
 		d.tx[q].inPkt, d.tx[q].bad = false, false
 		d.tx[q].ctxMem = [igb.NumTxContexts][igb.DescSize]byte{}
 	}
-	d.updateLink()
+	if d.qemu {
+		d.qemuResetLink()
+	} else {
+		d.updateLink()
+	}
 	d.dirty = true
 }
 

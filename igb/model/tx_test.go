@@ -31,10 +31,13 @@ type txRig struct {
 	tail int
 }
 
-func newTxRig(t testing.TB, n int) *txRig {
-	r := &txRig{rxRig: newRxRig(t, 0), link: &testLink{}, n: n}
+func newTxRig(t testing.TB, n int) *txRig { return newTxRigP(t, ProfileDatasheet, n) }
+
+// newTxRigP is newTxRig on profile p.
+func newTxRigP(t testing.TB, p Profile, n int) *txRig {
+	r := &txRig{rxRig: newRxRigP(t, p, 0), link: &testLink{}, n: n}
 	r.dev.Connect(r.link)
-	r.clk.RunFor(2 * DefaultAutonegDelay)
+	r.clk.RunFor(r.autoneg() + DefaultAutonegDelay)
 	r.ring = r.alloc(n * igb.DescSize)
 	r.wr(igb.TDBAL(0), uint32(r.ring.Addr))
 	r.wr(igb.TDBAH(0), uint32(uint64(r.ring.Addr)>>32))
