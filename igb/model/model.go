@@ -8,9 +8,12 @@
 // and IVAR_MISC, EITR per vector, MSI-X delivery with per-vector mask and
 // PBA (see intr.go).
 //
-// Receive queues take frames into advanced one-buffer descriptors with RSS
-// (rx.go); transmit queues send advanced context and data descriptors with
-// checksum offload, TSO and head write-back (tx.go).
+// Receive queues take frames into advanced one-buffer descriptors with RSS,
+// behind a receive packet buffer of RXPBS KB where frames that find no
+// descriptor wait (rx.go); transmit queues send advanced context and data
+// descriptors with checksum offload, TSO and head write-back, paced by the
+// wire: the DMA runs at most TXPBS KB of line time ahead of what the link
+// has sent (tx.go).
 //
 // The model runs on a hw.Clock loop: register accesses and timer callbacks
 // arrive one at a time, so it takes no locks. It reaches host memory only
@@ -18,17 +21,114 @@
 //
 // The model treats the driver as hostile: no register value makes it panic,
 // loop without bound or reach memory other than through dma.Memory; what it
-// refuses is counted in Counters. FuzzIGBModel checks this.
+// refuses is counted in Counters. FuzzIGBModel checks this, on both
+// profiles.
+//
+// # QEMU profile
+//
+// Config.Profile = ProfileQEMU makes the model behave like QEMU's own igb
+// (hw/net/igb_core.c as released before the April 2025 series "hw/e1000e|igb:
+// interrupts and qtests fixes"), the device a driver meets on the VFIO
+// path, where that differs from the datasheet. Each difference has a test
+// that runs both profiles (TestProfileXxx, or a test looping over
+// profiles):
+//
+//   - Throttling (igb_intrmgr_rearm_timer, igb_send_msix): EITR's bits
+//     14:1 (igb_set_eitr keeps val & 0x7FFE) times e1000e's 256 ns unit, so
+//     an interval of n µs written as n << 2 throttles for 1.024·n µs; only
+//     in MSI-X mode. An event while the vector's timer runs is dropped, and
+//     the timer's expiry sends the vector's message whether or not an event
+//     waited, whatever EICR and EIMS say, without restarting the interval:
+//     under steady load a vector fires twice per interval plus the gap to
+//     the next event (about 1.8× the programmed rate with an event every
+//     10 µs and EITR 100 µs). TestProfileEITR, TestProfileEITRLoneCause.
+//   - EITR reads back what was written (without CNT_IGNR); a write never
+//     loads the counter, so CNT_IGNR changes nothing (igb_set_eitr,
+//     igb_mac_eitr_read). TestProfileEITRRegister.
+//   - No auto-mask: GPIE.EIAME and EIAM are never used, and an EIAM write
+//     ORs in the complement of the value (igb_set_eiam). EIAC only gains
+//     bits and ignores writes outside MSI-X mode (igb_set_eiac). EIAC
+//     auto-clear at emission is as the datasheet's. TestProfileEIAM,
+//     TestEIAC, TestMSIXMaskPBA.
+//   - ICR read (igb_mac_icr_read): clears only with GPIE.NSICR, IMS zero,
+//     INT_ASSERTED, or MSI-X off in configuration space — in MSI-X mode with
+//     IMS set and no NSICR the causes stay. With NSICR (or IMS set and
+//     INT_ASSERTED) a read or write of ICR clears IAM's bits in IMS
+//     (igb_nsicr). Outside MSI-X mode INT_ASSERTED follows any ICR bit,
+//     masked or not (igb_fix_icr_asserted). TestProfileICRRead.
+//   - Outside MSI-X mode, queue events reach the CPU as ICR.RXDW (every
+//     frame stored) and ICR.TXDW (a run that reported), unthrottled: a
+//     rising ICR & IMS sends MSI-X vector 0, MSI or INTA# at once
+//     (igb_raise_interrupts). TestProfileLegacyRx.
+//   - CTRL.RST (igb_set_ctrl, igb_reset with sw): every register but EITR,
+//     RXPBS and TXPBS to its reset value, the PHY to QEMU's initial values,
+//     STATUS.LU down without LSC until an autonegotiation restart (a BMCR
+//     write with restart and enable) brings it up 500 ms later with LSC; a
+//     vector whose throttle timer runs gets its message at once
+//     (igb_intrmgr_reset). CTRL.PHY_RST only sets STATUS.PHYRA, DEV_RST
+//     does nothing. RXDCTL0 and TXDCTL0 come out of reset enabled on both
+//     profiles. TestProfileReset.
+//   - Link: at power-on the first cable starts autonegotiation, and the
+//     link comes up 500 ms later (igb_core_set_link_status,
+//     e1000x_restart_autoneg, igb_autoneg_timer), where the datasheet model
+//     takes DefaultAutonegDelay. QEMU's BMSR claims the link at power-on
+//     while STATUS.LU is clear; its PHY ID2 has revision 1.
+//     TestProfileLinkUp.
+//   - MDIC (igb_set_mdic, igb_phy_regcap): a PHY register outside QEMU's
+//     table completes with ERROR; a BMCR reset does nothing.
+//     TestProfileMDIC.
+//   - Statistics: only those on QEMU's read-to-clear lists clear when read
+//     (size bins, GPRC/GPTC, TPR/TPT, RUC/ROC, BPRC/MPRC/BPTC/MPTC, TSCTC,
+//     IAC, HTCBDPC, RQDPC; an octet counter's high half clears both
+//     halves, its low half clears nothing); MPC, RNBC and the rest keep
+//     their values. The per-queue PQGPRC/PQGPTC/PQGORC/PQGOTC/PQMPRC are not
+//     implemented (read 0); RQDPC, MPC and RNBC never count. TPR and TOR
+//     count frames stored, not frames seen. A frame shorter than 60 bytes is
+//     padded and counted in RUC. TestProfileStats.
+//   - Receive back-pressure instead of a packet buffer: while no enabled
+//     queue has a free descriptor (or the link is down, RCTL.EN clear, bus
+//     mastering off) QEMU's net layer holds frames (net/queue.c, at most
+//     10000; the model also bounds their bytes to 64 MiB) and delivers them
+//     in order on an RDT or RCTL.EN write, bus mastering or link up
+//     (igb_can_receive, igb_start_recv); nothing is counted. A frame whose
+//     queue has some but too few descriptors is lost with RXO, uncounted
+//     (igb_has_rxbufs). RxReady reports the hold. TestProfileRxBackPressure.
+//   - Receive queues: SRRCTL's descriptor type is ignored (always advanced
+//     one-buffer, igb_rx_use_legacy_descriptor), as is DROP_EN; a disabled
+//     queue's frames vanish without RQDPC; RSS needs RXCSUM.PCSD as well as
+//     MRQC (igb_rss_enabled). RXDMT0 is raised when the free descriptors
+//     left equal SRRCTL.RDMTS × 16 (igb_rx_descr_threshold_hit).
+//     TestProfileRxQueueSetup.
+//   - Receive write-back (igb_build_rx_metadata, igb_write_packet_to_guest):
+//     descriptors before the last get DD only; UDP gets TCPCS and UDPCS; the
+//     packet type never has IPV4E; the FCS (without SECRC) is four zero
+//     bytes. TestProfileRxWriteBack.
+//   - Transmit (igb_set_tdt, igb_start_xmit, igb_tx_enabled): a queue runs
+//     only on a TDT write — not on TXDCTL.ENABLE, TCTL.EN, link up or bus
+//     mastering — and runs to TDT whatever the link does: with the link
+//     down the descriptors complete and the frames count as sent (they are
+//     lost). There is no pacing by the wire: the whole ring goes at once
+//     (TestTxPacing). DD is written back for every descriptor with RS,
+//     context descriptors too, and the head write-back after every RS
+//     descriptor (igb_txdesc_writeback). TestProfileTxStart,
+//     TestProfileTxHeadWriteBack.
+//   - PBACLR clears MSI-X pending bits only with MSI-X on; CTRL_EXT.PBA_CLR
+//     is plain storage (igb_set_pbaclr, igb_set_ctrlext). TestMSIXMaskPBA.
+//
+// Where QEMU's behaviour would let a hostile driver reach outside the ring
+// (TDT or RDT beyond the ring, TDH wrapping by QEMU's own rule) the QEMU
+// profile keeps the datasheet model's checks and counts; legacy transmit
+// descriptors, which QEMU sends as plain data, are skipped and counted on
+// both profiles.
 //
 // # Not modelled yet
 //
-// The receive packet buffer (a frame that finds no descriptor is dropped at
-// once, RNBC and MPC; e1000's model has a FIFO), transmit pacing by the wire
-// (Transmit's done time is not waited for), legacy descriptors (SRRCTL
-// DESCTYPE 000, DEXT clear: counted and skipped), header splitting (taken
-// as one-buffer), the IPv6 extension-header RSS types, receive checksums of
-// IPv6, IAM, GPIE.PBA_SUPPORT and low-latency interrupts (stored only),
-// VMDq and SR-IOV, the QEMU profile (Config.Profile has room for it).
+// Legacy descriptors (SRRCTL DESCTYPE 000, DEXT clear: counted and
+// skipped on the datasheet profile), header splitting (taken as
+// one-buffer), the IPv6 extension-header RSS types, receive checksums of
+// IPv6, IAM on the datasheet profile, GPIE.PBA_SUPPORT and low-latency
+// interrupts (stored only), VMDq and SR-IOV, ICR.RXDW/TXDW on the
+// datasheet profile (queue causes reach EICR only).
 package model
 
 import (
