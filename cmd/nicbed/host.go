@@ -51,10 +51,8 @@ type hostFlags struct {
 	verbose   bool
 
 	// Filled in by check.
-	local  [4]byte
-	plen   int
-	gwIP   [4]byte
-	hasGW  bool
+	prefix netip.Prefix // the address and its prefix length
+	gwIP   netip.Addr   // invalid without --gw
 	hwaddr [6]byte
 }
 
@@ -179,26 +177,25 @@ func (f *hostFlags) check() error {
 	if err != nil || !p.Addr().Is4() {
 		return fmt.Errorf("--addr %q: want an IPv4 address with a prefix length, e.g. 10.99.0.2/24", f.addr)
 	}
-	a := p.Addr()
-	f.local, f.plen = a.As4(), p.Bits()
-	bcast := ipv4Broadcast(f.local, f.plen)
+	a, bcast := p.Addr(), ipv4Broadcast(p)
 	switch {
-	case f.plen == 0:
+	case p.Bits() == 0:
 		return fmt.Errorf("--addr %q: prefix length 0", f.addr)
-	case a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() || f.local == [4]byte{255, 255, 255, 255}:
+	case a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return fmt.Errorf("--addr %q: %s is not a unicast host address", f.addr, a)
-	case f.plen <= 30 && (a == p.Masked().Addr() || f.local == bcast):
+	case p.Bits() <= 30 && (a == p.Masked().Addr() || a == bcast):
 		return fmt.Errorf("--addr %q: %s is the prefix's network or broadcast address", f.addr, a)
 	}
+	f.prefix = p
 	if f.gw != "" {
 		g, err := netip.ParseAddr(f.gw)
 		if err != nil || !g.Is4() {
 			return fmt.Errorf("--gw %q: not an IPv4 address", f.gw)
 		}
-		if !p.Masked().Contains(g) || g == a || g.As4() == bcast || (f.plen <= 30 && g == p.Masked().Addr()) {
+		if !p.Masked().Contains(g) || g == a || g == bcast || (p.Bits() <= 30 && g == p.Masked().Addr()) {
 			return fmt.Errorf("--gw %s: not a host on %s (Linux: Nexthop has invalid gateway)", g, p.Masked())
 		}
-		f.gwIP, f.hasGW = g.As4(), true
+		f.gwIP = g
 	}
 	hw, err := net.ParseMAC(f.mac)
 	if err != nil || len(hw) != 6 {
@@ -217,9 +214,11 @@ func (f *hostFlags) check() error {
 	return nil
 }
 
-// ipv4Broadcast is the broadcast address of local/plen.
-func ipv4Broadcast(local [4]byte, plen int) [4]byte {
-	v := uint32(local[0])<<24 | uint32(local[1])<<16 | uint32(local[2])<<8 | uint32(local[3])
-	v |= ^uint32(0) >> plen // 0 for /32
-	return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+// ipv4Broadcast is the broadcast address of an IPv4 prefix (the address
+// itself for a /32).
+func ipv4Broadcast(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	v |= ^uint32(0) >> p.Bits()
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
