@@ -125,7 +125,8 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	if !ready() && ctx.Err() == nil {
 		return fmt.Errorf("%s: no carrier 10 s after ip link set up", h.Dev.Name)
 	}
-	if err := startServices(f.serve); err != nil {
+	servers, err := startServers(st, k, f.serve)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s on %s %s\n", f.nic, h.Dev.Name, testbed.MACString(h.Dev.Addr), f.prefix, kind, port.Name())
@@ -140,6 +141,7 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	w := bufio.NewWriter(stdout)
 	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
 	writeHostReport(w, h, st, port, kind, ran)
+	writeServers(w, servers)
 	if f.verbose {
 		fmt.Fprintln(w)
 		h.WriteCounters(w)
@@ -176,14 +178,6 @@ func openError(stderr io.Writer, kind, name string, err error) error {
 		return hostUsage(stderr, "--tap %s: the TAP is in use by another process", name)
 	}
 	return err
-}
-
-// startServices starts the --serve services.
-func startServices(list serveFlag) error {
-	if len(list) > 0 {
-		return fmt.Errorf("--serve %s=%d: UDP is not in nicbed's stack yet", list[0].name, list[0].port)
-	}
-	return nil
 }
 
 // writeHostReport prints the host's counters on exit: the demo's summary

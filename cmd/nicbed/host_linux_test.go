@@ -44,6 +44,10 @@ const (
 type hostWire struct {
 	name     string
 	linuxDev string
+	// noCheck: Linux's UDP datagrams go with no checksum (SO_NO_CHECK):
+	// a veth leaves the checksum of what it carries to be completed
+	// (CHECKSUM_PARTIAL), and AF_PACKET hands it on so.
+	noCheck bool
 	// before makes what must exist before nicbed starts; it returns
 	// nicbed's port flags.
 	before func(t testing.TB, ns *netns.NS) []string
@@ -62,7 +66,7 @@ var hostWires = []hostWire{
 		},
 	},
 	{
-		name: "afpacket", linuxDev: "vlinux",
+		name: "afpacket", linuxDev: "vlinux", noCheck: true,
 		before: func(t testing.TB, ns *netns.NS) []string {
 			ns.IP(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
 			ns.IP(t, "link", "set", "vmodel", "up")
@@ -283,6 +287,9 @@ func linuxSNMP(t testing.TB, ns *netns.NS, prefix string) map[string]uint64 {
 //     dropped by nicbed under its kfree_skb reason and SNMP counter, the
 //     unknown protocol answered with a protocol unreachable that Linux
 //     counts; nicbed still answers pings after.
+//   - UDP echo (--serve echo=7): datagrams of 0 to 65507 bytes from a
+//     socket in the namespace come back intact from port 7; nicbed's and
+//     Linux's Udp counters agree.
 //   - SIGINT ends nicbed with exit status 0 and its report.
 func TestHostLinux(t *testing.T) {
 	for _, w := range hostWires {
@@ -291,7 +298,7 @@ func TestHostLinux(t *testing.T) {
 			ns := netns.New(t, "nbh")
 			ns.DumpOnFailure(t)
 			pcapFile := filepath.Join(t.TempDir(), "host.pcap")
-			args := append(w.before(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC, "--pcap", pcapFile)
+			args := append(w.before(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC, "--pcap", pcapFile, "--serve", "echo=7")
 			p := startHost(t, ns, args...)
 			w.after(t, ns)
 			linuxMAC := strings.TrimSpace(ns.Exec(t, "cat", "/sys/class/net/"+w.linuxDev+"/address"))
@@ -312,6 +319,8 @@ func TestHostLinux(t *testing.T) {
 			if !regexp.MustCompile(`lladdr ` + hostMAC + ` (REACHABLE|STALE|DELAY|PROBE)`).MatchString(neigh) {
 				t.Errorf("Linux's neighbour entry for nicbed: %q", neigh)
 			}
+
+			echoed := udpEcho(t, ns, w.noCheck)
 
 			hostile := hostileFrames(t, linuxMAC)
 			sendRaw(t, ns, w.linuxDev, hostile.frames)
@@ -349,6 +358,15 @@ func TestHostLinux(t *testing.T) {
 					t.Errorf("nicbed's Icmp %s = %d, want %d", name, icmp[name], want)
 				}
 			}
+			if u := r.snmp["Udp"]; u["InDatagrams"] != echoed || u["OutDatagrams"] != echoed || u["NoPorts"] != 0 || u["InErrors"] != 0 {
+				t.Errorf("nicbed's Udp %v, want %d datagrams in and out", u, echoed)
+			}
+			if want := fmt.Sprintf("serve echo=7: %d datagrams", echoed); !strings.Contains(r.text, want) {
+				t.Errorf("report lacks %q", want)
+			}
+			if lu := linuxSNMP(t, ns, "Udp"); lu["InDatagrams"] != echoed || lu["InErrors"] != 0 {
+				t.Errorf("Linux's Udp: %v, want %d datagrams in", lu, echoed)
+			}
 			if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 1 || li["InEchoReps"] != uint64(pings) {
 				t.Errorf("Linux's Icmp: InDestUnreachs %d (want 1), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
 			}
@@ -359,6 +377,58 @@ func TestHostLinux(t *testing.T) {
 			t.Logf("%s: %v in all", w.name, time.Since(start).Round(time.Millisecond))
 		})
 	}
+}
+
+// udpEchoSizes are the payloads udpEcho sends: empty, small, the largest
+// in one 1500-byte frame and one byte more, fragmented, and the largest.
+var udpEchoSizes = []int{0, 1, 100, 1472, 1473, 4000, 65507}
+
+// udpEcho sends a datagram of each of udpEchoSizes from a UDP socket in ns
+// to nicbed's echo service (port 7) and reads each back: it must come from
+// nicbed's port 7, intact. It returns the datagrams echoed.
+func udpEcho(t testing.TB, ns *netns.NS, noCheck bool) uint64 {
+	t.Helper()
+	start := time.Now()
+	ns.Do(t, func() error {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(linuxAddr)})
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if noCheck {
+			raw, err := conn.SyscallConn()
+			if err != nil {
+				return err
+			}
+			var serr error
+			raw.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) })
+			if serr != nil {
+				return serr
+			}
+		}
+		to := &net.UDPAddr{IP: net.ParseIP(hostAddr), Port: 7}
+		buf := make([]byte, 65536)
+		for _, n := range udpEchoSizes {
+			msg := make([]byte, n)
+			for i := range msg {
+				msg[i] = byte(i*31 + n)
+			}
+			if _, err := conn.WriteToUDP(msg, to); err != nil {
+				return fmt.Errorf("send %d bytes: %w", n, err)
+			}
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			got, from, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				return fmt.Errorf("echo of %d bytes: %w", n, err)
+			}
+			if from.String() != to.String() || !bytes.Equal(buf[:got], msg) {
+				return fmt.Errorf("echo of %d bytes: %d bytes from %v, intact %v", n, got, from, bytes.Equal(buf[:got], msg))
+			}
+		}
+		return nil
+	})
+	t.Logf("UDP echo of %v bytes: intact, in %v", udpEchoSizes, time.Since(start).Round(time.Millisecond))
+	return uint64(len(udpEchoSizes))
 }
 
 // checkARP reads nicbed's pcap and checks both resolutions: nicbed asked
