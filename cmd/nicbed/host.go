@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nicbed/nicbed/testbed"
 )
@@ -49,6 +50,7 @@ type hostFlags struct {
 	pcapFile  string
 	traceFile string
 	verbose   bool
+	ping      pingFlags
 
 	// Filled in by check.
 	prefix netip.Prefix // the address and its prefix length
@@ -126,6 +128,11 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.Var(&f.serve, "serve", "services to run, a comma-separated list of name=PORT (repeatable), e.g. echo=7:\n  echo   UDP echo (RFC 862)")
 	fs.StringVar(&f.pcapFile, "pcap", "", "write every frame the host receives and sends to this libpcap file")
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
+	fs.StringVar(&f.ping.dst, "ping", "", "once up, ping this address from a raw ICMP socket of the host's stack, e.g. 10.99.0.1;\n  the summary, as ping's, goes to stdout")
+	fs.IntVar(&f.ping.count, "ping-count", 5, "--ping: echo requests to send")
+	fs.IntVar(&f.ping.size, "ping-size", 56, "--ping: data bytes per echo request (0-65507; above 1472 they go in fragments)")
+	fs.DurationVar(&f.ping.interval, "ping-interval", time.Second, "--ping: time between echo requests")
+	fs.DurationVar(&f.ping.timeout, "ping-timeout", time.Second, "--ping: how long to wait for each reply")
 	fs.BoolVar(&f.verbose, "verbose", false, "on exit, print every counter (the full ethtool -S list, the model's counters)")
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
@@ -204,6 +211,9 @@ func (f *hostFlags) check() error {
 	copy(f.hwaddr[:], hw)
 	if f.hwaddr[0]&1 != 0 || f.hwaddr == [6]byte{} {
 		return fmt.Errorf("--mac %s: not a unicast address", f.mac)
+	}
+	if err := f.ping.check(); err != nil {
+		return err
 	}
 	switch {
 	case f.mtu < 68 || f.mtu > 16110:

@@ -130,6 +130,12 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s on %s %s\n", f.nic, h.Dev.Name, testbed.MACString(h.Dev.Addr), f.prefix, kind, port.Name())
+	var pinger *pinger
+	if f.ping.dst != "" {
+		if pinger, err = startPing(st, k, f.ping, stdout); err != nil {
+			return err
+		}
+	}
 
 	start := clk.Now()
 	if err := clk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -142,6 +148,9 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
 	writeHostReport(w, h, st, port, kind, ran)
 	writeServers(w, servers)
+	if pinger != nil && !pinger.done {
+		pinger.writeSummary(w) // interrupted
+	}
 	if f.verbose {
 		fmt.Fprintln(w)
 		h.WriteCounters(w)
