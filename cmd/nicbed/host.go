@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,16 @@ func (s *serveFlag) Set(v string) error {
 // hostNICs are the NICs nicbed host runs: each a testbed factory.
 var hostNICs = map[string]func() testbed.Factory{
 	"e1000": func() testbed.Factory { return testbed.E1000{} },
+}
+
+// hostNICNames are hostNICs' names, sorted.
+func hostNICNames() []string {
+	names := make([]string, 0, len(hostNICs))
+	for n := range hostNICs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func runHost(args []string, stdout, stderr io.Writer) error {

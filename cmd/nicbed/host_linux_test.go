@@ -293,92 +293,96 @@ func linuxSNMP(t testing.TB, ns *netns.NS, prefix string) map[string]uint64 {
 //     socket in the namespace come back intact from port 7; nicbed's and
 //     Linux's Udp counters agree.
 //   - SIGINT ends nicbed with exit status 0 and its report.
+//
+// It runs for each NIC nicbed host offers (e1000, igb).
 func TestHostLinux(t *testing.T) {
-	for _, w := range hostWires {
-		t.Run(w.name, func(t *testing.T) {
-			start := time.Now()
-			ns := netns.New(t, "nbh")
-			ns.DumpOnFailure(t)
-			pcapFile := filepath.Join(t.TempDir(), "host.pcap")
-			args := append(w.before(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC, "--pcap", pcapFile, "--serve", "echo=7")
-			p := startHost(t, ns, args...)
-			w.after(t, ns)
-			linuxMAC := strings.TrimSpace(ns.Exec(t, "cat", "/sys/class/net/"+w.linuxDev+"/address"))
+	for _, nic := range hostNICNames() {
+		for _, w := range hostWires {
+			t.Run(nic+"/"+w.name, func(t *testing.T) {
+				start := time.Now()
+				ns := netns.New(t, "nbh")
+				ns.DumpOnFailure(t)
+				pcapFile := filepath.Join(t.TempDir(), "host.pcap")
+				args := append(w.before(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC, "--pcap", pcapFile, "--serve", "echo=7", "--nic", nic)
+				p := startHost(t, ns, args...)
+				w.after(t, ns)
+				linuxMAC := strings.TrimSpace(ns.Exec(t, "cat", "/sys/class/net/"+w.linuxDev+"/address"))
 
-			// nicbed resolves Linux: Linux knows nicbed already.
-			ns.IP(t, "neigh", "replace", hostAddr, "lladdr", hostMAC, "dev", w.linuxDev, "nud", "permanent")
-			ping(t, ns, hostAddr, 56, 1)
-			// Linux resolves nicbed.
-			ns.IP(t, "neigh", "del", hostAddr, "dev", w.linuxDev)
-			ping(t, ns, hostAddr, 56, 1)
+				// nicbed resolves Linux: Linux knows nicbed already.
+				ns.IP(t, "neigh", "replace", hostAddr, "lladdr", hostMAC, "dev", w.linuxDev, "nud", "permanent")
+				ping(t, ns, hostAddr, 56, 1)
+				// Linux resolves nicbed.
+				ns.IP(t, "neigh", "del", hostAddr, "dev", w.linuxDev)
+				ping(t, ns, hostAddr, 56, 1)
 
-			pings := 2
-			for _, size := range []int{56, 1472, 4000} {
-				ping(t, ns, hostAddr, size, 100)
-				pings += 100
-			}
-			neigh := ns.Exec(t, "ip", "neigh", "show", hostAddr, "dev", w.linuxDev)
-			if !regexp.MustCompile(`lladdr ` + hostMAC + ` (REACHABLE|STALE|DELAY|PROBE)`).MatchString(neigh) {
-				t.Errorf("Linux's neighbour entry for nicbed: %q", neigh)
-			}
-
-			echoed, frags := udpEcho(t, ns, w.noCheck)
-
-			hostile := hostileFrames(t, linuxMAC)
-			sendRaw(t, ns, w.linuxDev, hostile.frames)
-			ping(t, ns, hostAddr, 56, 5)
-			pings += 5
-
-			out := p.stop(t, syscall.SIGINT)
-			r := parseHostReport(t, out)
-			if t.Failed() {
-				t.Logf("report:\n%s", r.text)
-			}
-			for reason, n := range hostile.drops {
-				if r.drops[reason] != n {
-					t.Errorf("drop reason %s: %d, want %d", reason, r.drops[reason], n)
+				pings := 2
+				for _, size := range []int{56, 1472, 4000} {
+					ping(t, ns, hostAddr, size, 100)
+					pings += 100
 				}
-			}
-			for reason, n := range r.drops {
-				if _, ok := hostile.drops[reason]; !ok {
-					t.Errorf("drop reason %s: %d, want none", reason, n)
+				neigh := ns.Exec(t, "ip", "neigh", "show", hostAddr, "dev", w.linuxDev)
+				if !regexp.MustCompile(`lladdr ` + hostMAC + ` (REACHABLE|STALE|DELAY|PROBE)`).MatchString(neigh) {
+					t.Errorf("Linux's neighbour entry for nicbed: %q", neigh)
 				}
-			}
-			ip, icmp := r.snmp["Ip"], r.snmp["Icmp"]
-			for name, want := range map[string]uint64{
-				"InHdrErrors": hostile.inHdrErrors, "InUnknownProtos": 1, "ReasmFails": 2,
-				"ReasmOKs": 100 + frags.datagrams, "ReasmReqds": 300 + frags.fragments + hostile.fragments,
-				"FragOKs": 100 + frags.datagrams, "FragCreates": 300 + frags.fragments,
-			} {
-				if ip[name] != want {
-					t.Errorf("nicbed's Ip %s = %d, want %d", name, ip[name], want)
+
+				echoed, frags := udpEcho(t, ns, w.noCheck)
+
+				hostile := hostileFrames(t, linuxMAC)
+				sendRaw(t, ns, w.linuxDev, hostile.frames)
+				ping(t, ns, hostAddr, 56, 5)
+				pings += 5
+
+				out := p.stop(t, syscall.SIGINT)
+				r := parseHostReport(t, out)
+				if t.Failed() {
+					t.Logf("report:\n%s", r.text)
 				}
-			}
-			for name, want := range map[string]uint64{
-				"InEchos": uint64(pings), "OutEchoReps": uint64(pings), "InCsumErrors": 1, "OutDestUnreachs": 1,
-			} {
-				if icmp[name] != want {
-					t.Errorf("nicbed's Icmp %s = %d, want %d", name, icmp[name], want)
+				for reason, n := range hostile.drops {
+					if r.drops[reason] != n {
+						t.Errorf("drop reason %s: %d, want %d", reason, r.drops[reason], n)
+					}
 				}
-			}
-			if u := r.snmp["Udp"]; u["InDatagrams"] != echoed || u["OutDatagrams"] != echoed || u["NoPorts"] != 0 || u["InErrors"] != 0 {
-				t.Errorf("nicbed's Udp %v, want %d datagrams in and out", u, echoed)
-			}
-			if want := fmt.Sprintf("serve echo=7: %d datagrams", echoed); !strings.Contains(r.text, want) {
-				t.Errorf("report lacks %q", want)
-			}
-			if lu := linuxSNMP(t, ns, "Udp"); lu["InDatagrams"] != echoed || lu["InErrors"] != 0 {
-				t.Errorf("Linux's Udp: %v, want %d datagrams in", lu, echoed)
-			}
-			if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 1 || li["InEchoReps"] != uint64(pings) {
-				t.Errorf("Linux's Icmp: InDestUnreachs %d (want 1), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
-			}
-			if len(r.neigh) != 1 || !regexp.MustCompile(`^`+linuxAddr+` dev eth0 lladdr `+linuxMAC+` (REACHABLE|STALE|DELAY|PROBE)$`).MatchString(r.neigh[0]) {
-				t.Errorf("nicbed's neighbour table: %q, want Linux at %s", r.neigh, linuxMAC)
-			}
-			checkARP(t, pcapFile, hostMAC, linuxMAC)
-			t.Logf("%s: %v in all", w.name, time.Since(start).Round(time.Millisecond))
-		})
+				for reason, n := range r.drops {
+					if _, ok := hostile.drops[reason]; !ok {
+						t.Errorf("drop reason %s: %d, want none", reason, n)
+					}
+				}
+				ip, icmp := r.snmp["Ip"], r.snmp["Icmp"]
+				for name, want := range map[string]uint64{
+					"InHdrErrors": hostile.inHdrErrors, "InUnknownProtos": 1, "ReasmFails": 2,
+					"ReasmOKs": 100 + frags.datagrams, "ReasmReqds": 300 + frags.fragments + hostile.fragments,
+					"FragOKs": 100 + frags.datagrams, "FragCreates": 300 + frags.fragments,
+				} {
+					if ip[name] != want {
+						t.Errorf("nicbed's Ip %s = %d, want %d", name, ip[name], want)
+					}
+				}
+				for name, want := range map[string]uint64{
+					"InEchos": uint64(pings), "OutEchoReps": uint64(pings), "InCsumErrors": 1, "OutDestUnreachs": 1,
+				} {
+					if icmp[name] != want {
+						t.Errorf("nicbed's Icmp %s = %d, want %d", name, icmp[name], want)
+					}
+				}
+				if u := r.snmp["Udp"]; u["InDatagrams"] != echoed || u["OutDatagrams"] != echoed || u["NoPorts"] != 0 || u["InErrors"] != 0 {
+					t.Errorf("nicbed's Udp %v, want %d datagrams in and out", u, echoed)
+				}
+				if want := fmt.Sprintf("serve echo=7: %d datagrams", echoed); !strings.Contains(r.text, want) {
+					t.Errorf("report lacks %q", want)
+				}
+				if lu := linuxSNMP(t, ns, "Udp"); lu["InDatagrams"] != echoed || lu["InErrors"] != 0 {
+					t.Errorf("Linux's Udp: %v, want %d datagrams in", lu, echoed)
+				}
+				if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 1 || li["InEchoReps"] != uint64(pings) {
+					t.Errorf("Linux's Icmp: InDestUnreachs %d (want 1), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
+				}
+				if len(r.neigh) != 1 || !regexp.MustCompile(`^`+linuxAddr+` dev eth0 lladdr `+linuxMAC+` (REACHABLE|STALE|DELAY|PROBE)$`).MatchString(r.neigh[0]) {
+					t.Errorf("nicbed's neighbour table: %q, want Linux at %s", r.neigh, linuxMAC)
+				}
+				checkARP(t, pcapFile, hostMAC, linuxMAC)
+				t.Logf("%s/%s: %v in all", nic, w.name, time.Since(start).Round(time.Millisecond))
+			})
+		}
 	}
 }
 
@@ -741,13 +745,14 @@ func TestHostPing(t *testing.T) {
 			return hostWires[1].before(t, ns)
 		}},
 	}
-	for _, w := range wires {
-		for _, size := range []int{56, 4000} {
-			t.Run(fmt.Sprintf("%s/%d", w.name, size), func(t *testing.T) {
+	for _, nic := range hostNICNames() {
+		for _, w := range wires {
+			size := map[string]int{"tap": 56, "afpacket": 4000}[w.name]
+			t.Run(fmt.Sprintf("%s/%s/%d", nic, w.name, size), func(t *testing.T) {
 				ns := netns.New(t, "nbq")
 				ns.DumpOnFailure(t)
 				args := append(w.setup(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC,
-					"--ping", linuxAddr, "--ping-count", "20", "--ping-interval", "5ms", "--ping-size", strconv.Itoa(size))
+					"--ping", linuxAddr, "--ping-count", "20", "--ping-interval", "5ms", "--ping-size", strconv.Itoa(size), "--nic", nic)
 				p := startHost(t, ns, args...)
 				sum := p.waitOutput(t, "nicbed ping "+linuxAddr+": ")
 				want := "nicbed ping " + linuxAddr + ": 20 packets transmitted, 20 received, 0 damaged, 0% packet loss"
