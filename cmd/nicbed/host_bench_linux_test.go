@@ -14,8 +14,15 @@ import (
 // one namespace, echoes to nicbed's e1000 host behind nbtap0, and to a
 // second namespace at the other end of a veth, alternately, 100 each per
 // iteration at ping's 2 ms interval. It reports both average RTTs (from
-// ping's own summary), their minimums, and the ratios nicbed/Linux.
+// ping's own summary), their minimums, and the ratios nicbed/Linux; one
+// sub-benchmark per NIC.
 func BenchmarkPingRTT(b *testing.B) {
+	for _, nic := range hostNICNames() {
+		b.Run(nic, func(b *testing.B) { benchPingRTT(b, nic) })
+	}
+}
+
+func benchPingRTT(b *testing.B, nic string) {
 	a := netns.New(b, "nbba")
 	peer := netns.New(b, "nbbb")
 	a.IP(b, "link", "add", "vla", "type", "veth", "peer", "name", "vlb", "netns", peer.Name)
@@ -26,7 +33,7 @@ func BenchmarkPingRTT(b *testing.B) {
 	a.WaitReady(b, "vla")
 	peer.WaitReady(b, "vlb")
 
-	p := startHost(b, a, "--tap", "nbtap0", "--addr", hostAddr+"/24", "--mac", hostMAC)
+	p := startHost(b, a, "--nic", nic, "--tap", "nbtap0", "--addr", hostAddr+"/24", "--mac", hostMAC)
 	a.IP(b, "addr", "add", linuxAddr+"/24", "dev", "nbtap0")
 	a.IP(b, "link", "set", "nbtap0", "up")
 	a.WaitReady(b, "nbtap0")
