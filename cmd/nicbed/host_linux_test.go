@@ -334,6 +334,9 @@ func TestHostLinux(t *testing.T) {
 
 				out := p.stop(t, syscall.SIGINT)
 				r := parseHostReport(t, out)
+				if w.name == "tap" && strings.Contains(ns.Exec(t, "ip", "-o", "link", "show"), w.linuxDev) {
+					t.Errorf("the TAP nicbed made is still there after it exited")
+				}
 				if t.Failed() {
 					t.Logf("report:\n%s", r.text)
 				}
@@ -358,14 +361,14 @@ func TestHostLinux(t *testing.T) {
 					}
 				}
 				for name, want := range map[string]uint64{
-					"InEchos": uint64(pings), "OutEchoReps": uint64(pings), "InCsumErrors": 1, "OutDestUnreachs": 1,
+					"InEchos": uint64(pings), "OutEchoReps": uint64(pings), "InCsumErrors": 1, "OutDestUnreachs": 2,
 				} {
 					if icmp[name] != want {
 						t.Errorf("nicbed's Icmp %s = %d, want %d", name, icmp[name], want)
 					}
 				}
-				if u := r.snmp["Udp"]; u["InDatagrams"] != echoed || u["OutDatagrams"] != echoed || u["NoPorts"] != 0 || u["InErrors"] != 0 {
-					t.Errorf("nicbed's Udp %v, want %d datagrams in and out", u, echoed)
+				if u := r.snmp["Udp"]; u["InDatagrams"] != echoed || u["OutDatagrams"] != echoed || u["NoPorts"] != 1 || u["InErrors"] != 2 || u["InCsumErrors"] != 1 {
+					t.Errorf("nicbed's Udp %v, want %d datagrams in and out, and of the hostile ones 1 NoPorts, 2 InErrors, 1 InCsumErrors", u, echoed)
 				}
 				if want := fmt.Sprintf("serve echo=7: %d datagrams", echoed); !strings.Contains(r.text, want) {
 					t.Errorf("report lacks %q", want)
@@ -373,8 +376,8 @@ func TestHostLinux(t *testing.T) {
 				if lu := linuxSNMP(t, ns, "Udp"); lu["InDatagrams"] != echoed || lu["InErrors"] != 0 {
 					t.Errorf("Linux's Udp: %v, want %d datagrams in", lu, echoed)
 				}
-				if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 1 || li["InEchoReps"] != uint64(pings) {
-					t.Errorf("Linux's Icmp: InDestUnreachs %d (want 1), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
+				if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 2 || li["InEchoReps"] != uint64(pings) {
+					t.Errorf("Linux's Icmp: InDestUnreachs %d (want 2: protocol and port), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
 				}
 				if len(r.neigh) != 1 || !regexp.MustCompile(`^`+linuxAddr+` dev eth0 lladdr `+linuxMAC+` (REACHABLE|STALE|DELAY|PROBE)$`).MatchString(r.neigh[0]) {
 					t.Errorf("nicbed's neighbour table: %q, want Linux at %s", r.neigh, linuxMAC)
@@ -546,6 +549,15 @@ func hostileFrames(t testing.TB, linuxMAC string) hostile {
 		}
 		return build(&layers.IPv4{Id: id, Flags: flags, FragOffset: uint16(off / 8)}, gopacket.Payload(bytes.Repeat([]byte{0xa5}, n)))
 	}
+	udp := func(dport uint16, mangle func(f []byte)) []byte {
+		u := &layers.UDP{SrcPort: 4242, DstPort: layers.UDPPort(dport)}
+		ip := &layers.IPv4{Protocol: layers.IPProtocolUDP}
+		ip.Version, ip.TTL, ip.SrcIP, ip.DstIP = 4, 64, net.ParseIP(linuxAddr).To4(), net.ParseIP(hostAddr).To4()
+		u.SetNetworkLayerForChecksum(ip)
+		f := build(ip, u, gopacket.Payload(data))
+		mangle(f)
+		return f
+	}
 	h := hostile{drops: map[string]uint64{}}
 	for _, c := range []struct {
 		frame  []byte
@@ -563,6 +575,12 @@ func hostileFrames(t testing.TB, linuxMAC string) hostile {
 		{fix(setLen(echo(), 12)), "IP_INHDR", true, 0},                                           // total length below the header
 		{func() []byte { f := echo(); f[14+9] = 200; return fix(f) }(), "IP_NOPROTO", false, 0},
 		{func() []byte { f := echo(); f[14+20+8] ^= 0xff; return f }(), "ICMP_CSUM", false, 0}, // bad ICMP checksum
+		// UDP: a bad checksum to the echo port (dropped when the server's
+		// recvmsg verifies it), a datagram to a port nobody serves (port
+		// unreachable), a UDP length beyond the IP payload.
+		{udp(7, func(f []byte) { f[14+20+6] ^= 0xff }), "UDP_CSUM", false, 0},
+		{udp(9999, func([]byte) {}), "NO_SOCKET", false, 0},
+		{udp(7, func(f []byte) { f[14+20+4], f[14+20+5] = 0x10, 0 }), "PKT_TOO_SMALL", false, 0},
 		// Overlapping fragments: the second overlaps the first; both go.
 		{frag(0x5151, 0, true, 24), "NOT_SPECIFIED", false, 1},
 		{frag(0x5151, 16, true, 24), "NOT_SPECIFIED", false, 1},
