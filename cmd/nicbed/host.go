@@ -18,21 +18,22 @@ import (
 const hostSynopsis = "--nic e1000|igb (--tap NAME | --afpacket IFACE) --addr CIDR [flags]"
 
 const hostDescription = `Runs one modelled host — the NIC model, its driver, the kernel model on the
-real clock and the network stack (ARP, IPv4, ICMP) — whose wire side is a
+real clock and the network stack (ARP, IPv4, ICMP, UDP) — whose wire side is a
 real Linux interface: a TAP (--tap; created if it does not exist) or an
 existing interface through AF_PACKET (--afpacket; one end of a veth, say).
 Linux's frames go through the model, the driver, NAPI and the stack, and
 the host's answers back out the same way. It runs until SIGINT or SIGTERM,
 then prints its counters (softnet_stat, the ethtool -S counters that are
-not zero, /proc/net/snmp's Ip, Icmp and IcmpMsg, the kfree_skb drop
-reasons, the neighbour table and the port's counters) and exits 0.
+not zero, /proc/net/snmp's Ip, Icmp, IcmpMsg and Udp, the kfree_skb drop
+reasons, the neighbour table, the port's and each service's counters) and
+exits 0. --serve runs services on the host's sockets: echo=7 is UDP echo.
 
 Once it is up it prints a line starting "nicbed host: ready" on stdout.
 It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET).
 
 Example: a host at 10.99.0.2 behind the TAP nicbed0, pinged from Linux:
 
-  nicbed host --nic e1000 --tap nicbed0 --addr 10.99.0.2/24 &
+  nicbed host --nic e1000 --tap nicbed0 --addr 10.99.0.2/24 --serve echo=7 &
   ip addr add 10.99.0.1/24 dev nicbed0 && ip link set nicbed0 up
   ping -c 3 10.99.0.2
   kill -INT %1      # the counters`
