@@ -408,14 +408,8 @@ func udpEcho(t testing.TB, ns *netns.NS, noCheck bool) (uint64, fragCount) {
 		}
 		defer conn.Close()
 		if noCheck {
-			raw, err := conn.SyscallConn()
-			if err != nil {
+			if err := netns.NoCheck(conn); err != nil {
 				return err
-			}
-			var serr error
-			raw.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) })
-			if serr != nil {
-				return serr
 			}
 		}
 		to := &net.UDPAddr{IP: net.ParseIP(hostAddr), Port: 7}
