@@ -29,6 +29,7 @@ type SKB struct {
 	CsumOffset   uint16
 	GSOSize      uint16 // MSS for TSO
 	GSOType      uint32
+	GSOSegs      uint16 // skb_shinfo(skb)->gso_segs: segments of a GSO skb (set by GRO)
 	VLANTCI      uint16
 	MACHeader    int // offset of the MAC header in the buffer, -1 if none
 	NetHeader    int
@@ -87,10 +88,12 @@ const (
 	PACKET_OUTGOING
 )
 
-// GSO types.
+// GSO types (enum SKB_GSO_*).
 const (
-	SKB_GSO_TCPV4 = 1 << 0
-	SKB_GSO_UDP   = 1 << 1
+	SKB_GSO_TCPV4       = 1 << 0
+	SKB_GSO_UDP         = 1 << 1
+	SKB_GSO_TCP_ECN     = 1 << 3 // CWR on the first segment (TSO_ECN)
+	SKB_GSO_TCP_FIXEDID = 1 << 4 // every segment keeps the IP ID (GRO of a DF flow with a fixed ID)
 )
 
 // Headroom reserved in every SKB: NET_SKB_PAD plus NET_IP_ALIGN.
