@@ -49,15 +49,7 @@ func (k *Kernel) SKBCopyExpand(s *SKB, newHeadroom, newTailroom int) *SKB {
 		return nil
 	}
 	newHeadroom, newTailroom = max(newHeadroom, 0), max(newTailroom, 0)
-	need := newHeadroom + len(s.Data) + newTailroom - NET_SKB_PAD - NET_IP_ALIGN
-	cl := -1
-	for i, n := range skbClasses {
-		if need <= n {
-			cl = i
-			break
-		}
-	}
-	d := k.allocData(cl, max(need, 0))
+	d := k.allocDataRoom(newHeadroom + len(s.Data) + newTailroom - NET_SKB_PAD - NET_IP_ALIGN)
 	n := k.allocStruct()
 	gen := n.gen
 	*n = SKB{buf: d.buf, data: d, gen: gen + 1, k: k}
