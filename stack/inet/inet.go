@@ -17,6 +17,7 @@ import (
 	"github.com/nicbed/nicbed/stack/ipv4"
 	"github.com/nicbed/nicbed/stack/neigh"
 	"github.com/nicbed/nicbed/stack/socket"
+	"github.com/nicbed/nicbed/stack/udp"
 )
 
 // Config describes a stack.
@@ -50,6 +51,7 @@ type Stack struct {
 	K     *kernelmodel.Kernel
 	IPv4  *ipv4.Stack
 	Neigh *neigh.Table
+	UDP   *udp.Table
 	Core  socket.CoreSysctl
 
 	inetsw []Protosw
@@ -62,6 +64,8 @@ type Stack struct {
 func New(k *kernelmodel.Kernel, cfg Config) *Stack {
 	ip := ipv4.New(k, cfg.Seed)
 	s := &Stack{K: k, IPv4: ip, Neigh: ip.Neigh, Core: socket.DefaultCoreSysctl()}
+	s.UDP = udp.New(ip, cfg.Seed+1)
+	s.Add(Protosw{Type: socket.SOCK_DGRAM, Protocol: socket.IPPROTO_UDP, Proto: s.UDP})
 	return s
 }
 

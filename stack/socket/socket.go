@@ -360,7 +360,18 @@ func (s *Socket) Send(t *kernelmodel.Task, b []byte, flags int) (int, error) {
 	if s.closed {
 		return 0, syscall.EBADF
 	}
-	return s.Sk.Proto.SendMsg(s.task(t, flags), s.Sk, b, nil, flags)
+	n, err := s.Sk.Proto.SendMsg(s.task(t, flags), s.Sk, b, nil, flags)
+	syscallExit(t)
+	return n, err
+}
+
+// syscallExit is the return to user space (exit_to_user_mode_loop): the
+// task sleeps off the CPU time it charged, so that interrupts and softirqs
+// run in between, and gives the CPU up if another task wants it.
+func syscallExit(t *kernelmodel.Task) {
+	if t != nil {
+		t.CondResched()
+	}
 }
 
 // SendTo is sendto(2). A destination that is not IPv4 is EAFNOSUPPORT.
@@ -371,7 +382,9 @@ func (s *Socket) SendTo(t *kernelmodel.Task, b []byte, flags int, to netip.AddrP
 	if !to.Addr().Is4() {
 		return 0, syscall.EAFNOSUPPORT
 	}
-	return s.Sk.Proto.SendMsg(s.task(t, flags), s.Sk, b, &to, flags)
+	n, err := s.Sk.Proto.SendMsg(s.task(t, flags), s.Sk, b, &to, flags)
+	syscallExit(t)
+	return n, err
 }
 
 // RecvFrom is recvfrom(2): n is the bytes copied (the datagram's full
@@ -390,7 +403,9 @@ func (s *Socket) RecvMsg(t *kernelmodel.Task, b []byte, flags int) (int, netip.A
 	if flags&MSG_ERRQUEUE != 0 {
 		return 0, netip.AddrPort{}, 0, syscall.EAGAIN // no error queue is kept
 	}
-	return s.Sk.Proto.RecvMsg(s.task(t, flags), s.Sk, b, flags)
+	n, from, mf, err := s.Sk.Proto.RecvMsg(s.task(t, flags), s.Sk, b, flags)
+	syscallExit(t)
+	return n, from, mf, err
 }
 
 // task is the task a call may block in: none when it may not.
@@ -502,6 +517,6 @@ func (s *Socket) Close() error {
 // PurgeReceiveQueue is __skb_queue_purge(&sk->sk_receive_queue).
 func (sk *Sock) PurgeReceiveQueue() {
 	for skb := sk.ReceiveQueue.Dequeue(); skb != nil; skb = sk.ReceiveQueue.Dequeue() {
-		sk.K.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+		sk.K.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED) // skb_queue_purge
 	}
 }
