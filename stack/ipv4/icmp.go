@@ -109,10 +109,7 @@ func (s *Stack) icmpRcv(skb *kernelmodel.SKB) {
 	k.ConsumeSKB(skb)
 }
 
-const (
-	icmpSourceQuench = 4  // ICMP_SOURCE_QUENCH
-	nrICMPUnreach    = 15 // NR_ICMP_UNREACH
-)
+const icmpSourceQuench = 4 // ICMP_SOURCE_QUENCH
 
 // icmpUnreach is icmp_unreach(): an ICMP error (destination unreachable,
 // source quench, time exceeded, parameter problem; Data at the ICMP
@@ -143,7 +140,7 @@ func (s *Stack) icmpUnreach(skb *kernelmodel.SKB) (reason kernelmodel.DropReason
 		if code&15 == header.ICMPv4FragNeeded && s.Sysctl.IPNoPMTUDisc == 0 {
 			info = rest & 0xFFFF // un.frag.mtu
 		}
-		if code > nrICMPUnreach {
+		if code > NR_ICMP_UNREACH {
 			return 0, true
 		}
 	case header.ICMPv4ParamProb:
@@ -166,11 +163,14 @@ func (s *Stack) icmpUnreach(skb *kernelmodel.SKB) (reason kernelmodel.DropReason
 	return 0, true
 }
 
-// icmpSocketDeliver is icmp_socket_deliver(): the ICMP header pulled
-// (Data at the quoted IP header, TransHeader at the ICMP header), the
-// err_handler of the quoted datagram's protocol gets skb and info. A
-// message too short to quote the IP header and 8 bytes is InErrors.
+// icmpSocketDeliver is icmp_socket_deliver(): the error in skb (Data at
+// the ICMP header) told to the raw sockets (raw_icmp_error) and to the
+// err_handler of the quoted datagram's protocol (AddErrHandler), with the
+// ICMP header pulled (TransHeader at it). A message too short to quote
+// the IP header and 8 bytes is InErrors.
 func (s *Stack) icmpSocketDeliver(skb *kernelmodel.SKB, info uint32) {
+	icmp := header.ICMPv4(skb.Data)
+	typ, code := icmp.Type(), icmp.Code()
 	skb.TransHeader = skb.BufOffset()
 	skb.Pull(header.ICMPv4MinSize)
 	iph := header.IPv4(skb.Data)
@@ -179,20 +179,14 @@ func (s *Stack) icmpSocketDeliver(skb *kernelmodel.SKB, info uint32) {
 		return
 	}
 	s.K.TracePoint("icmp_socket_deliver", skb.ID, int64(iph.Protocol()))
-	if eh := s.protos[iph.Protocol()].errHandler; eh != nil {
-		eh(skb, info)
+	if s.hooks.rawErr != nil {
+		s.hooks.rawErr(iph, typ, code, info)
+	}
+	if h := s.hooks.err[iph.Protocol()]; h != nil {
+		h(iph, typ, code, info)
 	}
 }
 
-// ICMPHdr is icmp_hdr(skb): the ICMP header at TransHeader (in an
-// ErrHandler, the error being delivered).
-func ICMPHdr(skb *kernelmodel.SKB) header.ICMPv4 {
-	b := skb.Buf()
-	if skb.TransHeader < 0 || skb.TransHeader+header.ICMPv4MinSize > len(b) {
-		return nil
-	}
-	return header.ICMPv4(b[skb.TransHeader:])
-}
 
 // icmpEcho is icmp_echo() → icmp_reply(): the same identifier, sequence
 // and data back, type ECHOREPLY, from the address the request was sent to,

@@ -54,8 +54,7 @@ func icmpErr(t testing.TB, typ, code uint8, rest uint32) []byte {
 }
 
 // TestICMPErrHandler: ICMP errors about a UDP datagram reach UDP's
-// registered err_handler with Data at the quoted IP header and the ICMP
-// header at TransHeader: a port unreachable with info 0, a fragmentation
+// registered err_handler with the quoted IP header: a port unreachable with info 0, a fragmentation
 // needed with the next-hop MTU as info (and the path MTU to B lowered to
 // it; below min_pmtu to 552), a parameter problem with its pointer, a
 // time exceeded in transit; a time exceeded in reassembly and a redirect
@@ -69,15 +68,13 @@ func TestICMPErrHandler(t *testing.T) {
 		sport     uint16
 	}
 	var calls []call
-	e.s.AddErrHandler(IPPROTO_UDP, func(skb *kernelmodel.SKB, info uint32) {
-		ih := header.IPv4(skb.Data)
-		ic := ICMPHdr(skb)
-		if ih.Protocol() != IPPROTO_UDP || ih.Destination() != stacktest.IPB || ic == nil {
-			t.Errorf("err_handler: Data %x", skb.Data)
+	e.s.AddErrHandler(IPPROTO_UDP, func(ih header.IPv4, typ, code uint8, info uint32) {
+		if ih.Protocol() != IPPROTO_UDP || ih.Destination() != stacktest.IPB || len(ih) < ih.HeaderLength()+8 {
+			t.Errorf("err_handler: quoted %x", ih)
 			return
 		}
-		udp := skb.Data[ih.HeaderLength():]
-		calls = append(calls, call{ic.Type(), ic.Code(), info, uint16(udp[0])<<8 | uint16(udp[1])})
+		udp := ih[ih.HeaderLength():]
+		calls = append(calls, call{typ, code, info, uint16(udp[0])<<8 | uint16(udp[1])})
 	})
 	for _, tc := range []struct {
 		typ, code uint8

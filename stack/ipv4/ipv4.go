@@ -139,20 +139,6 @@ type Ifaddr struct {
 // header at NetHeader, IPHdr) and owns it.
 type Handler func(skb *kernelmodel.SKB)
 
-// ErrHandler is a struct net_protocol's err_handler (udp_err, tcp_v4_err):
-// icmp_unreach hands it an ICMP error about a datagram of its protocol.
-// skb's Data is at the quoted IP header (at least its header and 8 bytes
-// of the transport header), the ICMP header at TransHeader (ICMPHdr);
-// info is the next-hop MTU of a fragmentation needed, the pointer of a
-// parameter problem, else 0. The handler does not own skb.
-type ErrHandler func(skb *kernelmodel.SKB, info uint32)
-
-// netProtocol is a struct net_protocol.
-type netProtocol struct {
-	handler    Handler
-	errHandler ErrHandler
-}
-
 // Stack is one host's IPv4 (its struct net's ipv4 part).
 type Stack struct {
 	K      *kernelmodel.Kernel
@@ -166,10 +152,11 @@ type Stack struct {
 	Loopback *kernelmodel.NetDevice
 
 	addrs   []Ifaddr
-	protos  [256]netProtocol
+	protos  [256]Handler
 	ipID    uint32
 	icmp    icmpState
 	frag    fragState
+	hooks   sockHooks // the socket layer's (ip_output.go)
 	nf      nfState
 	fnhe    map[[4]byte]*fibNhException
 	loRoute Route // the output route through Loopback
@@ -188,18 +175,14 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	s.icmp.peers = make(map[[4]byte]*inetPeer)
 	s.icmp.credit = uint32(s.Sysctl.ICMPMsgsBurst)
 	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv, ListFunc: s.ipListRcv})
-	s.protos[IPPROTO_ICMP] = netProtocol{handler: s.icmpRcv}
+	s.protos[IPPROTO_ICMP] = s.icmpRcv
 	s.fnhe = make(map[[4]byte]*fibNhException)
 	k.RegisterNetdevNotifier(s.netdevEvent)
 	return s
 }
 
 // AddProtocol is inet_add_protocol(): the handler of an IP protocol.
-func (s *Stack) AddProtocol(proto uint8, h Handler) { s.protos[proto].handler = h }
-
-// AddErrHandler sets the net_protocol's err_handler of proto: the ICMP
-// errors about its datagrams (icmp_unreach → icmp_socket_deliver).
-func (s *Stack) AddErrHandler(proto uint8, h ErrHandler) { s.protos[proto].errHandler = h }
+func (s *Stack) AddProtocol(proto uint8, h Handler) { s.protos[proto] = h }
 
 // AddAddress is ip addr add local/plen brd + dev: the address and the
 // routes fib_add_ifaddr makes for it — the local route in table local at
@@ -503,9 +486,15 @@ func (s *Stack) ipLocalDeliverFinish(skb *kernelmodel.SKB) {
 	h := header.IPv4(skb.Data)
 	skb.Pull(h.HeaderLength())
 	proto := h.Protocol()
-	if fn := s.protos[proto].handler; fn != nil {
+	raw := s.rawLocalDeliver(skb, proto)
+	if fn := s.protos[proto]; fn != nil {
 		s.SNMP.Ip.InDelivers++
 		fn(skb)
+		return
+	}
+	if raw {
+		s.SNMP.Ip.InDelivers++
+		k.ConsumeSKB(skb)
 		return
 	}
 	s.SNMP.Ip.InUnknownProtos++
