@@ -187,7 +187,6 @@ func (s *Stack) icmpSocketDeliver(skb *kernelmodel.SKB, info uint32) {
 	}
 }
 
-
 // icmpEcho is icmp_echo() → icmp_reply(): the same identifier, sequence
 // and data back, type ECHOREPLY, from the address the request was sent to,
 // with the request's TOS. Echo replies are not rate limited (type 0 is not
