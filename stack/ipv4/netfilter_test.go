@@ -204,22 +204,8 @@ func TestNetfilterNoHookAllocs(t *testing.T) {
 // the hooks next to BenchmarkIPRcvEcho's.
 func BenchmarkIPRcvEchoHooks(b *testing.B) {
 	e := newEnv(b)
-	e.dev.Record = false
 	for _, h := range []int{NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING} {
 		e.s.NFRegisterNetHook(&NFHookOps{Hooknum: h, Hook: func(*kernelmodel.SKB, NFHookState) NFVerdict { return NF_ACCEPT }})
 	}
-	req := frame(b, &layers.IPv4{Protocol: layers.IPProtocolICMPv4}, echo(1, 1, make([]byte, 56))...)
-	e.dev.Receive(arpReply())
-	for i := 0; i < 100; i++ {
-		e.dev.Receive(req)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		e.dev.Receive(req)
-	}
-	b.StopTimer()
-	if e.s.SNMP.Icmp.OutType[0] != uint64(b.N+100) {
-		b.Fatalf("%d replies for %d requests", e.s.SNMP.Icmp.OutType[0], b.N+100)
-	}
+	benchEcho(b, e)
 }
