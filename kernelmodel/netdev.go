@@ -59,6 +59,12 @@ type NetDevice struct {
 	Stats   NetDeviceStats
 	// Features are NETIF_F_* bits the driver offers.
 	Features uint64
+	// Flags are dev->flags' IFF_* bits the stack reads (IFF_LOOPBACK,
+	// IFF_NOARP, IFF_POINTOPOINT, ...; up is IsUp); Type is dev->type
+	// (ARPHRD_*): AllocEtherdev makes ARPHRD_ETHER with IFF_BROADCAST |
+	// IFF_MULTICAST, as ether_setup does.
+	Flags uint32
+	Type  uint16
 	// PrivFlags are IFF_* private flags (IFF_NO_QUEUE).
 	PrivFlags uint32
 	// TxQueueLen is tx_queue_len (ip link set txqueuelen; 1000,
@@ -126,7 +132,8 @@ func (k *Kernel) AllocEtherdev(name string, txqs, rxqs int) *NetDevice {
 	if rxqs < 1 {
 		rxqs = 1
 	}
-	d := &NetDevice{Name: name, MTU: 1500, TxQueueLen: DEFAULT_TX_QUEUE_LEN, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs)}
+	d := &NetDevice{Name: name, MTU: 1500, TxQueueLen: DEFAULT_TX_QUEUE_LEN, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs),
+		Type: ARPHRD_ETHER, Flags: IFF_BROADCAST | IFF_MULTICAST}
 	for i := range d.tx {
 		q := &d.tx[i]
 		q.dev, q.index = d, i
@@ -842,40 +849,6 @@ func (k *Kernel) NetifReceiveSKB(skb *SKB) {
 		return
 	}
 	k.netifReceiveSKBCore(c, skb)
-}
-
-// Return codes of netif_rx.
-const (
-	NET_RX_SUCCESS = 0
-	NET_RX_DROP    = 1
-)
-
-// NetifRx is netif_rx(): queue skb on a CPU's backlog (the one RPS picks,
-// else this CPU's) to be received in NET_RX by process_backlog, as
-// loopback and tunnels do. A full backlog (netdev_max_backlog) or a device
-// that is down drops it (softnet dropped, rx_dropped): NET_RX_DROP.
-func (k *Kernel) NetifRx(skb *SKB) int {
-	if !k.skbCheck(skb, "netif_rx") {
-		return NET_RX_DROP
-	}
-	cur := k.cur
-	bh := cur != nil && !cur.InInterrupt()
-	if bh {
-		cur.LocalBHDisable()
-	}
-	k.tracePoint(cur, "netif_rx", skb.ID, int64(len(skb.Data)))
-	target := k.curOr0()
-	if cpu := k.getRPSCPU(skb); cpu >= 0 {
-		target = k.cpus[cpu]
-	}
-	rc := NET_RX_DROP
-	if k.enqueueToBacklog(skb, target) {
-		rc = NET_RX_SUCCESS
-	}
-	if bh {
-		cur.LocalBHEnable()
-	}
-	return rc
 }
 
 // netifReceiveSKBCore is __netif_receive_skb_core(): taps, then the
