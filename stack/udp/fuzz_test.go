@@ -1,13 +1,10 @@
 package udp_test
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
 
-	"github.com/nicbed/nicbed/stack/checksum"
-	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/internal/stacktest"
 	"github.com/nicbed/nicbed/stack/socket"
 )
@@ -43,26 +40,9 @@ func FuzzUDP(f *testing.F) {
 		if mode&1 != 0 {
 			dst = [4]byte{10, 0, 0, 255}
 		}
-		fr := make([]byte, 14+20+len(u))
-		e := header.Ethernet(fr)
-		e.SetDestination(stacktest.MACA)
-		e.SetSource(stacktest.MACB)
-		binary.BigEndian.PutUint16(fr[12:], header.EtherTypeIPv4)
-		ip := header.IPv4(fr[14:])
-		ip.SetVersionIHL(20)
-		ip.SetTotalLength(uint16(20 + len(u)))
-		ip.SetTTL(64)
-		ip.SetProtocol(17)
-		ip.SetSource(stacktest.IPB)
-		ip.SetDestination(dst)
-		ip.SetChecksum(ip.CalculateChecksum())
-		copy(fr[34:], u)
+		fr := ipFrame(stacktest.IPB, dst, u)
 		if mode&2 != 0 && len(u) >= 8 {
-			uh := header.UDP(fr[34:])
-			uh.SetChecksum(0)
-			l := min(int(uh.Length()), len(u))
-			c := ^checksum.Checksum(fr[34:34+l], checksum.PseudoHeaderIPv4(stacktest.IPB[:], dst[:], 17, uint16(l)))
-			uh.SetChecksum(c)
+			setUDPChecksum(fr)
 		}
 		h.inject(fr)
 		read := 0
