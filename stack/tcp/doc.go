@@ -16,6 +16,14 @@
 //	cubic.go      tcp_cubic with HyStart (RFC 9438)
 //	sysctl.go     the net.ipv4.tcp_* tunables with Linux 6.1's defaults
 //	snmp.go       the Tcp line of /proc/net/snmp and TcpExt of /proc/net/netstat
+//	isn.go        secure_tcp_seq, secure_tcpv4_ts_off (RFC 6528) with SipHash-2-4
+//	              (siphash.go) under per-stack keys derived from a seed
+//	syncookies.go __cookie_v4_init_sequence, __cookie_v4_check,
+//	              cookie_init_timestamp, cookie_timestamp_decode (RFC 4987 3.6)
+//	sack.go       the RFC 6675 scoreboard: Update, IsLost, SetPipe, NextSeg
+//	rack.go       RACK-TLP (RFC 8985): tcp_rack_advance, tcp_rack_detect_loss,
+//	              tcp_rack_reo_wnd, the loss probe timeout
+//	prr.go        tcp_init_cwnd_reduction, tcp_cwnd_reduction (RFC 6937)
 //
 // The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
 // on top of these once the socket layer exists; until then each piece is a
