@@ -290,7 +290,8 @@ func TestUDPFragmentsLossReorder(t *testing.T) {
 	// Which fragments of which IP ID reached B.
 	frags := map[uint16]int{}
 	idOf := map[int]uint16{}
-	p.TB.B.Kernel.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Dev: p.TB.B.Dev, Func: func(skb *kernelmodel.SKB) {
+	p.TB.B.Kernel.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Dev: p.TB.B.Dev, IgnoreOutgoing: true, Func: func(skb *kernelmodel.SKB) {
+		defer p.TB.B.Kernel.ConsumeSKB(skb) // the tap's reference
 		f := skb.Buf()[skb.MACHeader : skb.BufOffset()+skb.Len()]
 		if header.Ethernet(f).Type() != header.EtherTypeIPv4 {
 			return
