@@ -35,20 +35,8 @@ type txRing struct {
 	buf []txBuffer
 }
 
-// txBuffer is struct e1000_tx_buffer.
-type txBuffer struct {
-	// skb is set on the last slot of a frame and freed when the frame is
-	// cleaned.
-	skb *kernelmodel.SKB
-	// nextToWatch is set on the first slot of a frame: the slot of its
-	// last descriptor, whose DD says the frame is done; -1 otherwise.
-	nextToWatch int32
-	timeStamp   uint64 // jiffies when queued; 0 when free
-	length      uint32 // bytes in this slot's buffer
-	segs        uint32 // on the last slot: segments (TSO) the frame became
-	bytecount   uint32 // on the last slot: bytes on the wire, headers of every segment included
-	used        bool   // part of a queued frame
-}
+// txBuffer is struct e1000_tx_buffer (hw/ring's TxBuffer, shared with igb).
+type txBuffer = ring.TxBuffer[*kernelmodel.SKB]
 
 // setupRxResources is e1000_setup_rx_resources: the ring and its buffers.
 func (a *Adapter) setupRxResources(r *rxRing, count int) error {
@@ -67,10 +55,7 @@ func (a *Adapter) setupTxResources(r *txRing, count int) error {
 	if err != nil {
 		return fmt.Errorf("e1000: unable to allocate memory for the transmit descriptor ring: %w", err)
 	}
-	*r = txRing{Ring: rg, buf: make([]txBuffer, count)}
-	for i := range r.buf {
-		r.buf[i].nextToWatch = -1
-	}
+	*r = txRing{Ring: rg, buf: ring.NewTxBuffers[*kernelmodel.SKB](count)}
 	return nil
 }
 
@@ -120,10 +105,10 @@ func (a *Adapter) cleanTxRing() {
 	r := &a.tx
 	for i := range r.buf {
 		b := &r.buf[i]
-		if b.skb != nil {
-			a.k.KfreeSKB(b.skb, kernelmodel.SKB_DROP_REASON_DEV_READY)
+		if b.Pkt != nil {
+			a.k.KfreeSKB(b.Pkt, kernelmodel.SKB_DROP_REASON_DEV_READY)
 		}
-		b.skb, b.nextToWatch, b.timeStamp, b.used = nil, -1, 0, false
+		b.Free()
 	}
 	r.Reset()
 	a.wr(e1000.TDH, 0)

@@ -251,10 +251,10 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 func (a *Adapter) txCtxSlot(i int) {
 	r := &a.tx
 	b := &r.buf[i]
-	b.timeStamp = a.k.Jiffies()
-	b.nextToWatch = int32(i)
-	b.length = 0
-	b.used = true
+	b.TimeStamp = a.k.Jiffies()
+	b.NextToWatch = int32(i)
+	b.Length = 0
+	b.Used = true
 	i = r.Next(i)
 	r.NTU = i
 }
@@ -280,18 +280,18 @@ func (a *Adapter) txMap(skb *kernelmodel.SKB, first, n, maxPerTxd int) int {
 		} else {
 			clear(buf[:size])
 		}
-		b.length = uint32(size)
-		b.timeStamp = now
-		b.nextToWatch = -1
-		b.used = true
+		b.Length = uint32(size)
+		b.TimeStamp = now
+		b.NextToWatch = -1
+		b.Used = true
 		off += size
 		last = i
 		i = r.Next(i)
 	}
 	lb := &r.buf[last]
-	lb.skb = skb
-	lb.segs, lb.bytecount = a.txSegs, a.txBytecount
-	r.buf[first].nextToWatch = int32(last)
+	lb.Pkt = skb
+	lb.Segs, lb.Bytecount = a.txSegs, a.txBytecount
+	r.buf[first].NextToWatch = int32(last)
 	return last
 }
 
@@ -336,13 +336,13 @@ func (a *Adapter) txQueue(flags, last int) {
 		if ext {
 			dd := e1000.TxDataDesc(d)
 			dd.SetAddr(uint64(r.BufAddr(i)))
-			dd.SetTypeLen(b.length, cmd)
+			dd.SetTypeLen(b.Length, cmd)
 			dd.SetPOPTS(popts)
 			dd.SetSpecial(special)
 		} else {
 			ld := e1000.TxDesc(d)
 			ld.SetAddr(uint64(r.BufAddr(i)))
-			ld.SetLength(uint16(b.length))
+			ld.SetLength(uint16(b.Length))
 			ld.SetCmd(cmd)
 			ld.SetSpecial(special)
 		}
@@ -371,7 +371,7 @@ func (a *Adapter) cleanTxIRQ() bool {
 	k := a.k
 	cost := k.Cost.TxDescriptor
 	i := r.NTC
-	eop := r.buf[i].nextToWatch
+	eop := r.buf[i].NextToWatch
 	count := 0
 	var totalBytes, totalPackets uint64
 	for eop >= 0 && count < r.Count() {
@@ -385,20 +385,20 @@ func (a *Adapter) cleanTxIRQ() bool {
 			b := &r.buf[i]
 			cleaned = i == int(eop)
 			if cleaned {
-				totalPackets += uint64(b.segs)
-				totalBytes += uint64(b.bytecount)
+				totalPackets += uint64(b.Segs)
+				totalBytes += uint64(b.Bytecount)
 			}
-			if b.skb != nil {
-				k.TracePoint("e1000_clean_tx_irq", b.skb.ID, 0)
-				k.ConsumeSKB(b.skb)
-				b.skb = nil
+			if b.Pkt != nil {
+				k.TracePoint("e1000_clean_tx_irq", b.Pkt.ID, 0)
+				k.ConsumeSKB(b.Pkt)
+				b.Pkt = nil
 			}
-			b.nextToWatch, b.timeStamp, b.used = -1, 0, false
+			b.NextToWatch, b.TimeStamp, b.Used = -1, 0, false
 			r.Desc(i)[e1000.TxDescStatus] = 0
 			k.Charge(cost)
 			i = r.Next(i)
 		}
-		eop = r.buf[i].nextToWatch
+		eop = r.buf[i].NextToWatch
 	}
 	r.NTC = i
 	if i == r.NTU {
@@ -420,8 +420,8 @@ func (a *Adapter) cleanTxIRQ() bool {
 		// waited longer than the timeout and flow control is not
 		// pausing us.
 		a.detectTxHung = false
-		if e := r.buf[r.NTC].nextToWatch; e >= 0 {
-			ts := r.buf[e].timeStamp
+		if e := r.buf[r.NTC].NextToWatch; e >= 0 {
+			ts := r.buf[e].TimeStamp
 			if ts != 0 && k.Jiffies() > ts+uint64(a.txTimeoutFactor)*kernelmodel.HZ &&
 				a.rd(e1000.STATUS)&e1000.STATUS_TXOFF == 0 {
 				a.ctr.TxHangs++
