@@ -22,6 +22,8 @@ var nics = []struct {
 	// writes, 500 ms autonegotiation, one mitigation timer, back-pressure
 	// instead of drops ...).
 	{"e1000-qemu", testbed.E1000{Model: func(_ *testbed.Host, c *model.Config) { c.Profile = model.ProfileQEMU }}},
+	// The 82576 with igb: a queue pair per CPU on MSI-X.
+	{"igb", testbed.IGB{}},
 }
 
 // qemuProfile reports whether nic is the e1000 on the model's QEMU profile,
