@@ -32,6 +32,11 @@ type qVector struct {
 	txWorkLimit  int
 	itrWrites    uint64 // igb_write_itr writes, for the demo and tests
 	itrLastValue uint32 // the last value written to EITR
+
+	// Where the vector's work ran: hardirqs and polls, and the CPUs
+	// (bit per CPU) each ran on.
+	hardirqs, polls       uint64
+	hardirqCPUs, pollCPUs uint64
 }
 
 // ringContainer is struct igb_ring_container: the work since the last
@@ -264,10 +269,41 @@ func (a *Adapter) irqDisable() {
 // last poll computed, then schedule NAPI. The vector stays masked (EIAM)
 // until the poll re-enables it.
 func (q *qVector) msixRing(irq int) kernelmodel.IRQReturn {
+	q.noteHardirq()
 	q.writeITR()
 	q.a.k.TracePoint("igb_msix_ring", 0, int64(q.vector))
 	q.napi.NAPISchedule()
 	return kernelmodel.IRQ_HANDLED
+}
+
+// noteHardirq counts a hardirq of the vector and its CPU.
+func (q *qVector) noteHardirq() {
+	q.hardirqs++
+	if c := q.a.k.CurrentCPU(); c != nil && c.ID < 64 {
+		q.hardirqCPUs |= 1 << c.ID
+	}
+}
+
+// QVectorStats is one q_vector's activity: its MSI-X vector and
+// interrupt, its hardirqs and NAPI polls and the CPUs (a bit per CPU) they
+// ran on, and its interrupt moderation.
+type QVectorStats struct {
+	Name                  string
+	Vector, IRQ           int
+	Hardirqs, Polls       uint64
+	HardirqCPUs, PollCPUs uint64
+	ITR                   ITRStatus
+}
+
+// QVectors reports every q_vector's activity.
+func (a *Adapter) QVectors() []QVectorStats {
+	itr := a.ITR()
+	out := make([]QVectorStats, len(a.qv))
+	for i, q := range a.qv {
+		out[i] = QVectorStats{Name: q.name, Vector: q.vector, IRQ: q.irq, Hardirqs: q.hardirqs, Polls: q.polls,
+			HardirqCPUs: q.hardirqCPUs, PollCPUs: q.pollCPUs, ITR: itr[i]}
+	}
+	return out
 }
 
 // msixOther is igb_msix_other, the other-causes vector: read ICR (which
@@ -310,6 +346,7 @@ func (a *Adapter) intr(irq int) kernelmodel.IRQReturn {
 	}
 	a.k.TracePoint("igb_intr", 0, int64(icr))
 	q := a.qv[0]
+	q.noteHardirq()
 	q.writeITR()
 	a.otherCauses(icr)
 	q.napi.NAPISchedule()

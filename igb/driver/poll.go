@@ -9,6 +9,10 @@ import "github.com/nicbed/nicbed/kernelmodel"
 // unmasks the vector (igb_ring_irq_enable).
 func (q *qVector) poll(n *kernelmodel.NAPI, budget int) int {
 	a := q.a
+	q.polls++
+	if c := a.k.CurrentCPU(); c != nil && c.ID < 64 {
+		q.pollCPUs |= 1 << c.ID
+	}
 	complete := true
 	if q.tx != nil {
 		complete = a.cleanTxIRQ(q)
