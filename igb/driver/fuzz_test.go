@@ -23,16 +23,16 @@ import (
 // one queue pair instead of two. Each action is an opcode byte and its
 // arguments (missing bytes read as zero).
 const (
-	opRxRaw    = iota // queue, slot u16, 16 bytes: any receive descriptor of B, then B's vectors fire
-	opRxWB            // status u32, length u16: a write-back at B's next_to_clean, the device's head moved past it
-	opTxRaw           // queue, slot u16, 16 bytes: any transmit descriptor of A
-	opHead            // u32: A's head write-back word (with bit 1 of the configuration)
-	opEICS            // host, mask u16: EICS
-	opICS             // host, causes u32: ICS (LSC, DRSTA: the reset task ...)
-	opXmit            // host, queue, length u16, flags: the stack hands the driver a frame
-	opRun             // units: run the clock units × 20 µs
-	opLink            // flip the cable
-	opEthtool         // host, what, value: ethtool -C, -G, -L, -X
+	opRxRaw   = iota // queue, slot u16, 16 bytes: any receive descriptor of B, then B's vectors fire
+	opRxWB           // status u32, length u16: a write-back at B's next_to_clean, the device's head moved past it
+	opTxRaw          // queue, slot u16, 16 bytes: any transmit descriptor of A
+	opHead           // u32: A's head write-back word (with bit 1 of the configuration)
+	opEICS           // host, mask u16: EICS
+	opICS            // host, causes u32: ICS (LSC, DRSTA: the reset task ...)
+	opXmit           // host, queue, length u16, flags: the stack hands the driver a frame
+	opRun            // units: run the clock units × 20 µs
+	opLink           // flip the cable
+	opEthtool        // host, what, value: ethtool -C, -G, -L, -X
 	numOps
 )
 
