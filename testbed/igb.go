@@ -2,9 +2,7 @@ package testbed
 
 import (
 	"fmt"
-	"reflect"
 
-	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/igb/driver"
 	"github.com/nicbed/nicbed/igb/model"
 	"github.com/nicbed/nicbed/kernelmodel"
@@ -51,16 +49,14 @@ func (f IGB) New(h *Host) (NIC, error) {
 	if f.Queues != 0 {
 		opts.Queues = f.Queues
 	}
-	return &IGBNIC{Model: m, PCI: pdev, opts: opts}, nil
+	return &IGBNIC{nicBase: nicBase[*driver.Adapter, *model.Device]{Model: m, PCI: pdev}, opts: opts}, nil
 }
 
 // IGBNIC is one host's 82576 model and igb driver. Tests of the igb driver
 // reach them through IGBOf.
 type IGBNIC struct {
-	Model   *model.Device
-	PCI     *kernelmodel.PCIDev
-	Adapter *driver.Adapter
-	opts    driver.Options
+	nicBase[*driver.Adapter, *model.Device]
+	opts driver.Options
 }
 
 // IGBOf returns h's igb NIC, or nil if h has another NIC.
@@ -79,9 +75,6 @@ func (n *IGBNIC) Probe(t *kernelmodel.Task) error {
 	return nil
 }
 
-// Netdev implements NIC.
-func (n *IGBNIC) Netdev() *kernelmodel.NetDevice { return n.Adapter.Netdev() }
-
 // NAPIs implements NIC: one per q_vector.
 func (n *IGBNIC) NAPIs() []*kernelmodel.NAPI { return n.Adapter.NAPIs() }
 
@@ -95,21 +88,8 @@ func (n *IGBNIC) Vectors() []Vector {
 	return out
 }
 
-// EthtoolStats implements NIC.
-func (n *IGBNIC) EthtoolStats() []Stat { return n.Adapter.EthtoolStats() }
-
-// CheckInvariants implements NIC.
-func (n *IGBNIC) CheckInvariants() error { return n.Adapter.CheckInvariants() }
-
 // ModelCounters implements NIC: model.Counters by field name.
-func (n *IGBNIC) ModelCounters() []Stat {
-	var out []Stat
-	c := reflect.ValueOf(n.Model.Counters())
-	for i := range c.NumField() {
-		out = append(out, Stat{Name: c.Type().Field(i).Name, Value: c.Field(i).Uint()})
-	}
-	return out
-}
+func (n *IGBNIC) ModelCounters() []Stat { return fieldStats("", n.Model.Counters(), nil) }
 
 // igbModelAnomalies are the model counters of driver misbehaviour.
 var igbModelAnomalies = map[string]bool{
@@ -123,42 +103,7 @@ var igbModelAnomalies = map[string]bool{
 // (model.Xxx) and every one of the driver's counters of device misbehaviour
 // (driver.Xxx).
 func (n *IGBNIC) Anomalies() []Stat {
-	var out []Stat
-	for _, s := range n.ModelCounters() {
-		if igbModelAnomalies[s.Name] {
-			out = append(out, Stat{Name: "model." + s.Name, Value: s.Value})
-		}
-	}
-	dc := reflect.ValueOf(n.Adapter.Counters())
-	for i := range dc.NumField() {
-		out = append(out, Stat{Name: "driver." + dc.Type().Field(i).Name, Value: dc.Field(i).Uint()})
-	}
-	return out
-}
-
-// Port implements NIC.
-func (n *IGBNIC) Port() wire.Endpoint { return n.Model.Port() }
-
-// Connect implements NIC.
-func (n *IGBNIC) Connect(l wire.Link) { n.Model.Connect(l) }
-
-// Link implements NIC.
-func (n *IGBNIC) Link() (int, bool) { return n.Adapter.Link() }
-
-// Ringparam implements NIC.
-func (n *IGBNIC) Ringparam() (rx, tx int) {
-	r := n.Adapter.GetRingparam()
-	return r.RxPending, r.TxPending
-}
-
-// SetRingparam implements NIC.
-func (n *IGBNIC) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
-	return n.Adapter.SetRingparam(t, rx, tx)
-}
-
-// ChangeMTU implements NIC.
-func (n *IGBNIC) ChangeMTU(t *kernelmodel.Task, mtu int) error {
-	return n.Adapter.ChangeMTU(t, mtu)
+	return append(fieldStats("model.", n.Model.Counters(), igbModelAnomalies), fieldStats("driver.", n.Adapter.Counters(), nil)...)
 }
 
 // String names the NIC for messages.

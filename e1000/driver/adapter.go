@@ -8,6 +8,7 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/intelmac"
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
@@ -437,16 +438,7 @@ func (a *Adapter) irqDisable() {
 // net_device has neither flags nor lists yet, so this is exact-match on our
 // address, broadcast, and no multicast, unless SetPromisc turned promiscuous
 // mode on.
-func (a *Adapter) setRxMode() {
-	rctl := a.rd(e1000.RCTL)
-	if a.promisc {
-		rctl |= e1000.RCTL_UPE | e1000.RCTL_MPE
-	} else {
-		rctl &^= e1000.RCTL_UPE | e1000.RCTL_MPE
-	}
-	rctl &^= e1000.RCTL_VFE
-	a.wr(e1000.RCTL, rctl)
-}
+func (a *Adapter) setRxMode() { intelmac.SetRxMode(a.hw, a.promisc) }
 
 // restoreVLAN is e1000_restore_vlan with e1000_vlan_mode: with the VLAN
 // offloads on (Linux's default features), CTRL.VME has the MAC strip a
@@ -454,13 +446,7 @@ func (a *Adapter) setRxMode() {
 // frame sent with VLE. No VLAN device is registered, so the filter table
 // stays empty and RCTL.VFE off (setRxMode).
 func (a *Adapter) restoreVLAN() {
-	ctrl := a.rd(e1000.CTRL)
-	if a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0 {
-		ctrl |= e1000.CTRL_VME
-	} else {
-		ctrl &^= e1000.CTRL_VME
-	}
-	a.wr(e1000.CTRL, ctrl)
+	intelmac.VLANMode(a.hw, a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0)
 }
 
 // SetPromisc turns promiscuous mode (IFF_PROMISC) on or off.

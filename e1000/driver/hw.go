@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/intelmac"
 	"github.com/nicbed/nicbed/hw/mii"
 	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/kernelmodel"
@@ -66,16 +67,9 @@ const (
 	fcFull    = mii.FCFull
 )
 
-// Flow control defaults (e1000_hw.h): the MAC control frame address and type,
-// the pause time and the 82540EM's receive packet buffer share (E1000_PBA_48K).
-const (
-	flowControlAddressLow  = 0x00C28001
-	flowControlAddressHigh = 0x00000100
-	flowControlType        = 0x8808
-	fcPauseTime            = 0xFFFF
-	fcrtlXONE              = 1 << 31
-	pba48K                 = 48
-)
+// The 82540EM's receive packet buffer share (E1000_PBA_48K); the flow
+// control defaults are hw/intelmac's.
+const pba48K = 48
 
 // TIPG for copper (DEFAULT_82543_TIPG_IPGT_COPPER, IPGR1, IPGR2),
 // collision threshold and distance (E1000_COLLISION_THRESHOLD,
@@ -270,30 +264,12 @@ func (a *Adapter) setupLink(t *kernelmodel.Task) error {
 	if err != nil {
 		return err
 	}
-	switch icw2 & e1000.EEPROM_ICW2_PAUSE_MASK {
-	case 0:
-		a.fc = fcNone
-	case e1000.EEPROM_ICW2_ASM_DIR:
-		a.fc = fcTxPause
-	default:
-		a.fc = fcFull
-	}
+	a.fc = intelmac.FCFromNVM(icw2)
 	a.originalFC = a.fc
 	if err := a.setupCopperLink(t); err != nil {
 		return err
 	}
-	a.wr(e1000.FCT, flowControlType)
-	a.wr(e1000.FCAH, flowControlAddressHigh)
-	a.wr(e1000.FCAL, flowControlAddressLow)
-	a.wr(e1000.FCTTV, fcPauseTime)
-	// The receive thresholds matter only when we send pause frames.
-	if a.fc == fcTxPause || a.fc == fcFull {
-		a.wr(e1000.FCRTL, a.fcLowWater|fcrtlXONE)
-		a.wr(e1000.FCRTH, a.fcHighWater)
-	} else {
-		a.wr(e1000.FCRTL, 0)
-		a.wr(e1000.FCRTH, 0)
-	}
+	intelmac.SetupFlowControl(a.hw, a.fc, a.fcLowWater, a.fcHighWater)
 	return nil
 }
 
@@ -376,23 +352,7 @@ func (a *Adapter) phySetupAutoneg(t *kernelmodel.Task) error {
 // autonegotiation: resolve pause from our advertisement and the partner's
 // (IEEE 802.3 annex 28B) and program CTRL.RFCE/TFCE (e1000_force_mac_fc).
 func (a *Adapter) configFCAfterLinkUp() {
-	anar, err1 := a.ReadPHY(e1000.PHY_ANAR)
-	lpar, err2 := a.ReadPHY(e1000.PHY_ANLPAR)
-	fc := fcNone
-	if err1 == nil && err2 == nil {
-		fc = mii.ResolvePause(anar, lpar, a.originalFC)
-	}
-	a.fc = fc
-	ctrl := a.rd(e1000.CTRL) &^ (e1000.CTRL_RFCE | e1000.CTRL_TFCE)
-	switch fc {
-	case fcRxPause:
-		ctrl |= e1000.CTRL_RFCE
-	case fcTxPause:
-		ctrl |= e1000.CTRL_TFCE
-	case fcFull:
-		ctrl |= e1000.CTRL_RFCE | e1000.CTRL_TFCE
-	}
-	a.wr(e1000.CTRL, ctrl)
+	a.fc = intelmac.ConfigFCAfterLinkUp(a.hw, a.mdic(nil), a.originalFC)
 }
 
 // initHW is e1000_init_hw: VLAN filter table, receive addresses, multicast
@@ -415,13 +375,7 @@ func (a *Adapter) initHW(t *kernelmodel.Task) error {
 
 // initRxAddrs is e1000_init_rx_addrs: our address in RA[0], the rest empty.
 func (a *Adapter) initRxAddrs() {
-	m := a.mac
-	a.wr(e1000.RAL(0), uint32(m[0])|uint32(m[1])<<8|uint32(m[2])<<16|uint32(m[3])<<24)
-	a.wr(e1000.RAH(0), uint32(m[4])|uint32(m[5])<<8|e1000.RAH_AV)
-	for i := 1; i < e1000.NumRA; i++ {
-		a.wr(e1000.RAL(i), 0)
-		a.wr(e1000.RAH(i), 0)
-	}
+	intelmac.InitRxAddrs(a.hw, a.mac, e1000.NumRA, e1000.RAL, e1000.RAH)
 }
 
 // clearHWCounters is e1000_clear_hw_cntrs: read every statistics register
@@ -449,29 +403,16 @@ func (a *Adapter) checkForLink() bool {
 
 // getSpeedAndDuplex is e1000_get_speed_and_duplex from STATUS.
 func (a *Adapter) getSpeedAndDuplex() (int, bool) {
-	st := a.rd(e1000.STATUS)
-	speed := 10
-	switch st & e1000.STATUS_SPEED_MASK {
-	case e1000.STATUS_SPEED_1000, e1000.STATUS_SPEED_MASK:
-		speed = 1000
-	case e1000.STATUS_SPEED_100:
-		speed = 100
-	}
-	return speed, st&e1000.STATUS_FD != 0
+	return intelmac.SpeedDuplex(a.rd(e1000.STATUS))
 }
 
 // powerUpPHY is e1000_power_up_phy: clear BMCR power down.
-func (a *Adapter) powerUpPHY(t *kernelmodel.Task) {
-	if bmcr, err := a.readPHY(t, e1000.PHY_BMCR); err == nil && bmcr&e1000.BMCR_PDOWN != 0 {
-		a.writePHY(t, e1000.PHY_BMCR, bmcr&^e1000.BMCR_PDOWN)
-	}
-}
+func (a *Adapter) powerUpPHY(t *kernelmodel.Task) { a.mdic(t).PowerUp() }
 
 // powerDownPHY is e1000_power_down_phy: set BMCR power down (no
 // Wake-on-LAN, no manageability).
 func (a *Adapter) powerDownPHY(t *kernelmodel.Task) {
-	if bmcr, err := a.readPHY(t, e1000.PHY_BMCR); err == nil {
-		a.writePHY(t, e1000.PHY_BMCR, bmcr|e1000.BMCR_PDOWN)
+	if a.mdic(t).PowerDown() {
 		a.msleep(t, time.Millisecond)
 	}
 }

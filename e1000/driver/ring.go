@@ -6,6 +6,7 @@ import (
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/ring"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
 )
 
 // rxRing is struct e1000_rx_ring with its buffers: a descriptor ring and one
@@ -133,11 +134,8 @@ func (a *Adapter) cleanRxRing() {
 	a.wr(e1000.RDT, 0)
 }
 
-// Ringparam is struct ethtool_ringparam for ethtool -g / -G.
-type Ringparam struct {
-	RxMaxPending, TxMaxPending int
-	RxPending, TxPending       int
-}
+// Ringparam is struct ethtool_ringparam (kernelmodel/ethtool's).
+type Ringparam = ethtool.Ringparam
 
 // GetRingparam is e1000_get_ringparam (ethtool -g).
 func (a *Adapter) GetRingparam() Ringparam {

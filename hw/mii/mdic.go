@@ -173,3 +173,22 @@ func ResolvePause(anar, lpar uint16, asked FlowControl) FlowControl {
 	}
 	return FCNone
 }
+
+// PowerUp is e1000_power_up_phy: clear BMCR's power down.
+func (m MDIC) PowerUp() {
+	if bmcr, err := m.Read(PHY_BMCR); err == nil && bmcr&BMCR_PDOWN != 0 {
+		m.Write(PHY_BMCR, bmcr&^BMCR_PDOWN)
+	}
+}
+
+// PowerDown is e1000_power_down_phy (no Wake-on-LAN, no manageability):
+// set BMCR's power down. It reports whether the PHY answered, after which
+// the driver waits a millisecond.
+func (m MDIC) PowerDown() bool {
+	bmcr, err := m.Read(PHY_BMCR)
+	if err != nil {
+		return false
+	}
+	m.Write(PHY_BMCR, bmcr|BMCR_PDOWN)
+	return true
+}

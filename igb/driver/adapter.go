@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/intelmac"
 	"github.com/nicbed/nicbed/hw/mii"
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/igb"
@@ -449,14 +450,7 @@ func (a *Adapter) Remove(t *kernelmodel.Task) {
 // frames up to the largest jumbo frame (RLPML), exact match on our
 // address, broadcast, no multicast list (the kernel model has none).
 func (a *Adapter) setRxMode() {
-	rctl := a.rd(igb.RCTL)
-	if a.promisc {
-		rctl |= igb.RCTL_UPE | igb.RCTL_MPE
-	} else {
-		rctl &^= igb.RCTL_UPE | igb.RCTL_MPE
-	}
-	rctl &^= igb.RCTL_VFE
-	a.wr(igb.RCTL, rctl)
+	intelmac.SetRxMode(a.hw, a.promisc)
 	a.wr(igb.RLPML, MaxJumboFrameSize)
 }
 
@@ -465,13 +459,7 @@ func (a *Adapter) setRxMode() {
 // inserts the tag of a frame sent with VLE. No VLAN device is registered, so
 // the filter table stays empty and RCTL.VFE off.
 func (a *Adapter) restoreVLAN() {
-	ctrl := a.rd(igb.CTRL)
-	if a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0 {
-		ctrl |= igb.CTRL_VME
-	} else {
-		ctrl &^= igb.CTRL_VME
-	}
-	a.wr(igb.CTRL, ctrl)
+	intelmac.VLANMode(a.hw, a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0)
 }
 
 // SetPromisc turns promiscuous mode (IFF_PROMISC) on or off.

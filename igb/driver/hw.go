@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nicbed/nicbed/hw/intelmac"
 	"github.com/nicbed/nicbed/hw/mii"
 	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/igb"
@@ -25,19 +26,6 @@ var ErrInvalidMAC = nvm.ErrInvalidMAC
 const (
 	igp03PHYID      = 0x02A80390
 	phyRevisionMask = 0xFFFFFFF0
-)
-
-// Flow control defaults (e1000_defines.h): the MAC control frame address and
-// type, the pause time; NVM word 0x0F's pause bits (NVM_WORD0F_PAUSE_MASK,
-// NVM_WORD0F_ASM_DIR).
-const (
-	flowControlAddressLow  = 0x00C28001
-	flowControlAddressHigh = 0x00000100
-	flowControlType        = 0x8808
-	fcPauseTime            = 0xFFFF
-	fcrtlXONE              = 1 << 31
-	nvmWord0FPauseMask     = 0x3000
-	nvmWord0FAsmDir        = 0x2000
 )
 
 // Transmit defaults (E1000_COLLISION_THRESHOLD, E1000_COLLISION_DISTANCE).
@@ -196,29 +184,12 @@ func (a *Adapter) setupLink(t *kernelmodel.Task) error {
 	if err != nil {
 		return err
 	}
-	switch w & nvmWord0FPauseMask {
-	case 0:
-		a.fc = mii.FCNone
-	case nvmWord0FAsmDir:
-		a.fc = mii.FCTxPause
-	default:
-		a.fc = mii.FCFull
-	}
+	a.fc = intelmac.FCFromNVM(w)
 	a.originalFC = a.fc
 	if err := a.setupCopperLink(t); err != nil {
 		return err
 	}
-	a.wr(igb.FCT, flowControlType)
-	a.wr(igb.FCAH, flowControlAddressHigh)
-	a.wr(igb.FCAL, flowControlAddressLow)
-	a.wr(igb.FCTTV, fcPauseTime)
-	if a.fc == mii.FCTxPause || a.fc == mii.FCFull {
-		a.wr(igb.FCRTL, a.fcLowWater|fcrtlXONE)
-		a.wr(igb.FCRTH, a.fcHighWater)
-	} else {
-		a.wr(igb.FCRTL, 0)
-		a.wr(igb.FCRTH, 0)
-	}
+	intelmac.SetupFlowControl(a.hw, a.fc, a.fcLowWater, a.fcHighWater)
 	return nil
 }
 
@@ -269,23 +240,7 @@ func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
 // our advertisement and the partner's and program CTRL.RFCE/TFCE
 // (igb_force_mac_fc).
 func (a *Adapter) configFCAfterLinkUp() {
-	anar, err1 := a.readPHY(nil, mii.PHY_ANAR)
-	lpar, err2 := a.readPHY(nil, mii.PHY_ANLPAR)
-	fc := mii.FCNone
-	if err1 == nil && err2 == nil {
-		fc = mii.ResolvePause(anar, lpar, a.originalFC)
-	}
-	a.fc = fc
-	ctrl := a.rd(igb.CTRL) &^ (igb.CTRL_RFCE | igb.CTRL_TFCE)
-	switch fc {
-	case mii.FCRxPause:
-		ctrl |= igb.CTRL_RFCE
-	case mii.FCTxPause:
-		ctrl |= igb.CTRL_TFCE
-	case mii.FCFull:
-		ctrl |= igb.CTRL_RFCE | igb.CTRL_TFCE
-	}
-	a.wr(igb.CTRL, ctrl)
+	a.fc = intelmac.ConfigFCAfterLinkUp(a.hw, a.mdic(nil), a.originalFC)
 }
 
 // initHW is igb_init_hw_82575: VLAN filter table, receive addresses,
@@ -307,13 +262,7 @@ func (a *Adapter) initHW(t *kernelmodel.Task) error {
 
 // initRxAddrs is igb_init_rx_addrs: our address in RA[0], the rest empty.
 func (a *Adapter) initRxAddrs() {
-	m := a.mac
-	a.wr(igb.RAL(0), uint32(m[0])|uint32(m[1])<<8|uint32(m[2])<<16|uint32(m[3])<<24)
-	a.wr(igb.RAH(0), uint32(m[4])|uint32(m[5])<<8|igb.RAH_AV)
-	for i := 1; i < igb.NumRA; i++ {
-		a.wr(igb.RAL(i), 0)
-		a.wr(igb.RAH(i), 0)
-	}
+	intelmac.InitRxAddrs(a.hw, a.mac, igb.NumRA, igb.RAL, igb.RAH)
 }
 
 // checkForLink is igb_check_for_link (e1000_check_for_copper_link): the
@@ -333,28 +282,15 @@ func (a *Adapter) checkForLink() bool {
 
 // getSpeedAndDuplex is igb_get_speed_and_duplex_copper from STATUS.
 func (a *Adapter) getSpeedAndDuplex() (int, bool) {
-	st := a.rd(igb.STATUS)
-	speed := 10
-	switch st & igb.STATUS_SPEED_MASK {
-	case igb.STATUS_SPEED_1000, igb.STATUS_SPEED_MASK:
-		speed = 1000
-	case 1 << 6:
-		speed = 100
-	}
-	return speed, st&igb.STATUS_FD != 0
+	return intelmac.SpeedDuplex(a.rd(igb.STATUS))
 }
 
 // powerUpLink is igb_power_up_link: clear BMCR power down.
-func (a *Adapter) powerUpLink(t *kernelmodel.Task) {
-	if bmcr, err := a.readPHY(t, mii.PHY_BMCR); err == nil && bmcr&mii.BMCR_PDOWN != 0 {
-		a.writePHY(t, mii.PHY_BMCR, bmcr&^mii.BMCR_PDOWN)
-	}
-}
+func (a *Adapter) powerUpLink(t *kernelmodel.Task) { a.mdic(t).PowerUp() }
 
 // powerDownLink is igb_power_down_link: set BMCR power down.
 func (a *Adapter) powerDownLink(t *kernelmodel.Task) {
-	if bmcr, err := a.readPHY(t, mii.PHY_BMCR); err == nil {
-		a.writePHY(t, mii.PHY_BMCR, bmcr|mii.BMCR_PDOWN)
+	if a.mdic(t).PowerDown() {
 		a.msleep(t, time.Millisecond)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/hw/rss"
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
 )
 
 // Ring sizes (igb.h: IGB_DEFAULT_TXD/RXD, IGB_MIN_TXD/RXD, IGB_MAX_TXD/RXD,
@@ -133,10 +134,7 @@ var DefaultRSSKey = rss.MicrosoftKey
 // checkRingCount validates a ring size the way igb_set_ringparam bounds it:
 // 64–4096, rounded up to a multiple of 8.
 func checkRingCount(what string, n int) (int, error) {
-	if n < MinDescriptors || n > MaxDescriptors {
-		return 0, fmt.Errorf("igb: %s %d out of range %d-%d", what, n, MinDescriptors, MaxDescriptors)
-	}
-	return (n + DescriptorMultiple - 1) &^ (DescriptorMultiple - 1), nil
+	return ethtool.CheckRingCount("igb", what, n, MinDescriptors, MaxDescriptors, DescriptorMultiple)
 }
 
 func checkMTU(mtu int) error {

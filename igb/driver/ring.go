@@ -7,6 +7,7 @@ import (
 	"github.com/nicbed/nicbed/hw/ring"
 	"github.com/nicbed/nicbed/igb"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
 )
 
 // rxRing is struct igb_ring for receive, with its buffers: a ring of
@@ -199,11 +200,8 @@ func (a *Adapter) cleanAllRxRings() {
 	}
 }
 
-// Ringparam is struct ethtool_ringparam for ethtool -g / -G.
-type Ringparam struct {
-	RxMaxPending, TxMaxPending int
-	RxPending, TxPending       int
-}
+// Ringparam is struct ethtool_ringparam (kernelmodel/ethtool's).
+type Ringparam = ethtool.Ringparam
 
 // GetRingparam is igb_get_ringparam (ethtool -g).
 func (a *Adapter) GetRingparam() Ringparam {
