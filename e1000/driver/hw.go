@@ -240,15 +240,10 @@ func (a *Adapter) phyReset(t *kernelmodel.Task) error {
 // detectGigPHY is e1000_detect_gig_phy: read PHY_ID1/PHY_ID2 and check for
 // the 82540EM's M88E1011.
 func (a *Adapter) detectGigPHY(t *kernelmodel.Task) error {
-	id1, err := a.readPHY(t, e1000.PHY_ID1)
+	id, err := a.mdic(t).PHYID()
 	if err != nil {
-		return err
+		return fmt.Errorf("e1000: %w", err)
 	}
-	id2, err := a.readPHY(t, e1000.PHY_ID2)
-	if err != nil {
-		return err
-	}
-	id := uint32(id1)<<16 | uint32(id2)
 	a.phyID = id & phyRevisionMask
 	if a.phyID != m88e1011PHYID {
 		return fmt.Errorf("e1000: PHY ID %#08x is not an M88E1011 (%#08x)", id, m88e1011PHYID)
@@ -260,17 +255,10 @@ func (a *Adapter) detectGigPHY(t *kernelmodel.Task) error {
 // the copper link (PHY and autonegotiation) and program the flow control
 // registers.
 func (a *Adapter) setupLink(t *kernelmodel.Task) error {
-	icw2, err := a.readEEPROM(t, e1000.EEPROM_ICW2)
-	if err != nil {
-		return err
-	}
-	a.fc = intelmac.FCFromNVM(icw2)
-	a.originalFC = a.fc
-	if err := a.setupCopperLink(t); err != nil {
-		return err
-	}
-	intelmac.SetupFlowControl(a.hw, a.fc, a.fcLowWater, a.fcHighWater)
-	return nil
+	fc, err := intelmac.SetupLink(a.hw, func() (uint16, error) { return a.readEEPROM(t, e1000.EEPROM_ICW2) },
+		func(fc flowControl) error { a.fc = fc; return a.setupCopperLink(t) }, a.fcLowWater, a.fcHighWater)
+	a.originalFC = fc
+	return err
 }
 
 // setupCopperLink is e1000_setup_copper_link: e1000_copper_link_preconfig
@@ -279,10 +267,7 @@ func (a *Adapter) setupLink(t *kernelmodel.Task) error {
 // e1000_copper_link_autoneg (advertise and restart autonegotiation). It does
 // not wait for autonegotiation: the LSC interrupt reports the link.
 func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
-	ctrl := a.rd(e1000.CTRL)
-	ctrl |= e1000.CTRL_SLU
-	ctrl &^= e1000.CTRL_FRCSPD | e1000.CTRL_FRCDPLX
-	a.wr(e1000.CTRL, ctrl)
+	intelmac.CopperLinkPreconfig(a.hw)
 	a.phyHWReset(t)
 	if err := a.detectGigPHY(t); err != nil {
 		return err
@@ -317,13 +302,8 @@ func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
 	if err := a.phySetupAutoneg(t); err != nil {
 		return err
 	}
-	bmcr, err := a.readPHY(t, e1000.PHY_BMCR)
-	if err != nil {
-		return err
-	}
-	bmcr |= e1000.BMCR_ANENABLE | e1000.BMCR_ANRESTART
-	if err := a.writePHY(t, e1000.PHY_BMCR, bmcr); err != nil {
-		return err
+	if err := a.mdic(t).RestartAutoneg(); err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
 	a.getLinkStatus = true
 	return nil
@@ -333,19 +313,10 @@ func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
 // registers (ANAR with the pause bits of the flow control mode, and
 // 1000BASE-T control).
 func (a *Adapter) phySetupAutoneg(t *kernelmodel.Task) error {
-	anar, err := a.readPHY(t, e1000.PHY_ANAR)
-	if err != nil {
-		return err
+	if err := a.mdic(t).SetupAutoneg(a.autonegAdvertised, a.fc); err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
-	gcr, err := a.readPHY(t, e1000.PHY_1000T_CTRL)
-	if err != nil {
-		return err
-	}
-	anar, gcr = mii.Advertise(anar, gcr, a.autonegAdvertised, a.fc)
-	if err := a.writePHY(t, e1000.PHY_ANAR, anar); err != nil {
-		return err
-	}
-	return a.writePHY(t, e1000.PHY_1000T_CTRL, gcr)
+	return nil
 }
 
 // configFCAfterLinkUp is e1000_config_fc_after_link_up for copper with

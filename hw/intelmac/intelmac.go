@@ -161,3 +161,36 @@ func VLANMode(r Regs, on bool) {
 	}
 	r.Write32(CTRL, ctrl)
 }
+
+// CTRL bits of the copper link setup.
+const (
+	CTRL_SLU     = 1 << 6
+	CTRL_FRCSPD  = 1 << 11
+	CTRL_FRCDPLX = 1 << 12
+)
+
+// CopperLinkPreconfig is the MAC half of e1000_copper_link_preconfig: set
+// link up, speed and duplex from autonegotiation (not forced).
+func CopperLinkPreconfig(r Regs) {
+	ctrl := r.Read32(CTRL)
+	ctrl |= CTRL_SLU
+	ctrl &^= CTRL_FRCSPD | CTRL_FRCDPLX
+	r.Write32(CTRL, ctrl)
+}
+
+// SetupLink is e1000_setup_link: the flow control mode from the NVM's word
+// 0x0F (readICW2), the copper link (setupCopper, the MAC's own), then the
+// flow control registers with the receive thresholds low and high. It
+// returns the mode asked for.
+func SetupLink(r Regs, readICW2 func() (uint16, error), setupCopper func(fc mii.FlowControl) error, low, high uint32) (mii.FlowControl, error) {
+	w, err := readICW2()
+	if err != nil {
+		return mii.FCNone, err
+	}
+	fc := FCFromNVM(w)
+	if err := setupCopper(fc); err != nil {
+		return fc, err
+	}
+	SetupFlowControl(r, fc, low, high)
+	return fc, nil
+}

@@ -192,3 +192,46 @@ func (m MDIC) PowerDown() bool {
 	m.Write(PHY_BMCR, bmcr|BMCR_PDOWN)
 	return true
 }
+
+// PHYID is e1000_get_phy_id: PHY_ID1 and PHY_ID2 as one 32-bit identifier
+// (OUI, model, revision).
+func (m MDIC) PHYID() (uint32, error) {
+	id1, err := m.Read(PHY_ID1)
+	if err != nil {
+		return 0, err
+	}
+	id2, err := m.Read(PHY_ID2)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(id1)<<16 | uint32(id2), nil
+}
+
+// SetupAutoneg is e1000_phy_setup_autoneg: read the advertisement
+// registers, set them for the speeds in adv and the pause bits of fc
+// (Advertise), write them back.
+func (m MDIC) SetupAutoneg(adv uint16, fc FlowControl) error {
+	anar, err := m.Read(PHY_ANAR)
+	if err != nil {
+		return err
+	}
+	gcr, err := m.Read(PHY_1000T_CTRL)
+	if err != nil {
+		return err
+	}
+	anar, gcr = Advertise(anar, gcr, adv, fc)
+	if err := m.Write(PHY_ANAR, anar); err != nil {
+		return err
+	}
+	return m.Write(PHY_1000T_CTRL, gcr)
+}
+
+// RestartAutoneg enables and restarts autonegotiation in BMCR, the end of
+// e1000_copper_link_autoneg.
+func (m MDIC) RestartAutoneg() error {
+	bmcr, err := m.Read(PHY_BMCR)
+	if err != nil {
+		return err
+	}
+	return m.Write(PHY_BMCR, bmcr|BMCR_ANENABLE|BMCR_ANRESTART)
+}

@@ -160,15 +160,10 @@ func (a *Adapter) phyHWReset(t *kernelmodel.Task) {
 // getPHYID is igb_get_phy_id: PHY_ID1/PHY_ID2, checked for the 82576's
 // IGP03E1000_E.
 func (a *Adapter) getPHYID(t *kernelmodel.Task) error {
-	id1, err := a.readPHY(t, mii.PHY_ID1)
+	id, err := a.mdic(t).PHYID()
 	if err != nil {
-		return err
+		return fmt.Errorf("igb: %w", err)
 	}
-	id2, err := a.readPHY(t, mii.PHY_ID2)
-	if err != nil {
-		return err
-	}
-	id := uint32(id1)<<16 | uint32(id2)
 	a.phyID = id & phyRevisionMask
 	if a.phyID != igp03PHYID {
 		return fmt.Errorf("igb: PHY ID %#08x is not the 82576's (%#08x)", id, igp03PHYID)
@@ -180,17 +175,10 @@ func (a *Adapter) getPHYID(t *kernelmodel.Task) error {
 // (igb_set_default_fc), the copper link (igb_setup_copper_link_82575), the
 // flow control registers.
 func (a *Adapter) setupLink(t *kernelmodel.Task) error {
-	w, err := a.readEEPROM(t, igb.EEPROM_ICW2)
-	if err != nil {
-		return err
-	}
-	a.fc = intelmac.FCFromNVM(w)
-	a.originalFC = a.fc
-	if err := a.setupCopperLink(t); err != nil {
-		return err
-	}
-	intelmac.SetupFlowControl(a.hw, a.fc, a.fcLowWater, a.fcHighWater)
-	return nil
+	fc, err := intelmac.SetupLink(a.hw, func() (uint16, error) { return a.readEEPROM(t, igb.EEPROM_ICW2) },
+		func(fc mii.FlowControl) error { a.fc = fc; return a.setupCopperLink(t) }, a.fcLowWater, a.fcHighWater)
+	a.originalFC = fc
+	return err
 }
 
 // setupCopperLink is igb_setup_copper_link_82575 with
@@ -199,38 +187,20 @@ func (a *Adapter) setupLink(t *kernelmodel.Task) error {
 // autonegotiation restarted. It does not wait for autonegotiation: the LSC
 // interrupt reports the link.
 func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
-	ctrl := a.rd(igb.CTRL)
-	ctrl |= igb.CTRL_SLU
-	ctrl &^= igb.CTRL_FRCSPD | igb.CTRL_FRCDPLX
-	a.wr(igb.CTRL, ctrl)
+	intelmac.CopperLinkPreconfig(a.hw)
 	a.phyHWReset(t)
 	if err := a.getPHYID(t); err != nil {
-		return err
-	}
-	anar, err := a.readPHY(t, mii.PHY_ANAR)
-	if err != nil {
-		return err
-	}
-	gcr, err := a.readPHY(t, mii.PHY_1000T_CTRL)
-	if err != nil {
 		return err
 	}
 	if a.autonegAdvertised&mii.AdvertiseDefault == 0 {
 		a.autonegAdvertised = mii.AdvertiseDefault
 	}
-	anar, gcr = mii.Advertise(anar, gcr, a.autonegAdvertised, a.fc)
-	if err := a.writePHY(t, mii.PHY_ANAR, anar); err != nil {
-		return err
+	m := a.mdic(t)
+	if err := m.SetupAutoneg(a.autonegAdvertised, a.fc); err != nil {
+		return fmt.Errorf("igb: %w", err)
 	}
-	if err := a.writePHY(t, mii.PHY_1000T_CTRL, gcr); err != nil {
-		return err
-	}
-	bmcr, err := a.readPHY(t, mii.PHY_BMCR)
-	if err != nil {
-		return err
-	}
-	if err := a.writePHY(t, mii.PHY_BMCR, bmcr|mii.BMCR_ANENABLE|mii.BMCR_ANRESTART); err != nil {
-		return err
+	if err := m.RestartAutoneg(); err != nil {
+		return fmt.Errorf("igb: %w", err)
 	}
 	a.getLinkStatus = true
 	return nil
