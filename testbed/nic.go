@@ -74,9 +74,15 @@ func fieldStats(prefix string, counters any, only map[string]bool) []Stat {
 	var out []Stat
 	v := reflect.ValueOf(counters)
 	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			// An embedded group of counters (kernelmodel/rxframe's).
+			out = append(out, fieldStats(prefix, f.Interface(), only)...)
+			continue
+		}
 		name := v.Type().Field(i).Name
 		if only == nil || only[name] {
-			out = append(out, Stat{Name: prefix + name, Value: v.Field(i).Uint()})
+			out = append(out, Stat{Name: prefix + name, Value: f.Uint()})
 		}
 	}
 	return out

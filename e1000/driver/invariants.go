@@ -32,7 +32,7 @@ func (a *Adapter) CheckInvariants() error {
 func (a *Adapter) checkRx() error {
 	r := &a.rx
 	if r.Count() == 0 {
-		if r.partial != nil {
+		if r.frame.Partial() {
 			return fmt.Errorf("rx: no ring but a partial frame")
 		}
 		return nil
@@ -43,7 +43,7 @@ func (a *Adapter) checkRx() error {
 	if err := ring.CheckPosted(&r.Ring, func(i int) bool { return r.buf[i].posted }); err != nil {
 		return fmt.Errorf("rx: %w", err)
 	}
-	if r.partial != nil && a.netdev.MTU <= ethDataLen {
+	if r.frame.Partial() && a.netdev.MTU <= ethDataLen {
 		return fmt.Errorf("rx: partial frame without long frames")
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"github.com/nicbed/nicbed/hw/ring"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/kernelmodel/ethtool"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // rxRing is struct e1000_rx_ring with its buffers: a descriptor ring and one
@@ -17,11 +18,10 @@ type rxRing struct {
 	ring.Ring
 	buf []rxBuffer
 
-	// partial is the frame being assembled from several descriptors
-	// (rx_skb_top); discarding is set while the rest of a bad frame is
-	// skipped (adapter->discarding).
-	partial    *kernelmodel.SKB
-	discarding bool
+	// frame is the frame being assembled from several descriptors
+	// (rx_skb_top) and whether the rest of a bad frame is skipped
+	// (adapter->discarding).
+	frame rxframe.Assembler
 }
 
 // rxBuffer is struct e1000_rx_buffer: what the driver knows of a slot whose
@@ -121,11 +121,7 @@ func (a *Adapter) cleanTxRing() {
 // RDT.
 func (a *Adapter) cleanRxRing() {
 	r := &a.rx
-	if r.partial != nil {
-		a.k.KfreeSKB(r.partial, kernelmodel.SKB_DROP_REASON_DEV_READY)
-		r.partial = nil
-	}
-	r.discarding = false
+	r.frame.Reset(a.k)
 	for i := range r.buf {
 		r.buf[i].posted = false
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/igb"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // Adapter is struct igb_adapter: one 82576 port bound to the driver. It is
@@ -88,13 +89,11 @@ type Adapter struct {
 // recovery actions. None of them moves in a correct run.
 type DriverCounters struct {
 	RxUnpostedWriteback uint64 // DD on a receive descriptor the driver had not posted
-	RxBadLength         uint64 // write-back length 0 or larger than the buffer
+	// The frame assembly's counts (kernelmodel/rxframe): RxBadLength,
+	// RxNoEOP, RxTooLong, RxMultiBuffer (never: frames may always span
+	// buffers), RxFrameErrors, RxRunts, RxDiscardedDescs.
+	rxframe.Counters
 	RxBadStatus         uint64 // impossible status/error bits (reserved bits, an error for a check not done)
-	RxNoEOP             uint64 // frames that ran past the largest legal frame without EOP
-	RxTooLong           uint64 // frames longer than the MTU allows
-	RxFrameErrors       uint64 // frames with CE/SE/SEQ/CXE/RXE errors
-	RxRunts             uint64 // frames shorter than an Ethernet header
-	RxDiscardedDescs    uint64 // descriptors recycled while discarding a frame
 	TxUnpostedWriteback uint64 // DD on a transmit descriptor the driver had not posted
 	TxBadHead           uint64 // a head write-back outside the queued descriptors
 	TxBadOffload        uint64 // frames dropped: offload requested on headers the driver cannot parse

@@ -8,6 +8,7 @@ import (
 	"github.com/nicbed/nicbed/igb"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/kernelmodel/ethtool"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // rxRing is struct igb_ring for receive, with its buffers: a ring of
@@ -19,11 +20,9 @@ type rxRing struct {
 	idx    int    // queue_index and reg_idx
 	posted []bool // slot given to the device
 
-	// partial is the frame being assembled from several descriptors
-	// (rx_ring->skb); discarding is set while the rest of a bad frame is
-	// skipped.
-	partial    *kernelmodel.SKB
-	discarding bool
+	// frame is the frame being assembled from several descriptors
+	// (rx_ring->skb) and whether the rest of a bad frame is skipped.
+	frame rxframe.Assembler
 
 	st *rxQueueStats
 }
@@ -188,11 +187,7 @@ func (a *Adapter) cleanAllTxRings() {
 // start the ring over, write 0 to RDH and RDT.
 func (a *Adapter) cleanAllRxRings() {
 	for _, r := range a.rx {
-		if r.partial != nil {
-			a.k.KfreeSKB(r.partial, kernelmodel.SKB_DROP_REASON_DEV_READY)
-			r.partial = nil
-		}
-		r.discarding = false
+		r.frame.Reset(a.k)
 		clear(r.posted)
 		r.Reset()
 		a.wr(igb.RDH(r.idx), 0)

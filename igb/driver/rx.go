@@ -5,6 +5,7 @@ import (
 	"github.com/nicbed/nicbed/hw/mii"
 	"github.com/nicbed/nicbed/igb"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // Receive status and error bits of the advanced write-back that the
@@ -183,97 +184,23 @@ func (a *Adapter) cleanRxIRQ(q *qVector, budget int) int {
 	return packets
 }
 
-// rxDescriptor handles one written-back descriptor whose buffer is data: it
-// checks what the device wrote, copies the bytes into an skb (or appends
-// them to the frame being assembled) and returns the finished frame at its
-// EOP, or nil. It never reads past data and never keeps it.
+// rxDescriptor handles one written-back descriptor whose buffer is data:
+// an impossible status drops its frame (RxBadStatus); otherwise the shared
+// frame assembly (kernelmodel/rxframe) checks the length, copies the bytes
+// and returns the finished frame at its EOP (igb_cleanup_headers' frame
+// errors dropped), or nil. It never reads past data and never keeps it.
 func (a *Adapter) rxDescriptor(r *rxRing, data []byte, length int, se uint32, eop bool) *kernelmodel.SKB {
 	if se&rxdStatReserved != 0 || se&rxdErrReserved != 0 ||
 		(se&igb.RXD_ERR_L4E != 0 && se&rxdStatL4 == 0) ||
 		(se&igb.RXD_ERR_IPE != 0 && se&igb.RXD_STAT_IPCS == 0) {
 		a.ctr.RxBadStatus++
-		a.rxDropFrame(r, eop)
+		r.frame.Drop(a.k, a.netdev, eop)
 		return nil
 	}
-	if length > len(data) || (length == 0 && r.partial == nil) {
-		a.ctr.RxBadLength++
-		a.rxDropFrame(r, eop)
-		return nil
-	}
-	if r.discarding {
-		// The rest of a frame already dropped.
-		a.ctr.RxDiscardedDescs++
-		if eop {
-			r.discarding = false
-		}
-		return nil
-	}
-	maxLen := a.maxFrameSize - ethFCSLen // the MAC stripped the FCS
-	if !eop {
-		if r.partial == nil {
-			r.partial = a.k.AllocSKB(maxLen)
-		}
-		if len(r.partial.Data)+length > maxLen {
-			// Longer than any legal frame and no EOP yet.
-			a.ctr.RxNoEOP++
-			a.rxDropFrame(r, false)
-			return nil
-		}
-		copy(r.partial.Put(length), data[:length])
-		a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
-		return nil
-	}
-	// EOP: the errors are valid (igb_cleanup_headers).
-	if se&igb.RXD_ERR_FRAME != 0 {
-		a.ctr.RxFrameErrors++
-		a.rxDropFrame(r, true)
-		return nil
-	}
-	skb := r.partial
-	if skb != nil {
-		r.partial = nil
-		if len(skb.Data)+length > maxLen {
-			a.ctr.RxTooLong++
-			a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
-			a.netdev.Stats.RxDropped++
-			return nil
-		}
-	} else {
-		if length < ethHLen {
-			a.ctr.RxRunts++
-			a.netdev.Stats.RxDropped++
-			return nil
-		}
-		if length > maxLen {
-			a.ctr.RxTooLong++
-			a.netdev.Stats.RxDropped++
-			return nil
-		}
-		skb = a.k.AllocSKB(length)
-	}
-	copy(skb.Put(length), data[:length])
-	a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
-	if len(skb.Data) < ethHLen {
-		a.ctr.RxRunts++
-		a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
-		a.netdev.Stats.RxDropped++
-		return nil
-	}
-	return skb
-}
-
-// rxDropFrame drops the frame the current descriptor belongs to: the part
-// assembled so far, and, if this descriptor is not its last, the
-// descriptors still to come (discarding).
-func (a *Adapter) rxDropFrame(r *rxRing, eop bool) {
-	if r.partial != nil {
-		a.k.KfreeSKB(r.partial, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
-		r.partial = nil
-	}
-	if !r.discarding {
-		a.netdev.Stats.RxDropped++
-	}
-	r.discarding = !eop
+	return r.frame.Add(a.k, a.netdev, &a.ctr.Counters, rxframe.Frame{
+		Data: data, Length: length, EOP: eop, FrameErr: se&igb.RXD_ERR_FRAME != 0,
+		MaxLen: a.maxFrameSize - ethFCSLen, Multi: true, // the MAC strips the FCS
+	})
 }
 
 // processSKBFields is igb_process_skb_fields: the RSS hash (igb_rx_hash),
