@@ -609,9 +609,11 @@ const (
 	SKB_DROP_REASON_NEIGH_FAILED    // neighbour resolution failed
 	SKB_DROP_REASON_NEIGH_QUEUEFULL // unresolved queue (unres_qlen_bytes) full
 	SKB_DROP_REASON_NEIGH_DEAD
-	SKB_DROP_REASON_ICMP_CSUM     // ICMP checksum error
-	SKB_DROP_REASON_INVALID_PROTO // a packet the protocol refuses (broadcast echo)
-	SKB_DROP_REASON_PKT_TOO_BIG   // larger than the MTU, fragmentation not possible
+	SKB_DROP_REASON_ICMP_CSUM      // ICMP checksum error
+	SKB_DROP_REASON_INVALID_PROTO  // a packet the protocol refuses (broadcast echo)
+	SKB_DROP_REASON_PKT_TOO_BIG    // larger than the MTU, fragmentation not possible
+	SKB_DROP_REASON_SOCKET_RCVBUFF // socket receive buffer full
+	SKB_DROP_REASON_UDP_CSUM       // UDP checksum error
 	numDropReasons
 )
 
@@ -621,6 +623,7 @@ var dropReasonNames = [numDropReasons]string{
 	"OTHERHOST", "IP_CSUM", "IP_INHDR", "IP_NOPROTO", "IP_INADDRERRORS", "IP_INNOROUTES",
 	"IP_OUTNOROUTES", "NEIGH_CREATEFAIL", "NEIGH_FAILED", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 	"ICMP_CSUM", "INVALID_PROTO", "PKT_TOO_BIG",
+	"SOCKET_RCVBUFF", "UDP_CSUM",
 }
 
 func (r DropReason) String() string {

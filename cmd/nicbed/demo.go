@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -164,37 +163,25 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 		cfg.NIC = nic
 	}
 	if f.pcapFile != "" {
-		pf, err := os.Create(f.pcapFile)
+		pw, done, err := createPcap(f.pcapFile)
 		if err != nil {
 			return err
 		}
-		bw := bufio.NewWriterSize(pf, 1<<20)
+		cfg.Pcap = pw
 		defer func() {
-			if e := errors.Join(bw.Flush(), pf.Close()); err == nil {
+			if e := done(); err == nil {
 				err = e
-			}
-		}()
-		if cfg.Pcap, err = wire.NewPcapWriter(bw); err != nil {
-			return err
-		}
-		defer func() {
-			if e := cfg.Pcap.Err(); err == nil && e != nil {
-				err = fmt.Errorf("pcap: %w", e)
 			}
 		}()
 	}
 	if f.traceFile != "" {
-		tf, err := os.Create(f.traceFile)
+		tr, done, err := createTracer(f.traceFile)
 		if err != nil {
 			return err
 		}
-		if strings.HasSuffix(f.traceFile, ".txt") {
-			cfg.Tracer = kernelmodel.NewTracer(tf, nil)
-		} else {
-			cfg.Tracer = kernelmodel.NewTracer(nil, tf)
-		}
+		cfg.Tracer = tr
 		defer func() {
-			if e := errors.Join(cfg.Tracer.Close(), tf.Close()); err == nil {
+			if e := done(); err == nil {
 				err = e
 			}
 		}()

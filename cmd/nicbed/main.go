@@ -9,6 +9,7 @@
 // Commands:
 //
 //	demo    two hosts on a cable; pktgen on one, counters of both
+//	host    one host on a TAP or AF_PACKET port, Linux as its peer
 //	help    this text, or a command's flags (nicbed help demo)
 package main
 
@@ -28,6 +29,7 @@ type command struct {
 
 var commands = []command{
 	{"demo", "two modelled hosts on a cable: pktgen on A, counters of both", runDemo},
+	{"host", "one modelled host on a TAP or AF_PACKET port: Linux is its peer", runHost},
 }
 
 const usage = `nicbed: a testbed for the Linux network data path.

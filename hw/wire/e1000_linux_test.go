@@ -11,6 +11,7 @@ import (
 
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/wire"
+	"github.com/nicbed/nicbed/internal/netns"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/testbed"
 )
@@ -22,21 +23,21 @@ type linuxWire struct {
 	dev     string // Linux's side
 	noCheck bool   // Linux's datagrams carry no UDP checksum (a veth leaves it partial)
 	peer    string // the port's device, if it is not dev (a veth's other end)
-	open    func(t *testing.T, ns *netns, cfg wire.PortConfig) *wire.Port
+	open    func(t *testing.T, ns *netns.NS, cfg wire.PortConfig) *wire.Port
 }
 
 var linuxWires = []linuxWire{
-	{name: "tap", dev: "tap0", open: func(t *testing.T, ns *netns, cfg wire.PortConfig) (p *wire.Port) {
-		ns.do(t, func() (err error) {
+	{name: "tap", dev: "tap0", open: func(t *testing.T, ns *netns.NS, cfg wire.PortConfig) (p *wire.Port) {
+		ns.Do(t, func() (err error) {
 			p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", Port: cfg})
 			return err
 		})
 		return p
 	}},
-	{name: "afpacket", dev: "vlinux", peer: "vmodel", noCheck: true, open: func(t *testing.T, ns *netns, cfg wire.PortConfig) (p *wire.Port) {
-		ns.ip(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
-		ns.ip(t, "link", "set", "vmodel", "up")
-		ns.do(t, func() (err error) {
+	{name: "afpacket", dev: "vlinux", peer: "vmodel", noCheck: true, open: func(t *testing.T, ns *netns.NS, cfg wire.PortConfig) (p *wire.Port) {
+		ns.IP(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
+		ns.IP(t, "link", "set", "vmodel", "up")
+		ns.Do(t, func() (err error) {
 			p, err = wire.OpenPacket("vmodel", cfg)
 			return err
 		})
@@ -57,7 +58,7 @@ func TestE1000Linux(t *testing.T) {
 	for _, w := range linuxWires {
 		t.Run(w.name, func(t *testing.T) {
 			ns := newNetns(t)
-			ns.dumpOnFailure(t)
+			ns.DumpOnFailure(t)
 			clk := kernelmodel.NewRealClock()
 			h := newE1000Host(t, clk)
 			// The kernel model's threads (ksoftirqd) are goroutines of
@@ -67,7 +68,7 @@ func TestE1000Linux(t *testing.T) {
 			h.NIC.Connect(p)
 			setupLinux(t, ns, w.dev)
 			if w.peer != "" {
-				ns.waitReady(t, w.dev, w.peer)
+				ns.WaitReady(t, w.dev, w.peer)
 			}
 			hostUp(t, clk, h)
 			conn, linuxMAC := linuxUDP(t, ns, w.dev, w.noCheck)

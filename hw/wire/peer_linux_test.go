@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nicbed/nicbed/hw/wire"
+	"github.com/nicbed/nicbed/internal/netns"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
 	"github.com/nicbed/nicbed/stack/header"
@@ -28,112 +28,8 @@ import (
 // makes its own network namespace and devices and removes them. They fail,
 // never skip, when they cannot.
 
-// netns is a network namespace made for one test.
-type netns struct {
-	name string
-	fd   int
-}
-
-var nsSeq atomic.Uint32
-
-// newNetns makes a fresh network namespace (ip netns add) and removes it
-// when the test ends.
-func newNetns(t *testing.T) *netns {
-	t.Helper()
-	name := fmt.Sprintf("nbw%d-%d", os.Getpid(), nsSeq.Add(1))
-	cmd(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	fd, err := unix.Open("/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open netns %s: %v", name, err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	ns := &netns{name: name, fd: fd}
-	// No IPv6 in the namespace: fewer stray frames (router and neighbour
-	// solicitations) on the wire under test.
-	ns.ip(t, "link", "set", "lo", "up")
-	cmd(t, "ip", "netns", "exec", name, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")
-	return ns
-}
-
-// ip runs ip(8) in the namespace.
-func (ns *netns) ip(t *testing.T, args ...string) {
-	t.Helper()
-	cmd(t, "ip", append([]string{"-n", ns.name}, args...)...)
-}
-
-// dumpOnFailure logs the namespace's links and qdiscs with their
-// counters if the test fails: where Linux dropped what went missing.
-func (ns *netns) dumpOnFailure(t *testing.T) {
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := exec.Command("sh", "-c", "ip -n "+ns.name+" -s link; tc -n "+ns.name+" -s qdisc").CombinedOutput()
-			t.Logf("namespace %s:\n%s", ns.name, out)
-		}
-	})
-}
-
-// waitReady waits (5 s at most) until each device's carrier change has
-// gone through linkwatch: operstate UP and a qdisc attached (not noop).
-// Until then Linux drops what it transmits on a veth whose peer just came
-// up, and the tests would see datagrams vanish.
-func (ns *netns) waitReady(t *testing.T, devs ...string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for _, dev := range devs {
-		for {
-			link, _ := exec.Command("ip", "-n", ns.name, "-o", "link", "show", "dev", dev).CombinedOutput()
-			qdisc, _ := exec.Command("tc", "-n", ns.name, "qdisc", "show", "dev", dev).CombinedOutput()
-			if strings.Contains(string(link), " state UP ") && len(qdisc) > 0 && !strings.Contains(string(qdisc), "noop") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not ready after 5 s: %s %s", dev, link, qdisc)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
-}
-
-func cmd(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-// do runs fn on a thread that has entered the namespace, and puts the
-// thread back into the test's namespace after: file descriptors fn opens
-// (a TAP, a socket) stay in the namespace.
-func (ns *netns) do(t *testing.T, fn func() error) {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer unix.Close(orig)
-		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns.name, err)
-			return
-		}
-		err = fn()
-		if e := unix.Setns(orig, unix.CLONE_NEWNET); e != nil {
-			// The thread stays locked and ends with the goroutine:
-			// the runtime throws it away instead of reusing it.
-			errc <- fmt.Errorf("setns back: %w", e)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-}
+// newNetns makes the test's namespace (internal/netns).
+func newNetns(t *testing.T) *netns.NS { return netns.New(t, "nbw") }
 
 // Addresses of the tests' wire: Linux's side and the model's.
 var (
@@ -151,20 +47,20 @@ func macString(a [6]byte) string { return net.HardwareAddr(a[:]).String() }
 
 // setupLinux gives the Linux side of the wire, dev in ns, its address and
 // a static neighbour entry for the model, and brings it up.
-func setupLinux(t *testing.T, ns *netns, dev string) {
+func setupLinux(t *testing.T, ns *netns.NS, dev string) {
 	t.Helper()
-	ns.ip(t, "addr", "add", "10.201.0.1/24", "dev", dev)
-	ns.ip(t, "link", "set", dev, "up")
-	ns.ip(t, "neigh", "replace", "10.201.0.2", "lladdr", macString(modelMAC), "dev", dev, "nud", "permanent")
+	ns.IP(t, "addr", "add", "10.201.0.1/24", "dev", dev)
+	ns.IP(t, "link", "set", dev, "up")
+	ns.IP(t, "neigh", "replace", "10.201.0.2", "lladdr", macString(modelMAC), "dev", dev, "nud", "permanent")
 }
 
 // linuxUDP opens a UDP socket on Linux's address in ns, and reads the
 // interface's MAC address there.
-func linuxUDP(t *testing.T, ns *netns, dev string, noCheck bool) (*net.UDPConn, [6]byte) {
+func linuxUDP(t *testing.T, ns *netns.NS, dev string, noCheck bool) (*net.UDPConn, [6]byte) {
 	t.Helper()
 	var conn *net.UDPConn
 	var mac [6]byte
-	ns.do(t, func() error {
+	ns.Do(t, func() error {
 		ifc, err := net.InterfaceByName(dev)
 		if err != nil {
 			return err
@@ -343,10 +239,10 @@ const exchangeCount = 50
 // count frames the loop transmits on the port arrive intact at the socket,
 // and the port's counters match both, with rxErrors read errors (each
 // ENETDOWN). It stops the loop and closes p.
-func exchange(t *testing.T, ns *netns, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
+func exchange(t *testing.T, ns *netns.NS, dev string, p *wire.Port, rec *recorder, l *loop, noCheck bool, rxErrors uint64) {
 	const count, size = exchangeCount, 200
 	conn, linuxMAC := linuxUDP(t, ns, dev, noCheck)
-	ns.dumpOnFailure(t)
+	ns.DumpOnFailure(t)
 	// Linux to the model.
 	to := &net.UDPAddr{IP: net.IP(modelIP[:]), Port: modelPort}
 	seen := make([]bool, count)
@@ -435,7 +331,7 @@ func TestTapLinux(t *testing.T) {
 				if c.vnet {
 					args = append(args, "vnet_hdr")
 				}
-				ns.ip(t, args...)
+				ns.IP(t, args...)
 			}
 			clk := kernelmodel.NewRealClock()
 			rec := &recorder{frames: make(chan []byte, 1024)}
@@ -447,7 +343,7 @@ func TestTapLinux(t *testing.T) {
 			cfg := portConfig(clk, "tap0", rec)
 			cfg.Pcap = pw
 			var p *wire.Port
-			ns.do(t, func() (err error) {
+			ns.Do(t, func() (err error) {
 				p, err = wire.OpenTap(wire.TapConfig{Name: "tap0", VnetHdr: c.vnet, Port: cfg})
 				return err
 			})
@@ -475,7 +371,7 @@ func TestTapLinux(t *testing.T) {
 			if fromLinux != exchangeCount || fromModel != exchangeCount {
 				t.Errorf("captured %d datagrams from Linux and %d frames from the model, want %d each", fromLinux, fromModel, exchangeCount)
 			}
-			out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tap0").CombinedOutput()
+			out, err := exec.Command("ip", "-n", ns.Name, "link", "show", "tap0").CombinedOutput()
 			if there := err == nil; there != c.persistent {
 				t.Errorf("tap0 there after Close: %v, want %v (%s)", there, c.persistent, out)
 			}
@@ -497,7 +393,7 @@ func TestOpenErrors(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ns := newNetns(t)
 	fds := openFds(t)
-	ns.ip(t, "tuntap", "add", "dev", "tun0", "mode", "tun")
+	ns.IP(t, "tuntap", "add", "dev", "tun0", "mode", "tun")
 	clk := kernelmodel.NewRealClock()
 	cfg := portConfig(clk, "x", &recorder{})
 	for _, c := range []struct {
@@ -517,7 +413,7 @@ func TestOpenErrors(t *testing.T) {
 	} {
 		var p *wire.Port
 		var err error
-		ns.do(t, func() error { p, err = c.open(); return nil })
+		ns.Do(t, func() error { p, err = c.open(); return nil })
 		if err == nil {
 			p.Close()
 			t.Errorf("%s: no error", c.name)
@@ -525,7 +421,7 @@ func TestOpenErrors(t *testing.T) {
 			t.Logf("%s: %v", c.name, err)
 		}
 	}
-	if out, err := exec.Command("ip", "-n", ns.name, "link", "show", "tapn").CombinedOutput(); err == nil {
+	if out, err := exec.Command("ip", "-n", ns.Name, "link", "show", "tapn").CombinedOutput(); err == nil {
 		t.Errorf("tapn left behind: %s", out)
 	}
 	if n := openFds(t); n != fds {
@@ -553,13 +449,13 @@ func openFds(t *testing.T) int {
 func TestPacketLinux(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ns := newNetns(t)
-	ns.ip(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
-	ns.ip(t, "link", "set", "vmodel", "up")
+	ns.IP(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
+	ns.IP(t, "link", "set", "vmodel", "up")
 	clk := kernelmodel.NewRealClock()
 	rec := &recorder{frames: make(chan []byte, 1024)}
 	own := &ownCheck{recorder: rec}
 	var p *wire.Port
-	ns.do(t, func() (err error) {
+	ns.Do(t, func() (err error) {
 		p, err = wire.OpenPacket("vmodel", portConfig(clk, "vmodel", own))
 		return err
 	})
@@ -567,9 +463,9 @@ func TestPacketLinux(t *testing.T) {
 	// The interface goes down and up once before the traffic: the
 	// socket reports ENETDOWN once (one read error), and the port reads
 	// on.
-	ns.ip(t, "link", "set", "vmodel", "down")
-	ns.ip(t, "link", "set", "vmodel", "up")
-	ns.waitReady(t, "vmodel", "vlinux")
+	ns.IP(t, "link", "set", "vmodel", "down")
+	ns.IP(t, "link", "set", "vmodel", "up")
+	ns.WaitReady(t, "vmodel", "vlinux")
 	l := startLoop(t, clk)
 	exchange(t, ns, "vlinux", p, rec, l, true, 1) // stops the loop, closes p
 	if own.own != 0 {

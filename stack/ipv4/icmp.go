@@ -72,6 +72,8 @@ func (s *Stack) icmpRcv(skb *kernelmodel.SKB) {
 	switch typ {
 	case header.ICMPv4Echo:
 		s.icmpEcho(skb)
+	case header.ICMPv4DestUnreach, 4 /* ICMP_SOURCE_QUENCH */, header.ICMPv4TimeExceeded, header.ICMPv4ParamProb:
+		s.icmpUnreach(skb) // icmp_unreach (ip_output.go)
 	case header.ICMPv4EchoReply:
 		// ping_rcv: no ping socket yet.
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NO_SOCKET)

@@ -98,6 +98,7 @@ type Stack struct {
 	ipID   uint32
 	icmp   icmpState
 	frag   fragState
+	hooks  sockHooks // the socket layer's (ip_output.go)
 }
 
 // New makes the IPv4 stack of k: the ARP table, ip_rcv for ETH_P_IP
@@ -379,9 +380,15 @@ func (s *Stack) ipLocalDeliver(skb *kernelmodel.SKB, h header.IPv4) {
 	}
 	skb.Pull(h.HeaderLength())
 	proto := h.Protocol()
+	raw := s.rawLocalDeliver(skb, proto)
 	if fn := s.protos[proto]; fn != nil {
 		s.SNMP.Ip.InDelivers++
 		fn(skb)
+		return
+	}
+	if raw {
+		s.SNMP.Ip.InDelivers++
+		k.ConsumeSKB(skb)
 		return
 	}
 	s.SNMP.Ip.InUnknownProtos++

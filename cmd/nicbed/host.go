@@ -1,0 +1,225 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/nicbed/nicbed/testbed"
+)
+
+const hostSynopsis = "--nic e1000|igb (--tap NAME | --afpacket IFACE) --addr CIDR [flags]"
+
+const hostDescription = `Runs one modelled host — the NIC model, its driver, the kernel model on the
+real clock and the network stack (ARP, IPv4, ICMP) — whose wire side is a
+real Linux interface: a TAP (--tap; created if it does not exist) or an
+existing interface through AF_PACKET (--afpacket; one end of a veth, say).
+Linux's frames go through the model, the driver, NAPI and the stack, and
+the host's answers back out the same way. It runs until SIGINT or SIGTERM,
+then prints its counters (softnet_stat, the ethtool -S counters that are
+not zero, /proc/net/snmp's Ip, Icmp and IcmpMsg, the kfree_skb drop
+reasons, the neighbour table and the port's counters) and exits 0.
+
+Once it is up it prints a line starting "nicbed host: ready" on stdout.
+It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET).
+
+Example: a host at 10.99.0.2 behind the TAP nicbed0, pinged from Linux:
+
+  nicbed host --nic e1000 --tap nicbed0 --addr 10.99.0.2/24 &
+  ip addr add 10.99.0.1/24 dev nicbed0 && ip link set nicbed0 up
+  ping -c 3 10.99.0.2
+  kill -INT %1      # the counters`
+
+// hostFlags are nicbed host's flags, and what check made of them.
+type hostFlags struct {
+	nic       string
+	tap       string
+	afpacket  string
+	addr      string
+	gw        string
+	mac       string
+	mtu       int
+	cpus      int
+	serve     serveFlag
+	pcapFile  string
+	traceFile string
+	verbose   bool
+
+	// Filled in by check.
+	local  [4]byte
+	plen   int
+	gwIP   [4]byte
+	hasGW  bool
+	hwaddr [6]byte
+}
+
+// service is one --serve entry: a service name and its port.
+type service struct {
+	name string
+	port uint16
+}
+
+// serveFlag collects --serve LIST (comma-separated name=PORT, repeatable).
+type serveFlag []service
+
+func (s *serveFlag) String() string { return "" }
+
+// knownServices are the services --serve offers, with what each is.
+var knownServices = map[string]string{
+	"echo": "UDP echo (RFC 862): every datagram goes back to its sender",
+}
+
+func (s *serveFlag) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		name, port, ok := strings.Cut(item, "=")
+		if !ok {
+			return fmt.Errorf("want name=PORT, got %q", item)
+		}
+		if _, ok := knownServices[name]; !ok {
+			return fmt.Errorf("unknown service %q (want echo)", name)
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || p == 0 {
+			return fmt.Errorf("%s: port %q is not 1-65535", name, port)
+		}
+		for _, o := range *s {
+			if o.port == uint16(p) {
+				return fmt.Errorf("port %d is served twice", p)
+			}
+		}
+		*s = append(*s, service{name, uint16(p)})
+	}
+	return nil
+}
+
+// hostNICs are the NICs nicbed host runs: each a testbed factory.
+var hostNICs = map[string]func() testbed.Factory{
+	"e1000": func() testbed.Factory { return testbed.E1000{} },
+}
+
+func runHost(args []string, stdout, stderr io.Writer) error {
+	f, err := parseHost(args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	return host(f, stdout, stderr)
+}
+
+// parseHost parses and checks nicbed host's flags. --help prints the usage
+// on stdout (flag.ErrHelp); anything wrong is one line on stderr and
+// errUsage (exit status 2).
+func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
+	f := &hostFlags{}
+	fs := newFlagSet("host", hostSynopsis, hostDescription, stdout, stderr)
+	fs.StringVar(&f.nic, "nic", "e1000", "NIC model and driver: e1000 (82540EM) or igb (82576)")
+	fs.StringVar(&f.tap, "tap", "", "the TAP device to sit on, e.g. nicbed0 (created if it does not exist; Linux's side of the wire)")
+	fs.StringVar(&f.afpacket, "afpacket", "", "an existing interface to sit on through AF_PACKET, e.g. one end of a veth (its peer is Linux's side)")
+	fs.StringVar(&f.addr, "addr", "", "the host's IPv4 address and prefix, e.g. 10.99.0.2/24 (required)")
+	fs.StringVar(&f.gw, "gw", "", "default gateway, an address in --addr's prefix, e.g. 10.99.0.1")
+	fs.StringVar(&f.mac, "mac", testbed.MACString(testbed.MACA), "the NIC's Ethernet address (its EEPROM's)")
+	fs.IntVar(&f.mtu, "mtu", 1500, "MTU of the host's interface (68-16110; above 1500 the NIC takes long frames)")
+	fs.IntVar(&f.cpus, "cpus", 2, "CPUs of the modelled host")
+	fs.Var(&f.serve, "serve", "services to run, a comma-separated list of name=PORT (repeatable), e.g. echo=7:\n  echo   UDP echo (RFC 862)")
+	fs.StringVar(&f.pcapFile, "pcap", "", "write every frame the host receives and sends to this libpcap file")
+	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
+	fs.BoolVar(&f.verbose, "verbose", false, "on exit, print every counter (the full ethtool -S list, the model's counters)")
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.usage(stdout)
+		return nil, err
+	case err != nil:
+		return nil, hostUsage(stderr, "%v", err)
+	case fs.NArg() > 0:
+		return nil, hostUsage(stderr, "unexpected argument %q", fs.Arg(0))
+	}
+	if err := f.check(); err != nil {
+		return nil, hostUsage(stderr, "%v", err)
+	}
+	return f, nil
+}
+
+// hostUsage prints one line about a usage error and returns errUsage.
+func hostUsage(stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "nicbed host: %s (nicbed host --help lists the flags)\n", fmt.Sprintf(format, args...))
+	return errUsage
+}
+
+// check validates the flags and fills in the parsed values.
+func (f *hostFlags) check() error {
+	if _, ok := hostNICs[f.nic]; !ok {
+		if f.nic == "igb" {
+			return errors.New("--nic igb: the igb driver is not part of nicbed yet; use --nic e1000")
+		}
+		return fmt.Errorf("--nic %q: unknown NIC (want e1000 or igb)", f.nic)
+	}
+	switch {
+	case f.tap == "" && f.afpacket == "":
+		return errors.New("one of --tap NAME and --afpacket IFACE is needed")
+	case f.tap != "" && f.afpacket != "":
+		return errors.New("--tap and --afpacket exclude each other")
+	}
+	for _, n := range []struct{ flag, name string }{{"tap", f.tap}, {"afpacket", f.afpacket}} {
+		if n.name != "" && (len(n.name) > 15 || strings.ContainsAny(n.name, "/ \t\n:") || n.name == "." || n.name == "..") {
+			return fmt.Errorf("--%s %q: not an interface name (at most 15 characters, no '/', ':' or blanks)", n.flag, n.name)
+		}
+	}
+	if f.addr == "" {
+		return errors.New("--addr CIDR is needed, e.g. --addr 10.99.0.2/24")
+	}
+	p, err := netip.ParsePrefix(f.addr)
+	if err != nil || !p.Addr().Is4() {
+		return fmt.Errorf("--addr %q: want an IPv4 address with a prefix length, e.g. 10.99.0.2/24", f.addr)
+	}
+	a := p.Addr()
+	f.local, f.plen = a.As4(), p.Bits()
+	bcast := ipv4Broadcast(f.local, f.plen)
+	switch {
+	case f.plen == 0:
+		return fmt.Errorf("--addr %q: prefix length 0", f.addr)
+	case a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() || f.local == [4]byte{255, 255, 255, 255}:
+		return fmt.Errorf("--addr %q: %s is not a unicast host address", f.addr, a)
+	case f.plen <= 30 && (a == p.Masked().Addr() || f.local == bcast):
+		return fmt.Errorf("--addr %q: %s is the prefix's network or broadcast address", f.addr, a)
+	}
+	if f.gw != "" {
+		g, err := netip.ParseAddr(f.gw)
+		if err != nil || !g.Is4() {
+			return fmt.Errorf("--gw %q: not an IPv4 address", f.gw)
+		}
+		if !p.Masked().Contains(g) || g == a || g.As4() == bcast || (f.plen <= 30 && g == p.Masked().Addr()) {
+			return fmt.Errorf("--gw %s: not a host on %s (Linux: Nexthop has invalid gateway)", g, p.Masked())
+		}
+		f.gwIP, f.hasGW = g.As4(), true
+	}
+	hw, err := net.ParseMAC(f.mac)
+	if err != nil || len(hw) != 6 {
+		return fmt.Errorf("--mac %q: want an Ethernet address, e.g. 52:54:00:12:34:56", f.mac)
+	}
+	copy(f.hwaddr[:], hw)
+	if f.hwaddr[0]&1 != 0 || f.hwaddr == [6]byte{} {
+		return fmt.Errorf("--mac %s: not a unicast address", f.mac)
+	}
+	switch {
+	case f.mtu < 68 || f.mtu > 16110:
+		return fmt.Errorf("--mtu %d: want 68-16110", f.mtu)
+	case f.cpus < 1 || f.cpus > 64:
+		return fmt.Errorf("--cpus %d: want 1-64", f.cpus)
+	}
+	return nil
+}
+
+// ipv4Broadcast is the broadcast address of local/plen.
+func ipv4Broadcast(local [4]byte, plen int) [4]byte {
+	v := uint32(local[0])<<24 | uint32(local[1])<<16 | uint32(local[2])<<8 | uint32(local[3])
+	v |= ^uint32(0) >> plen // 0 for /32
+	return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/wire"
+	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/ipv4"
+	"github.com/nicbed/nicbed/testbed"
+)
+
+// hostInbox is the capacity of the port's inbox on the loop: as many
+// frames as the port has receive buffers.
+const hostInbox = wire.DefaultRxBuffers
+
+// host runs nicbed host until SIGINT or SIGTERM.
+func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	clk := kernelmodel.NewRealClock()
+	var tr *kernelmodel.Tracer
+	if f.traceFile != "" {
+		var done func() error
+		if tr, done, err = createTracer(f.traceFile); err != nil {
+			return err
+		}
+		defer func() {
+			if e := done(); err == nil && e != nil {
+				err = fmt.Errorf("trace: %w", e)
+			}
+		}()
+	}
+	var pcap *wire.PcapWriter
+	if f.pcapFile != "" {
+		var done func() error
+		if pcap, done, err = createPcap(f.pcapFile); err != nil {
+			return err
+		}
+		defer func() {
+			if e := done(); err == nil {
+				err = e
+			}
+		}()
+	}
+
+	k := kernelmodel.New(kernelmodel.Config{Name: "nicbed", CPUs: f.cpus, Clock: clk, Tracer: tr})
+	h := &testbed.Host{Name: "nicbed", MAC: f.hwaddr, Kernel: k, Mem: dma.NewArena(testbed.DefaultArenaSize)}
+	nic, err := hostNICs[f.nic]().New(h)
+	if err != nil {
+		return err
+	}
+	h.NIC = nic
+
+	cfg := wire.PortConfig{
+		Clock:     clk,
+		NewOutbox: func(n, maxFrame int, send func([]byte)) wire.Outbox { return kernelmodel.NewOutbox(n, maxFrame, send) },
+		Endpoint:  nic.Port(),
+		Pcap:      pcap,
+		SpeedBPS:  testbed.DefaultSpeedBPS,
+	}
+	var port *wire.Port
+	kind := "tap"
+	if f.tap != "" {
+		cfg.Inbox = clk.NewSource(f.tap, hostInbox)
+		port, err = wire.OpenTap(wire.TapConfig{Name: f.tap, Port: cfg})
+	} else {
+		kind = "afpacket"
+		cfg.Inbox = clk.NewSource(f.afpacket, hostInbox)
+		port, err = wire.OpenPacket(f.afpacket, cfg)
+	}
+	if err != nil {
+		return openError(stderr, kind, f.tap+f.afpacket, err)
+	}
+	defer port.Close()
+	nic.Connect(port)
+
+	task := func(name string, fn func(tk *kernelmodel.Task) error) error {
+		var err error
+		done := false
+		k.Spawn(0, name, func(tk *kernelmodel.Task) { err = fn(tk); done = true })
+		clk.RunWhile(func() bool { return !done && ctx.Err() == nil }, clk.Now()+10*time.Second)
+		if !done {
+			return fmt.Errorf("%s did not finish", name)
+		}
+		return err
+	}
+	if err := task("probe", nic.Probe); err != nil {
+		return err
+	}
+	h.Dev = nic.Netdev()
+	if f.mtu != h.Dev.MTU {
+		if err := task("ip-link-set-mtu", func(tk *kernelmodel.Task) error { return nic.ChangeMTU(tk, f.mtu) }); err != nil {
+			return err
+		}
+	}
+	ip := ipv4.New(k, uint64(time.Now().UnixNano()))
+	if err := ip.AddAddress(h.Dev, f.local, f.plen); err != nil {
+		return err
+	}
+	if err := task("ip-link-up", func(tk *kernelmodel.Task) error { return h.Dev.DevOpen(tk) }); err != nil {
+		return err
+	}
+	if f.hasGW {
+		if err := ip.AddRoute([4]byte{}, 0, f.gwIP, h.Dev, 0); err != nil {
+			return err
+		}
+	}
+	ready := func() bool {
+		r, ok := nic.(interface{ RxReady() bool })
+		return h.Dev.NetifCarrierOK() && (!ok || r.RxReady())
+	}
+	clk.RunWhile(func() bool { return !ready() && ctx.Err() == nil }, clk.Now()+10*time.Second)
+	if !ready() && ctx.Err() == nil {
+		return fmt.Errorf("%s: no carrier 10 s after ip link set up", h.Dev.Name)
+	}
+	if err := startServices(f.serve); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s/%d on %s %s\n", f.nic, h.Dev.Name, testbed.MACString(h.Dev.Addr),
+		ipString(f.local), f.plen, kind, port.Name())
+
+	start := clk.Now()
+	if err := clk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	ran := clk.Now() - start
+	closeErr := port.Close()
+
+	w := bufio.NewWriter(stdout)
+	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
+	writeHostReport(w, h, ip, port, kind, ran)
+	if f.verbose {
+		fmt.Fprintln(w)
+		h.WriteCounters(w)
+	}
+	var failed []error
+	if err := h.Check(); err != nil {
+		failed = append(failed, err)
+	}
+	for _, s := range nic.Anomalies() {
+		if s.Value != 0 {
+			failed = append(failed, fmt.Errorf("%s = %d", s.Name, s.Value))
+		}
+	}
+	if err := port.Err(); err != nil {
+		failed = append(failed, err)
+	}
+	failed = append(failed, closeErr, w.Flush())
+	return errors.Join(failed...)
+}
+
+// openError turns a failure to open the port into a one-line message: a
+// name that is no TAP, an interface that does not exist and missing
+// privileges are usage errors (exit status 2).
+func openError(stderr io.Writer, kind, name string, err error) error {
+	switch {
+	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+		need := map[string]string{"tap": "CAP_NET_ADMIN", "afpacket": "CAP_NET_RAW"}[kind]
+		return hostUsage(stderr, "--%s %s: permission denied: run as root (or with %s)", kind, name, need)
+	case kind == "afpacket" && errors.Is(err, unix.ENODEV):
+		return hostUsage(stderr, "--afpacket %s: no such interface (it must exist; make a veth with ip link add)", name)
+	case kind == "tap" && errors.Is(err, unix.EINVAL):
+		return hostUsage(stderr, "--tap %s: %s exists and is not a TAP device", name, name)
+	case kind == "tap" && errors.Is(err, unix.EBUSY):
+		return hostUsage(stderr, "--tap %s: the TAP is in use by another process", name)
+	}
+	return err
+}
+
+// startServices starts the --serve services.
+func startServices(list serveFlag) error {
+	if len(list) > 0 {
+		return fmt.Errorf("--serve %s=%d: UDP is not in nicbed's stack yet", list[0].name, list[0].port)
+	}
+	return nil
+}
+
+// writeHostReport prints the host's counters on exit: the demo's summary
+// (interrupts, NAPI, softnet, drop reasons, ethtool -S not zero), then
+// /proc/net/softnet_stat, /proc/net/snmp, ip neigh and the port's
+// counters.
+func writeHostReport(w io.Writer, h *testbed.Host, ip *ipv4.Stack, port *wire.Port, kind string, ran time.Duration) {
+	writeSummary(w, h, ran)
+	st := h.Dev.Stats
+	fmt.Fprintf(w, "ip -s link %s: rx %d packets %d bytes, tx %d packets %d bytes, rx_dropped %d, tx_dropped %d\n",
+		h.Dev.Name, st.RxPackets, st.RxBytes, st.TxPackets, st.TxBytes, st.RxDropped, st.TxDropped)
+	fmt.Fprintln(w, "/proc/net/softnet_stat:")
+	h.Kernel.WriteSoftnetStat(w)
+	fmt.Fprintln(w, "/proc/net/snmp:")
+	ip.WriteSNMP(w)
+	fmt.Fprintln(w, "ip neigh:")
+	ip.Neigh.WriteNeigh(w)
+	ps := port.Stats()
+	fmt.Fprintf(w, "port %s %s: rx %d frames %d bytes, tx %d frames %d bytes; dropped: rx inbox %d, rx no buffer %d, rx no endpoint %d, tx outbox %d, tx down %d; errors: rx %d, tx %d\n",
+		kind, port.Name(), ps.RxFrames, ps.RxBytes, ps.TxFrames, ps.TxBytes, ps.RxDroppedInbox, ps.RxNoBuffer, ps.RxNoEndpoint,
+		ps.TxDroppedOutbox, ps.TxDroppedDown, ps.RxErrors, ps.TxErrors)
+}
+
+func ipString(a [4]byte) string { return fmt.Sprintf("%d.%d.%d.%d", a[0], a[1], a[2], a[3]) }

@@ -1,0 +1,33 @@
+// Package tcp is the TCP of the stack, built up from self-contained
+// pieces, each after its Linux counterpart in net/ipv4/tcp*.c and named
+// so that grepping the Linux name finds it:
+//
+//	seq.go        before(), after(), between(): sequence space (RFC 9293 3.4)
+//	options.go    tcp_parse_options, tcp_fast_parse_options, tcp_syn_options,
+//	              tcp_synack_options, tcp_established_options, tcp_options_write
+//	              (RFC 9293 3.2, RFC 7323, RFC 2018, RFC 2883), in Linux's order
+//	              and layout: <mss,sackOK,TS,nop,wscale> on a SYN
+//	rtt.go        tcp_rtt_estimator, tcp_set_rto, tcp_ack_update_rtt,
+//	              tcp_rtt_tsopt_us: SRTT/RTTVAR in Linux's fixed point, RTO
+//	              1 s initial, SRTT+200 ms minimum, 120 s maximum (RFC 6298)
+//	cong.go       struct tcp_congestion_ops, the tcp_cong_list registry,
+//	              tcp_slow_start, tcp_cong_avoid_ai (RFC 5681)
+//	reno.go       tcp_reno
+//	cubic.go      tcp_cubic with HyStart (RFC 9438)
+//	sysctl.go     the net.ipv4.tcp_* tunables with Linux 6.1's defaults
+//	snmp.go       the Tcp line of /proc/net/snmp and TcpExt of /proc/net/netstat
+//	isn.go        secure_tcp_seq, secure_tcpv4_ts_off (RFC 6528) with SipHash-2-4
+//	              (siphash.go) under per-stack keys derived from a seed
+//	syncookies.go __cookie_v4_init_sequence, __cookie_v4_check,
+//	              cookie_init_timestamp, cookie_timestamp_decode (RFC 4987 3.6)
+//	sack.go       the RFC 6675 scoreboard: Update, IsLost, SetPipe, NextSeg
+//	rack.go       RACK-TLP (RFC 8985): tcp_rack_advance, tcp_rack_detect_loss,
+//	              tcp_rack_reo_wnd, the loss probe timeout
+//	prr.go        tcp_init_cwnd_reduction, tcp_cwnd_reduction (RFC 6937)
+//
+// The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
+// on top of these once the socket layer exists; until then each piece is a
+// plain function or a small struct the connection will hold, driven by its
+// caller in virtual time: nothing here reads a clock, every time is passed
+// in (Sock.Now, the arguments).
+package tcp
