@@ -11,7 +11,7 @@ import (
 )
 
 // nics is the table the two-host suite runs on: every test below runs once
-// per entry, as a subtest named after it. igb joins next.
+// per entry, as a subtest named after it.
 var nics = []struct {
 	name string
 	nic  testbed.Factory
