@@ -297,9 +297,6 @@ func (d *NetDevice) NetifTxStopAllQueues() {
 	}
 }
 
-// NumTxQueues is the number of TX queues (real_num_tx_queues).
-func (d *NetDevice) NumTxQueues() int { return len(d.tx) }
-
 // NetifQueueStopped is netif_queue_stopped() on queue 0.
 func (d *NetDevice) NetifQueueStopped() bool { return d.tx[0].stopped }
 
@@ -310,10 +307,6 @@ func (q *TxQueue) Stop() {
 		q.stopped = true
 	}
 }
-
-// Start is netif_tx_start_queue(): clear the driver's stop without
-// scheduling the qdisc.
-func (q *TxQueue) Start() { q.stopped = false }
 
 // Stopped is netif_tx_queue_stopped(): the driver stopped the queue
 // (pktgen's netif_xmit_frozen_or_drv_stopped).

@@ -45,6 +45,7 @@ func capture(h *testbed.Host) *[]captured {
 	var got []captured
 	h.Kernel.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_ALL, Func: func(skb *kernelmodel.SKB) {
 		got = append(got, captured{append([]byte(nil), skb.Data...), skb.VLANTCI})
+		h.Kernel.ConsumeSKB(skb) // the tap's reference
 	}})
 	return &got
 }
