@@ -71,4 +71,7 @@
 //	gro        GRO of TCP/IPv4 on each NAPI instance (dev_gro_receive,
 //	           inet_gro_receive, tcp_gro_receive, napi_gro_complete);
 //	           ipv4.New registers it, as inet_init does
+//	gso        software segmentation of TCP/IPv4 GSO skbs for devices
+//	           without TSO (inet_gso_segment, tcp_gso_segment), called
+//	           by validate_xmit_skb; ipv4.New registers it
 package stack
