@@ -24,6 +24,13 @@
 //	rack.go       RACK-TLP (RFC 8985): tcp_rack_advance, tcp_rack_detect_loss,
 //	              tcp_rack_reo_wnd, the loss probe timeout
 //	prr.go        tcp_init_cwnd_reduction, tcp_cwnd_reduction (RFC 6937)
+//	minmax.go     lib/win_minmax.c, the windowed min_rtt filter
+//	window.go     tcp_select_initial_window, tcp_win_from_space
+//	states.go     the TCP states (tcp_states.h) with ss's names
+//	validate.go   tcp_validate_incoming's checks: PAWS (tcp_paws_check,
+//	              tcp_paws_reject, tcp_disordered_ack, RFC 7323 5),
+//	              tcp_sequence, the RST rules and challenge ACK limits of
+//	              RFC 5961 (tcp_send_challenge_ack, tcp_oow_rate_limited)
 //
 // The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
 // on top of these once the socket layer exists; until then each piece is a
