@@ -31,6 +31,12 @@
 //	              tcp_paws_reject, tcp_disordered_ack, RFC 7323 5),
 //	              tcp_sequence, the RST rules and challenge ACK limits of
 //	              RFC 5961 (tcp_send_challenge_ack, tcp_oow_rate_limited)
+//	delack.go     the delayed ACK engine (icsk_ack): tcp_event_data_recv's ato,
+//	              quick-ACK mode, tcp_send_delayed_ack, the delack timer
+//	timeout.go    tcp_model_timeout, retransmits_timed_out (tcp_retries2,
+//	              tcp_syn_retries)
+//	rcvsack.go    the receiver's SACK and D-SACK blocks (tcp_sack_new_ofo_skb,
+//	              tcp_sack_remove, tcp_dsack_set/extend; RFC 2018, RFC 2883)
 //
 // The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
 // on top of these once the socket layer exists; until then each piece is a
