@@ -177,6 +177,7 @@ const (
 	SWSM     = 0x5B50
 	FWSM     = 0x5B54
 	SWFWSYNC = 0x5B5C // SW_FW_SYNC
+	PBACLR   = 0x5B68 // MSI-X PBA Clear
 	RETA     = 0x5C00
 	RSSRK    = 0x5C80
 
@@ -381,6 +382,9 @@ var Registers = []Reg{
 	{Name: "EITR", Offset: EITR0, Count: NumEITR, Stride: 4, Section: secIntr, Access: RW},
 	{Name: "IVAR", Offset: IVAR0, Count: NumIVAR, Stride: 4, Section: secIntr, Access: RW},
 	{Name: "IVAR_MISC", Offset: IVARMISC, Count: 1, Section: secIntr, Access: RW},
+	// PBACLR: writing 1 to bit n clears MSI-X vector n's pending bit
+	// (Linux's E1000_PBACLR; QEMU's igb_set_pbaclr).
+	{Name: "PBACLR", Offset: PBACLR, Count: 1, Section: secIntr, Access: RW},
 
 	// Receive (8.10).
 	{Name: "RCTL", Offset: RCTL, Count: 1, Section: secRx, Access: RW},

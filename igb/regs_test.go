@@ -36,7 +36,7 @@ func TestRegisterOffsets(t *testing.T) {
 		{"EITR", 0, 0x01680}, {"EITR", 9, 0x016A4}, {"EITR", 24, 0x01680 + 4*24},
 		{"IVAR", 0, 0x01700}, {"IVAR", 7, 0x0171C}, {"IVAR_MISC", 0, 0x01740},
 		{"RXPBS", 0, 0x02404}, {"TXPBS", 0, 0x03404}, {"DTXCTL", 0, 0x03590},
-		{"CRCERRS", 0, 0x04000}, {"MPC", 0, 0x04010}, {"GPRC", 0, 0x04074}, {"GPTC", 0, 0x04080},
+		{"PBACLR", 0, 0x05B68}, {"CRCERRS", 0, 0x04000}, {"MPC", 0, 0x04010}, {"GPRC", 0, 0x04074}, {"GPTC", 0, 0x04080},
 		{"GORCL", 0, 0x04088}, {"GOTCH", 0, 0x04094}, {"RNBC", 0, 0x040A0}, {"TORH", 0, 0x040C4},
 		{"TPR", 0, 0x040D0}, {"TPT", 0, 0x040D4}, {"BPTC", 0, 0x040F4}, {"TSCTC", 0, 0x040F8},
 		{"IAC", 0, 0x04100}, {"HTCBDPC", 0, 0x04124}, {"LENERRS", 0, 0x04138},

@@ -81,6 +81,7 @@ import (
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/fifo"
 	"github.com/nicbed/nicbed/hw/irq"
 	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/hw/pci"
@@ -229,14 +230,14 @@ func New(cfg Config) *Device {
 	d.rx.scratch = make([]byte, maxRxFrame+8)
 	d.rx.out = make([]byte, maxRxFrame+8)
 	if d.qemu {
-		d.rx.held = newFrameQueue(rxFIFOMax, rxFIFOEntries, qemuHeldBytes, qemuHeldFrames)
+		d.rx.held = fifo.New[struct{}](rxFIFOMax, rxFIFOEntries, qemuHeldBytes, qemuHeldFrames)
 		d.mitTimer = d.clk.NewTimer(d.onMitTimer)
 		d.rxHoldTimer = d.clk.NewTimer(d.onRxHold)
 		if cfg.AutonegDelay <= 0 {
 			d.autonegDelay = QEMUAutonegDelay
 		}
 	} else {
-		d.rx.fifo = newFrameQueue(rxFIFOMax, rxFIFOEntries, rxFIFOMax, rxFIFOEntries)
+		d.rx.fifo = fifo.New[queued](rxFIFOMax, rxFIFOEntries, rxFIFOMax, rxFIFOEntries)
 	}
 
 	d.phyReset()
@@ -346,7 +347,7 @@ func (d *Device) reset() {
 	d.ee = eepromState{eecd: e1000.EECD_FWE_DIS}
 	d.tx.reset()
 	d.txBusyUntil = 0
-	d.ctr.RxFIFOFlushed += uint64(d.rx.fifo.clear())
+	d.ctr.RxFIFOFlushed += uint64(d.rx.fifo.Clear())
 	d.updateLink()
 	// RST self-clears and a reset does not report a link change: software
 	// clears ICR after reset anyway.

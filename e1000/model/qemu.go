@@ -23,24 +23,24 @@ func (d *Device) qemuCanReceive() bool {
 // queue is full. Nothing is counted in the device's statistics for a held
 // frame: QEMU's device never sees it until it is delivered.
 func (d *Device) qemuReceive(frame []byte) {
-	if d.rx.held.empty() && d.qemuCanReceive() {
+	if d.rx.held.Empty() && d.qemuCanReceive() {
 		d.receive(frame)
 		return
 	}
-	if !d.rx.held.fits(len(frame), 1, qemuHeldFrames) {
+	if !d.rx.held.Fits(len(frame), 1, qemuHeldFrames) {
 		d.ctr.RxHeldDropped++
 		return
 	}
-	d.rx.held.push(frame, queued{cost: 1})
+	d.rx.held.Push(frame, 1, struct{}{})
 	d.ctr.RxHeld++
 }
 
 // qemuFlush is qemu_flush_queued_packets: deliver held frames while the
 // device can receive.
 func (d *Device) qemuFlush() {
-	for !d.rx.held.empty() && d.qemuCanReceive() {
-		f, _ := d.rx.held.peek(d.rx.out)
-		d.rx.held.pop()
+	for !d.rx.held.Empty() && d.qemuCanReceive() {
+		f, _ := d.rx.held.Peek(d.rx.out)
+		d.rx.held.Pop()
 		d.ctr.RxHeldDelivered++
 		d.receive(f)
 	}

@@ -200,7 +200,7 @@ func (d *Device) writeReg(off, v uint32) {
 		if d.qemu {
 			d.qemuRCTLWritten()
 		} else if v&e1000.RCTL_EN == 0 {
-			d.ctr.RxFIFOFlushed += uint64(d.rx.fifo.clear())
+			d.ctr.RxFIFOFlushed += uint64(d.rx.fifo.Clear())
 		} else if old&e1000.RCTL_EN == 0 {
 			d.rxDrain()
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/fifo"
 	"github.com/nicbed/nicbed/stack/checksum"
 	"github.com/nicbed/nicbed/stack/header"
 )
@@ -47,8 +48,16 @@ type rxState struct {
 	scratch []byte // a frame being reassembled (VLAN tag stripped)
 	out     []byte // a frame taken out of fifo or held
 	pad     [minFrame]byte
-	fifo    frameQueue // the receive FIFO (datasheet profile)
-	held    frameQueue // frames QEMU's net layer holds back (QEMU profile)
+	fifo    fifo.Frames[queued]   // the receive FIFO (datasheet profile)
+	held    fifo.Frames[struct{}] // frames QEMU's net layer holds back (QEMU profile)
+}
+
+// queued is what the receive filter decided for a frame kept in the FIFO.
+type queued struct {
+	tagged  bool
+	tci     uint16
+	pif     bool
+	wireLen int
 }
 
 // Receive FIFO bounds: 64 KB of packet buffer, frames of at least 64 bytes.
@@ -156,14 +165,14 @@ func (d *Device) rxAccept(frame []byte, rctl uint32, tagged bool, tci uint16, pi
 		}
 		return
 	}
-	if d.rx.fifo.empty() && d.rxStore(frame, rctl, tagged, tci, pif, wireLen) != rxNoDesc {
+	if d.rx.fifo.Empty() && d.rxStore(frame, rctl, tagged, tci, pif, wireLen) != rxNoDesc {
 		return
 	}
-	if d.rx.fifo.fits(len(frame), wireLen, d.rxFIFOCap()) {
-		d.rx.fifo.push(frame, queued{cost: wireLen, tagged: tagged, tci: tci, pif: pif, wireLen: wireLen})
+	if d.rx.fifo.Fits(len(frame), wireLen, d.rxFIFOCap()) {
+		d.rx.fifo.Push(frame, wireLen, queued{tagged: tagged, tci: tci, pif: pif, wireLen: wireLen})
 		d.st.inc(e1000.RNBC)
 		d.ctr.RxFIFOQueued++
-		d.ctr.RxFIFOMax = max(d.ctr.RxFIFOMax, uint64(d.rx.fifo.cost))
+		d.ctr.RxFIFOMax = max(d.ctr.RxFIFOMax, uint64(d.rx.fifo.Cost()))
 		return
 	}
 	d.ctr.RxFIFOOverflow++
@@ -175,12 +184,12 @@ func (d *Device) rxAccept(frame []byte, rctl uint32, tagged bool, tci uint16, pi
 // while descriptors last (after an RDT write, RCTL.EN or bus mastering).
 func (d *Device) rxDrain() {
 	rctl := d.regs[e1000.RCTL/4]
-	for !d.rx.fifo.empty() && rctl&e1000.RCTL_EN != 0 {
-		f, e := d.rx.fifo.peek(d.rx.out)
+	for !d.rx.fifo.Empty() && rctl&e1000.RCTL_EN != 0 {
+		f, e := d.rx.fifo.Peek(d.rx.out)
 		if d.rxStore(f, rctl, e.tagged, e.tci, e.pif, e.wireLen) == rxNoDesc {
 			return
 		}
-		d.rx.fifo.pop()
+		d.rx.fifo.Pop()
 		d.ctr.RxFIFODrained++
 	}
 }

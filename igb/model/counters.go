@@ -24,7 +24,18 @@ type Counters struct {
 	RxBadRing       uint64 // RDLEN zero, not a multiple of 128 or too large
 	RxBadIndex      uint64 // RDH or RDT outside the ring
 	RxNoBusMaster   uint64 // frames that arrived with bus mastering off
-	RxNoDesc        uint64 // frames that found too few free descriptors
+	RxNoDesc        uint64 // frames dropped for want of descriptors (DROP_EN, or more than the ring)
+	RxTooManyDescs  uint64 // frames needing more descriptors than the ring has
+	RxPadded        uint64 // QEMU: frames shorter than 60 bytes padded (RUC)
+	RxFIFOQueued    uint64 // frames that waited in the receive packet buffer
+	RxFIFODrained   uint64 // waiting frames stored when descriptors came
+	RxFIFOOverflow  uint64 // frames lost to a full packet buffer (MPC, RXO)
+	RxFIFOFlushed   uint64 // waiting frames dropped by RCTL.EN clear or reset
+	RxFIFOMax       uint64 // the most bytes the packet buffer held
+	RxHeld          uint64 // QEMU: frames the net layer held (no descriptor, link down ...)
+	RxHeldDelivered uint64 // QEMU: held frames delivered later
+	RxHeldDropped   uint64 // QEMU: frames lost to a full net-layer queue
+	RxOverrun       uint64 // QEMU: frames whose queue had too few descriptors (RXO, uncounted)
 	DMAFaults       uint64 // descriptor or buffer accesses outside DMA memory
 	TxFrames        uint64 // frames put on the wire
 	TxBadRing       uint64 // TDLEN zero, not a multiple of 128 or too large
@@ -35,5 +46,6 @@ type Counters struct {
 	TxDropped       uint64 // packets dropped at EOP (overflow or DMA fault)
 	TxBadTSO        uint64 // TSO contexts hw/offload refused
 	TxBadCsum       uint64 // checksum offsets outside the packet
-	TxNoLink        uint64 // frames the link refused
+	TxNoLink        uint64 // frames the link refused (or, QEMU, a down link lost)
+	TxPaced         uint64 // transmit DMA stopped to wait for the wire
 }

@@ -14,7 +14,7 @@ import (
 // from the register table half of the time, so interrupt, EITR, IVAR and
 // queue registers are hit), MSI-X table writes, configuration writes, cable
 // changes, frames arriving and model time passing — run against a fresh
-// device. The device
+// device, once on each profile. The device
 // must not panic, must finish each input in bounded model time, and must
 // keep its invariants: reserved EICR bits stay 0, no message without an
 // emission, and with no new cause the device goes quiet.
@@ -38,7 +38,17 @@ func FuzzIGBModel(f *testing.F) {
 		if len(prog) > 8*512 {
 			prog = prog[:8*512]
 		}
-		r := newRig(t)
+		for _, p := range profiles {
+			fuzzProgram(t, p, prog)
+		}
+	})
+}
+
+// fuzzProgram runs one FuzzIGBModel input against a fresh device on
+// profile p.
+func fuzzProgram(t *testing.T, p Profile, prog []byte) {
+	{
+		r := newRigCfg(t, 64<<10, p, nil)
 		msixOff := r.dev.MSIX().Offset()
 		for ; len(prog) >= 8; prog = prog[8:] {
 			kind, a := prog[0]%7, prog[1]
@@ -81,10 +91,10 @@ func FuzzIGBModel(f *testing.F) {
 		start := len(r.sink.msgs)
 		r.clk.RunFor(time.Second)
 		if n := len(r.sink.msgs) - start; n > igb.NumEITR+1 { // and one LSC
-			t.Fatalf("%d messages with no new cause", n)
+			t.Fatalf("%v: %d messages with no new cause", p, n)
 		}
 		if c := r.dev.Counters(); uint64(len(r.sink.msgs)) > c.Interrupts {
-			t.Fatalf("%d messages but %d emissions", len(r.sink.msgs), c.Interrupts)
+			t.Fatalf("%v: %d messages but %d emissions", p, len(r.sink.msgs), c.Interrupts)
 		}
-	})
+	}
 }

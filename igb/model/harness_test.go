@@ -56,16 +56,37 @@ type rig struct {
 	sink  *sink
 	line  *testLine
 	arena *dma.Arena
+
+	profile Profile
+}
+
+// autoneg is how long the rig's profile takes to bring the link up.
+func (r *rig) autoneg() time.Duration {
+	if r.profile == ProfileQEMU {
+		return QEMUAutonegDelay
+	}
+	return DefaultAutonegDelay
 }
 
 func newRig(t testing.TB) *rig { return newRigMem(t, 64<<10) }
 
 // newRigMem is newRig with mem bytes of DMA memory.
-func newRigMem(t testing.TB, mem int) *rig {
+func newRigMem(t testing.TB, mem int) *rig { return newRigCfg(t, mem, ProfileDatasheet, nil) }
+
+// profiles are the model's two behaviours, for tests that run both.
+var profiles = []Profile{ProfileDatasheet, ProfileQEMU}
+
+// newRigCfg is newRigMem on profile p, with cfg (if not nil) editing the
+// Config first.
+func newRigCfg(t testing.TB, mem int, p Profile, cfg func(*Config)) *rig {
 	t.Helper()
 	clk := kernelmodel.NewVirtualClock()
-	r := &rig{t: t, clk: clk, sink: &sink{clk: clk}, line: &testLine{}, arena: dma.NewArena(mem)}
-	r.dev = New(Config{MAC: testMAC, Clock: clk, Mem: r.arena, MSI: r.sink, INTx: r.line})
+	r := &rig{t: t, clk: clk, sink: &sink{clk: clk}, line: &testLine{}, arena: dma.NewArena(mem), profile: p}
+	c := Config{MAC: testMAC, Clock: clk, Mem: r.arena, MSI: r.sink, INTx: r.line, Profile: p}
+	if cfg != nil {
+		cfg(&c)
+	}
+	r.dev = New(c)
 	r.dev.ConfigWrite(pci.Command, 2, pci.CommandMemory|pci.CommandBusMaster)
 	r.bar = r.dev.BAR(0)
 	r.bar3 = r.dev.BAR(3)

@@ -55,6 +55,12 @@ type intrState struct {
 	vec                    [igb.NumEITR]vecState
 	other                  bool // ICR & IMS was not zero
 	lineOut                bool // INTA# as driven
+
+	// QEMU profile (qemu.go).
+	qemu      bool
+	eitrGuest [igb.NumEITR]uint32 // EITR as written, what a read returns
+	qsend     uint32              // vectors whose EICR & EIMS rose: send at exit
+	qlegacy   bool                // ICR & IMS rose outside MSI-X mode: send at exit
 }
 
 // vecState is one vector's (one EICR bit's) delivery state.
@@ -66,8 +72,9 @@ type vecState struct {
 
 func (s *intrState) init(d *Device) {
 	s.d = d
+	s.qemu = d.qemu
 	for i := range s.vec {
-		s.vec[i].timer = d.clk.NewTimer(d.onEITR)
+		s.vec[i].timer = d.clk.NewTimer(func() { d.onEITR(i) })
 	}
 }
 
@@ -82,7 +89,7 @@ func (s *intrState) reset(eitr [igb.NumEITR]uint32) {
 		s.vec[i].want = false
 		s.vec[i].next = 0
 	}
-	*s = intrState{d: d, vec: s.vec, eitr: eitr, lineOut: s.lineOut}
+	*s = intrState{d: d, vec: s.vec, eitr: eitr, eitrGuest: s.eitrGuest, qemu: s.qemu, lineOut: s.lineOut}
 }
 
 // msixMode reports GPIE.MSIX_MODE: EICR bits are MSI-X vectors.
@@ -116,6 +123,10 @@ func (s *intrState) setEICR(b uint32) {
 // queueEvent is a receive (tx false) or transmit event of queue q: the
 // EICR bit its IVAR byte allocates, if valid.
 func (s *intrState) queueEvent(q int, tx bool) {
+	if s.qemu {
+		s.qemuQueueEvent(q, tx)
+		return
+	}
 	reg, b := igb.IVARByte(q, tx)
 	alloc := s.ivar[reg] >> (8 * b) & 0xFF
 	if alloc&igb.IVAR_VALID == 0 {
@@ -135,8 +146,12 @@ func (s *intrState) raise(cause uint32) {
 	if cause == 0 {
 		return
 	}
-	s.icr |= cause
 	s.d.ctr.Causes++
+	if s.qemu {
+		s.qemuRaise(&s.icr, cause)
+		return
+	}
+	s.icr |= cause
 	s.otherUpdate()
 }
 
@@ -162,6 +177,9 @@ func (s *intrState) otherUpdate() {
 // readICR is ICR: the causes, with INT_ASSERTED while an unmasked one is
 // pending; the read clears them when one was asserted or GPIE.NSICR is set.
 func (s *intrState) readICR() uint32 {
+	if s.qemu {
+		return s.qemuReadICR()
+	}
 	v := s.icr
 	if s.icr&s.ims != 0 {
 		v |= igb.ICR_INT_ASSERTED
@@ -177,11 +195,19 @@ func (s *intrState) readICR() uint32 {
 // GPIE.EIAME moved auto-mask to emission.
 func (s *intrState) readEICR() uint32 {
 	v := s.eicr
+	if s.qemu { // igb_mac_read_clr4
+		s.eicr = 0
+		return v
+	}
 	s.clearEICR(v)
 	return v
 }
 
 func (s *intrState) clearEICR(b uint32) {
+	if s.qemu { // igb_set_eicr
+		s.qemuLower(&s.eicr, b&s.mask())
+		return
+	}
 	s.eicr &^= b
 	if s.gpie&igb.GPIE_EIAME == 0 {
 		s.eims &^= b & s.eiam
@@ -191,6 +217,10 @@ func (s *intrState) clearEICR(b uint32) {
 
 func (s *intrState) writeEICS(v uint32) {
 	v &= s.mask()
+	if s.qemu { // igb_set_eics
+		s.qemuRaise(&s.eicr, v)
+		return
+	}
 	if s.gpie&igb.GPIE_EIAME == 0 {
 		s.eims |= v & s.eiam
 	}
@@ -199,12 +229,20 @@ func (s *intrState) writeEICS(v uint32) {
 
 func (s *intrState) writeEIMS(v uint32) {
 	v &= s.mask()
+	if s.qemu { // igb_set_eims
+		s.qemuRaise(&s.eims, v)
+		return
+	}
 	s.eims |= v
 	// A cause pending under the mask becomes an event to signal.
 	s.setEICR(s.eicr & v)
 }
 
 func (s *intrState) writeEIMC(v uint32) {
+	if s.qemu { // igb_set_eimc
+		s.qemuLower(&s.eims, v&s.mask())
+		return
+	}
 	s.eims &^= v
 	s.d.dirty = true
 }
@@ -212,6 +250,10 @@ func (s *intrState) writeEIMC(v uint32) {
 // writeEITR stores vector n's interval and, without CNT_IGNR, loads its
 // counter from bits 30:21.
 func (s *intrState) writeEITR(n int, v uint32) {
+	if s.qemu {
+		s.qemuWriteEITR(n, v)
+		return
+	}
 	s.eitr[n] = v &^ (igb.EITR_COUNTER_MASK | igb.EITR_CNT_IGNR)
 	if v&igb.EITR_CNT_IGNR == 0 {
 		cnt := time.Duration(v&igb.EITR_COUNTER_MASK>>igb.EITR_COUNTER_SHIFT) * time.Microsecond
@@ -224,6 +266,9 @@ func (s *intrState) writeEITR(n int, v uint32) {
 // readEITR returns the interval and the counter: the µs until the vector
 // may fire again.
 func (s *intrState) readEITR(n int) uint32 {
+	if s.qemu { // igb_mac_eitr_read
+		return s.eitrGuest[n]
+	}
 	left := s.vec[n].next - s.d.now()
 	cnt := uint32(0)
 	if left > 0 {
@@ -237,8 +282,12 @@ func (s *intrState) interval(n int) time.Duration {
 	return time.Duration(igb.EITRInterval(s.eitr[n])) * time.Microsecond
 }
 
-// onEITR runs when a vector's interval has passed.
-func (d *Device) onEITR() {
+// onEITR runs when vector i's interval has passed.
+func (d *Device) onEITR(i int) {
+	if d.qemu {
+		d.qemuThrottleExpired(i)
+		return
+	}
 	d.enter()
 	d.dirty = true
 	d.exit()
@@ -247,6 +296,10 @@ func (d *Device) onEITR() {
 // update delivers what is due: called at the outermost exit of every entry
 // point.
 func (s *intrState) update() {
+	if s.qemu {
+		s.qemuUpdate()
+		return
+	}
 	if s.msixMode() && s.d.msix.Enabled() {
 		s.driveLine(false)
 		pend := s.eicr & s.eims

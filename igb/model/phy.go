@@ -30,6 +30,11 @@ const partnerANLPAR = mii.ANLPAR_ACK | mii.ANAR_PAUSE | mii.ANAR_100FULL | mii.A
 	mii.ANAR_10FULL | mii.ANAR_10HALF | mii.ANAR_SELECTOR_8023
 
 func (d *Device) phyReset() {
+	if d.qemu {
+		d.qemuResetLink()
+		d.ctr.PHYResets++
+		return
+	}
 	p := &d.phy
 	p.regs = [32]uint16{}
 	p.regs[mii.PHY_BMCR] = mii.BMCR_RESET_VALUE
@@ -67,6 +72,10 @@ func (d *Device) startAutoneg() {
 func (d *Device) onAutoneg() {
 	d.enter()
 	defer d.exit()
+	if d.qemu {
+		d.qemuAutonegDone()
+		return
+	}
 	if d.cableUp && !d.phy.inReset {
 		d.phy.anDone = true
 	}
@@ -78,6 +87,10 @@ func (d *Device) setCable(up bool) {
 		return
 	}
 	d.cableUp = up
+	if d.qemu {
+		d.qemuSetCable(up)
+		return
+	}
 	d.startAutoneg()
 }
 

@@ -45,6 +45,9 @@ func (d *Device) readReg(off uint32) uint32 {
 	case igb.WO, igb.WO1C:
 		return 0
 	case igb.RC:
+		if d.qemu {
+			return d.qemuReadStat(r.Name, off)
+		}
 		v := d.regs[off/4]
 		d.regs[off/4] = 0
 		return v
@@ -63,10 +66,14 @@ func (d *Device) writeReg(off, v uint32) {
 	s := &d.intr
 	switch {
 	case off == igb.CTRL:
+		if d.qemu {
+			d.qemuWriteCTRL(v)
+			return
+		}
 		d.writeCTRL(v)
 		return
 	case off == igb.CTRL_EXT:
-		if v&igb.CTRL_EXT_PBA_CLR != 0 {
+		if v&igb.CTRL_EXT_PBA_CLR != 0 && !d.qemu { // QEMU clears the PBA through PBACLR only
 			for i := range d.msix.Vectors() {
 				d.msix.ClearPending(i)
 			}
@@ -74,11 +81,31 @@ func (d *Device) writeReg(off, v uint32) {
 		// EE_RST and PBA_CLR self-clear: the EEPROM image is always loaded.
 		d.regs[off/4] = v &^ (igb.CTRL_EXT_EE_RST | igb.CTRL_EXT_PBA_CLR)
 		return
+	case off == igb.PBACLR:
+		// igb_set_pbaclr: the bits written clear those vectors' pending
+		// bits (QEMU: only with MSI-X on); the register keeps the value.
+		d.regs[off/4] = v & (1<<igb.MSIXVectors - 1)
+		if !d.qemu || d.msix.Enabled() {
+			for i := range d.msix.Vectors() {
+				if v&(1<<i) != 0 {
+					d.msix.ClearPending(i)
+				}
+			}
+		}
+		return
 	case off == igb.EERD:
 		d.eerdWrite(v)
 		return
 	case off == igb.MDIC:
+		if d.qemu {
+			d.qemuMDIC(v)
+			return
+		}
 		d.mdicWrite(v)
+		return
+	case off == igb.ICR && d.qemu: // igb_set_icr
+		s.qemuNSICR()
+		s.qemuLower(&s.icr, v)
 		return
 	case off == igb.ICR:
 		s.icr &^= v
@@ -87,9 +114,15 @@ func (d *Device) writeReg(off, v uint32) {
 	case off == igb.ICS:
 		s.raise(v)
 		return
+	case off == igb.IMS && d.qemu: // igb_set_ims
+		s.qemuRaise(&s.ims, v&qemuIMSMask)
+		return
 	case off == igb.IMS:
 		s.ims |= v & igb.ICR_VALID
 		s.otherUpdate()
+		return
+	case off == igb.IMC && d.qemu: // igb_set_imc
+		s.qemuLower(&s.ims, v)
 		return
 	case off == igb.IMC:
 		s.ims &^= v
@@ -111,8 +144,19 @@ func (d *Device) writeReg(off, v uint32) {
 	case off == igb.EIMC:
 		s.writeEIMC(v)
 		return
+	case off == igb.EIAC && d.qemu:
+		// igb_set_eiac: only in MSI-X mode, and bits are only ever set.
+		if s.msixMode() {
+			s.eiac |= v & igb.EICR_MSIX_MASK
+		}
+		return
 	case off == igb.EIAC:
 		s.eiac = v & igb.EICR_MSIX_MASK
+		return
+	case off == igb.EIAM && d.qemu:
+		// igb_set_eiam ORs in the complement of what is written; QEMU
+		// uses EIAM for nothing else.
+		s.eiam |= ^(v & s.mask())
 		return
 	case off == igb.EIAM:
 		s.eiam = v & (igb.EICR_MSIX_MASK | igb.EICR_LEGACY_MASK)
@@ -139,10 +183,24 @@ func (d *Device) writeReg(off, v uint32) {
 	}
 	d.regs[off/4] = v
 	switch r.Name {
-	case "TDT", "TXDCTL":
-		d.txRun(inst)
+	case "TDT":
+		d.txStart(inst)
+	case "TXDCTL":
+		if !d.qemu { // QEMU starts a queue only on a TDT write
+			d.txStart(inst)
+		}
 	case "TCTL":
-		d.txKick()
+		if !d.qemu {
+			d.txKick()
+		}
+	case "RDT":
+		d.rxPosted()
+	case "RXDCTL", "SRRCTL":
+		if !d.qemu {
+			d.rxDrain()
+		}
+	case "RCTL":
+		d.rctlWritten(v)
 	}
 }
 

@@ -24,26 +24,66 @@ import (
 // moves on and the queue's receive cause goes to the vector its IVAR byte
 // names.
 //
-// A frame that finds too few free descriptors (RDH to RDT) is dropped and
-// counted in RNBC and MPC (and the queue's RQDPC with SRRCTL.DROP_EN); the
-// receive packet buffer is not modelled yet. A queue that is disabled
-// (RXDCTL.ENABLE clear), a ring that is not a multiple of 128 bytes or
-// larger than the datasheet allows, head or tail outside the ring, legacy
-// descriptors (not modelled), no bus mastering, or a DMA fault each drop the
-// frame and count it; one frame never touches more descriptors than it
-// needs, and never more than the ring holds.
+// The receive packet buffer (7.1.1: RXPBS, 64 KB after reset) holds
+// accepted frames that find too few free descriptors in their queue: such
+// a frame counts in RNBC and waits; frames behind it wait too, whatever
+// their queue (the buffer is one FIFO), and are stored in order as soon as
+// descriptors are posted (an RDT write; RXDCTL, SRRCTL, RCTL.EN and bus
+// mastering also retry). A queue with SRRCTL.DROP_EN drops such a frame
+// instead (RNBC and the queue's RQDPC) — which is why Linux sets DROP_EN
+// with more than one queue: one full ring must not stall the others. A
+// frame that finds the buffer full is lost: MPC counts it and RXO is
+// raised. Each frame takes its length with FCS in the buffer; clearing
+// RCTL.EN or a reset empties it.
+//
+// A queue that is disabled (RXDCTL.ENABLE clear, RQDPC), a ring that is not
+// a multiple of 128 bytes or larger than the datasheet allows, head or tail
+// outside the ring, a frame needing more descriptors than the ring has,
+// legacy descriptors (not modelled), no bus mastering, or a DMA fault each
+// drop the frame and count it (MPC); one frame never touches more
+// descriptors than it needs, and never more than the ring holds.
 
 // maxRxFrame is the longest frame the model takes from the wire (a 16 KiB
 // jumbo frame plus CRC, the 82576's limit).
 const maxRxFrame = 16 << 10
 
+// minRxFrame is the shortest frame on a wire, without FCS.
+const minRxFrame = 60
+
+// rxBufferMax is the receive packet buffer's largest size (RXPBS bits 6:0
+// in KB).
+const rxBufferMax = 127 << 10
+
+// rxMeta is what the device decided for a frame waiting in the packet
+// buffer: its queue and RSS result.
+type rxMeta struct {
+	q    int
+	hash uint32
+	typ  uint8
+}
+
+// rxResult is what became of a frame offered to a queue.
+type rxResult uint8
+
+const (
+	rxStored  rxResult = iota // written to descriptors
+	rxDropped                 // lost (counted by rxStore)
+	rxNoDesc                  // too few free descriptors: it may wait
+)
+
 // Receive implements wire.Endpoint.
 func (d *Device) Receive(frame []byte) {
 	d.enter()
 	defer d.exit()
+	if d.qemu {
+		d.qemuReceive(frame)
+		return
+	}
 	d.receive(frame)
 }
 
+// receive is the MAC's receive path for one frame (QEMU's
+// igb_receive_internal in the QEMU profile).
 func (d *Device) receive(frame []byte) {
 	rctl := d.regs[igb.RCTL/4]
 	if rctl&igb.RCTL_EN == 0 || !d.linkUp {
@@ -55,18 +95,33 @@ func (d *Device) receive(frame []byte) {
 		d.ctr.RxDropped++
 		return
 	}
-	d.statInc(igb.TPR)
-	d.stat64(igb.TORL, len(frame)+4)
+	if d.qemu && len(frame) < minRxFrame {
+		// QEMU pads a short frame and counts it undersized.
+		n := copy(d.rxPad[:], frame)
+		clear(d.rxPad[n:])
+		frame = d.rxPad[:]
+		d.statInc(igb.RUC)
+		d.ctr.RxPadded++
+	}
+	if !d.qemu { // QEMU counts TPR/TOR only for frames it stores
+		d.statInc(igb.TPR)
+		d.stat64(igb.TORL, len(frame)+4)
+	}
 	if !d.rxFilter(frame, rctl) {
 		d.ctr.RxFiltered++
 		return
 	}
-	f, err := header.Parse(frame)
-	if err != nil {
-		f = header.Frame{EtherType: f.EtherType, L3: f.L3, End: len(frame)}
-	}
+	f := parseFrame(frame)
 	q, hash, typ := 0, uint32(0), uint8(igb.RSSTypeNone)
-	if mrqc := d.regs[igb.MRQC/4]; igb.RSSEnabled(mrqc) {
+	mrqc := d.regs[igb.MRQC/4]
+	on := igb.RSSEnabled(mrqc)
+	if d.qemu {
+		// igb_rss_enabled: RSS mode and RXCSUM.PCSD (the write-back has
+		// room for the hash only then); without PCSD every frame goes
+		// to queue 0.
+		on = mrqc&3 == igb.MRQC_ENABLE_RSS && d.regs[igb.RXCSUM/4]&igb.RXCSUM_PCSD != 0
+	}
+	if on {
 		if d.rssDirty {
 			key := igb.RSSKey((*[igb.NumRSSRK]uint32)(d.regs[igb.RSSRK/4:]))
 			d.rss.SetKey(key[:])
@@ -75,7 +130,97 @@ func (d *Device) receive(frame []byte) {
 		hash, typ = igb.RSSHash(&d.rss, mrqc, frame, &f)
 		q = igb.RSSQueue((*[igb.NumRETA]uint32)(d.regs[igb.RETA/4:]), hash)
 	}
-	d.rxStore(q, frame, &f, hash, typ)
+	if d.qemu {
+		d.rxStore(q, frame, &f, hash, typ)
+		return
+	}
+	d.rxAccept(q, frame, &f, hash, typ)
+}
+
+// parseFrame parses what the receive path needs; a frame it cannot parse
+// keeps its EtherType and length.
+func parseFrame(frame []byte) header.Frame {
+	f, err := header.Parse(frame)
+	if err != nil {
+		f = header.Frame{EtherType: f.EtherType, L3: f.L3, End: len(frame)}
+	}
+	return f
+}
+
+// rxAccept stores a frame for queue q, or keeps it in the packet buffer
+// behind the frames already waiting there.
+func (d *Device) rxAccept(q int, frame []byte, f *header.Frame, hash uint32, typ uint8) {
+	if d.rxFIFO.Empty() {
+		if d.rxStore(q, frame, f, hash, typ) != rxNoDesc {
+			return
+		}
+		d.statInc(igb.RNBC)
+		if d.regs[igb.SRRCTL(q)/4]&igb.SRRCTL_DROP_EN != 0 {
+			d.statInc(igb.RQDPC(q))
+			d.ctr.RxNoDesc++
+			return
+		}
+	}
+	if wire := len(frame) + 4; d.rxFIFO.Fits(len(frame), wire, d.rxBufferCap()) {
+		d.rxFIFO.Push(frame, wire, rxMeta{q: q, hash: hash, typ: typ})
+		d.ctr.RxFIFOQueued++
+		d.ctr.RxFIFOMax = max(d.ctr.RxFIFOMax, uint64(d.rxFIFO.Cost()))
+		return
+	}
+	d.ctr.RxFIFOOverflow++
+	d.statInc(igb.MPC)
+	d.intr.raise(igb.ICR_RXO)
+}
+
+// rxBufferCap is the receive packet buffer's size in bytes: RXPBS KB.
+func (d *Device) rxBufferCap() int {
+	return int(d.regs[igb.RXPBS/4]&0x7F) << 10
+}
+
+// rxDrain stores the frames waiting in the packet buffer, oldest first,
+// while their queues have descriptors; a queue that has none stops the
+// buffer, unless its SRRCTL.DROP_EN (set since) drops the frame.
+func (d *Device) rxDrain() {
+	for !d.rxFIFO.Empty() && d.regs[igb.RCTL/4]&igb.RCTL_EN != 0 {
+		frame, m := d.rxFIFO.Peek(d.rxOut)
+		f := parseFrame(frame)
+		if d.rxStore(m.q, frame, &f, m.hash, m.typ) == rxNoDesc {
+			if d.regs[igb.SRRCTL(m.q)/4]&igb.SRRCTL_DROP_EN == 0 {
+				return
+			}
+			d.statInc(igb.RQDPC(m.q))
+			d.ctr.RxNoDesc++
+		} else {
+			d.ctr.RxFIFODrained++
+		}
+		d.rxFIFO.Pop()
+	}
+}
+
+// rxPosted runs after an RDT write: the packet buffer drains (datasheet),
+// or QEMU's held frames are delivered (igb_set_rdt → igb_start_recv).
+func (d *Device) rxPosted() {
+	if d.qemu {
+		d.qemuFlush()
+		return
+	}
+	d.rxDrain()
+}
+
+// rctlWritten: clearing RCTL.EN empties the packet buffer, setting it
+// drains it; QEMU's igb_set_rx_control delivers held frames when EN is
+// set.
+func (d *Device) rctlWritten(v uint32) {
+	switch {
+	case d.qemu:
+		if v&igb.RCTL_EN != 0 {
+			d.qemuFlush()
+		}
+	case v&igb.RCTL_EN == 0:
+		d.ctr.RxFIFOFlushed += uint64(d.rxFIFO.Clear())
+	default:
+		d.rxDrain()
+	}
 }
 
 // rxFilter is the destination address filter: an exact match of a valid
@@ -103,42 +248,38 @@ func (d *Device) rxFilter(frame []byte, rctl uint32) bool {
 	return d.regs[igb.MTA/4+h>>5]&(1<<(h&31)) != 0
 }
 
-// rxRing is a queue's ring as the registers describe it, checked.
-type rxRing struct {
-	base       dma.Addr
-	n, rdh, rt uint32
-}
-
-// rxStore writes a frame into queue q's ring.
-func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ uint8) {
-	drop := func(ctr *uint64) {
+// rxStore writes a frame into queue q's ring. It reports rxNoDesc,
+// changing nothing, when the ring has too few free descriptors for it now
+// but could hold it; QEMU (igb_has_rxbufs failing) loses such a frame with
+// RXO and counts nothing.
+func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ uint8) rxResult {
+	drop := func(ctr *uint64) rxResult {
 		*ctr++
 		d.statInc(igb.MPC)
+		return rxDropped
 	}
 	if d.regs[igb.RXDCTL(q)/4]&igb.XDCTL_ENABLE == 0 {
-		d.statInc(igb.RQDPC(q))
+		if !d.qemu { // QEMU skips the queue silently
+			d.statInc(igb.RQDPC(q))
+		}
 		d.ctr.RxQueueDisabled++
-		return
+		return rxDropped
 	}
 	srrctl := d.regs[igb.SRRCTL(q)/4]
-	if srrctl&igb.SRRCTL_DESCTYPE_MASK == igb.SRRCTL_DESCTYPE_LEGACY {
-		drop(&d.ctr.RxLegacyDesc)
-		return
+	if !d.qemu && srrctl&igb.SRRCTL_DESCTYPE_MASK == igb.SRRCTL_DESCTYPE_LEGACY {
+		return drop(&d.ctr.RxLegacyDesc)
 	}
 	rdlen := d.regs[igb.RDLEN(q)/4]
 	if rdlen == 0 || rdlen%igb.RingAlign != 0 || rdlen > igb.MaxRingLen {
-		drop(&d.ctr.RxBadRing)
-		return
+		return drop(&d.ctr.RxBadRing)
 	}
 	n := rdlen / igb.DescSize
 	rdh, rdt := d.regs[igb.RDH(q)/4], d.regs[igb.RDT(q)/4]
 	if rdh >= n || rdt >= n {
-		drop(&d.ctr.RxBadIndex)
-		return
+		return drop(&d.ctr.RxBadIndex)
 	}
 	if !d.busMaster {
-		drop(&d.ctr.RxNoBusMaster)
-		return
+		return drop(&d.ctr.RxNoBusMaster)
 	}
 	bufSize := igb.SRRCTLPacketBuffer(srrctl)
 	if bufSize == 0 {
@@ -146,7 +287,7 @@ func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ 
 	}
 
 	// The bytes that go to memory: the tag stripped with CTRL.VME, the CRC
-	// appended without RCTL.SECRC.
+	// appended without RCTL.SECRC (QEMU appends four zero bytes).
 	out := frame
 	var status uint32
 	var vlan uint16
@@ -155,20 +296,32 @@ func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ 
 		status |= igb.RXD_STAT_VP
 		out = append(append(d.rxBuf[:0], frame[:12]...), frame[16:]...)
 	}
-	if d.regs[igb.RCTL/4]&igb.RCTL_SECRC == 0 {
+	secrc := d.regs[igb.RCTL/4]&igb.RCTL_SECRC != 0
+	if !secrc {
 		if len(out) == len(frame) {
 			out = append(d.rxBuf[:0], frame...)
 		}
-		out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(out))
+		fcs := crc32.ChecksumIEEE(out)
+		if d.qemu {
+			fcs = 0
+		}
+		out = binary.LittleEndian.AppendUint32(out, fcs)
 	}
 	need := uint32((len(out) + bufSize - 1) / bufSize)
-	if free := (rdt + n - rdh) % n; free < need {
-		d.statInc(igb.RNBC)
-		if srrctl&igb.SRRCTL_DROP_EN != 0 {
-			d.statInc(igb.RQDPC(q))
+	free := (rdt + n - rdh) % n
+	if free < need {
+		switch {
+		case d.qemu:
+			d.ctr.RxOverrun++
+			d.intr.raise(igb.ICR_RXO)
+			return rxDropped
+		case need >= n:
+			// More than the ring can ever offer (one slot stays
+			// empty): waiting would block the packet buffer for good.
+			d.ctr.RxTooManyDescs++
+			return drop(&d.ctr.RxNoDesc)
 		}
-		drop(&d.ctr.RxNoDesc)
-		return
+		return rxNoDesc
 	}
 
 	// Status and write-back fields common to every descriptor of the frame.
@@ -181,16 +334,19 @@ func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ 
 		}
 	}
 	if cs.L4Checked {
-		if cs.Proto == header.ProtocolUDP {
-			status |= igb.RXD_STAT_UDPCS
-		} else {
+		switch {
+		case cs.Proto != header.ProtocolUDP:
 			status |= igb.RXD_STAT_L4I
+		case d.qemu:
+			status |= igb.RXD_STAT_L4I | igb.RXD_STAT_UDPCS // TCPCS and UDPCS
+		default:
+			status |= igb.RXD_STAT_UDPCS
 		}
 		if cs.L4Bad {
 			status |= igb.RXD_ERR_L4E
 		}
 	}
-	info := igb.RxInfo(typ, packetType(frame, f), 0, false)
+	info := igb.RxInfo(typ, packetType(frame, f, d.qemu), 0, false)
 	dword1 := hash
 	if rxcsum&igb.RXCSUM_PCSD == 0 {
 		dword1 = 0
@@ -205,42 +361,73 @@ func (d *Device) rxStore(q int, frame []byte, f *header.Frame, hash uint32, typ 
 		at := base + dma.Addr(igb.DescSize*rdh)
 		if !d.mem.Read(at, desc) {
 			d.rxFault(q, rdh)
-			return
+			return rxDropped
 		}
 		chunk := out[off:min(off+bufSize, len(out))]
 		if !d.mem.Write(dma.Addr(igb.RxRead(desc).PktAddr()), chunk) {
 			d.rxFault(q, rdh)
-			return
+			return rxDropped
 		}
 		off += len(chunk)
 		st := status | igb.RXD_STAT_DD
-		if off == len(out) {
+		switch {
+		case off == len(out):
 			st |= igb.RXD_STAT_EOP
+			igb.RxWB(desc).WriteBack(info, dword1, st, uint16(len(chunk)), vlan)
+		case d.qemu:
+			// igb_build_rx_metadata: a descriptor before the last
+			// gets DD and nothing else.
+			igb.RxWB(desc).WriteBack(0, 0, igb.RXD_STAT_DD, uint16(len(chunk)), 0)
+		default:
+			igb.RxWB(desc).WriteBack(info, dword1, st, uint16(len(chunk)), vlan)
 		}
-		igb.RxWB(desc).WriteBack(info, dword1, st, uint16(len(chunk)), vlan)
 		if !d.mem.Write(at, desc) {
 			d.rxFault(q, rdh)
-			return
+			return rxDropped
 		}
 		rdh = (rdh + 1) % n
 	}
 	d.regs[igb.RDH(q)/4] = rdh
 
 	d.ctr.RxFrames++
+	octets, bin := len(frame)+4, len(frame)+4
+	if d.qemu {
+		// e1000x_update_rx_total_stats: TPR and TOR only here, the
+		// octets of the frame as stored (tag stripped) plus 4, the size
+		// bins by the bytes stored (the FCS only without SECRC).
+		octets, bin = len(out)+4, len(out)
+		if !secrc {
+			octets -= 4
+		}
+		d.statInc(igb.TPR)
+		d.stat64(igb.TORL, octets)
+	}
 	d.statInc(igb.GPRC)
-	d.stat64(igb.GORCL, len(frame)+4)
-	d.statInc(igb.PQGPRC(q))
-	d.statAdd(igb.PQGORC(q), len(out))
+	d.stat64(igb.GORCL, octets)
+	if !d.qemu {
+		d.statInc(igb.PQGPRC(q))
+		d.statAdd(igb.PQGORC(q), len(out))
+	}
 	switch {
 	case frame[0]&1 == 0:
 	case binary.LittleEndian.Uint32(frame) == 0xFFFFFFFF && binary.LittleEndian.Uint16(frame[4:]) == 0xFFFF:
 		d.statInc(igb.BPRC)
 	default:
 		d.statInc(igb.MPRC)
-		d.statInc(igb.PQMPRC(q))
+		if !d.qemu {
+			d.statInc(igb.PQMPRC(q))
+		}
 	}
-	d.statInc(sizeBin(igb.PRC64, len(frame)+4))
+	d.statInc(sizeBin(igb.PRC64, bin))
+	if d.qemu {
+		// igb_rx_descr_threshold_hit: RXDMT0 when the free descriptors
+		// left equal SRRCTL.RDMTS × 16 exactly.
+		if free-need == (srrctl&igb.SRRCTL_RDMTS_MASK>>igb.SRRCTL_RDMTS_SHIFT)*16 {
+			d.intr.raise(igb.ICR_RXDMT0)
+		}
+	}
 	d.intr.queueEvent(q, false)
+	return rxStored
 }
 
 // rxFault ends a frame the DMA could not move: the descriptors used so far
@@ -253,7 +440,7 @@ func (d *Device) rxFault(q int, rdh uint32) {
 
 // packetType is the write-back's packet type for a parsed frame (IPv6:
 // the fixed header's next header only).
-func packetType(frame []byte, f *header.Frame) uint16 {
+func packetType(frame []byte, f *header.Frame, qemu bool) uint16 {
 	if f.EtherType == header.EtherTypeIPv6 {
 		ip, err := header.ParseIPv6(frame[f.L3:])
 		if err != nil {
@@ -271,7 +458,7 @@ func packetType(frame []byte, f *header.Frame) uint16 {
 		return 0
 	}
 	t := uint16(igb.PKTTYPE_IPV4)
-	if f.L3Len > header.IPv4MinSize {
+	if f.L3Len > header.IPv4MinSize && !qemu { // QEMU never reports IPV4E
 		t = igb.PKTTYPE_IPV4E
 	}
 	switch {

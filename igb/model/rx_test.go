@@ -30,10 +30,13 @@ type rxRig struct {
 	q map[int]*rxQueue
 }
 
-func newRxRig(t testing.TB, rctl uint32) *rxRig {
-	r := &rxRig{rig: newRigMem(t, 8<<20), q: map[int]*rxQueue{}}
+func newRxRig(t testing.TB, rctl uint32) *rxRig { return newRxRigP(t, ProfileDatasheet, rctl) }
+
+// newRxRigP is newRxRig on profile p.
+func newRxRigP(t testing.TB, p Profile, rctl uint32) *rxRig {
+	r := &rxRig{rig: newRigCfg(t, 8<<20, p, nil), q: map[int]*rxQueue{}}
 	r.dev.LinkChange(true)
-	r.clk.RunFor(2 * DefaultAutonegDelay)
+	r.clk.RunFor(r.autoneg() + DefaultAutonegDelay)
 	if r.rd(igb.STATUS)&igb.STATUS_LU == 0 {
 		t.Fatalf("no link")
 	}
@@ -270,8 +273,8 @@ func udpFrame(dst [6]byte) []byte {
 }
 
 // TestRxHostile: what a hostile driver programs is refused and counted,
-// never followed outside DMA memory: no free descriptor (RNBC, MPC, RQDPC
-// with DROP_EN), a disabled queue, a ring length not a multiple of 128,
+// never followed outside DMA memory: no free descriptor with DROP_EN (RNBC
+// and RQDPC; not MPC: the packet buffer had room), a disabled queue, a ring length not a multiple of 128,
 // RDH beyond the ring, legacy descriptors, a ring or buffer outside memory.
 func TestRxHostile(t *testing.T) {
 	f := tcpFrame(testMAC, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 1, 2, 20)
@@ -304,13 +307,20 @@ func TestRxHostile(t *testing.T) {
 		if r.dev.Counters().RxFrames != 0 || r.rd(igb.GPRC) != 0 {
 			t.Errorf("%s: frame counted as received", c.name)
 		}
-		if c.name != "queue disabled" && r.rd(igb.MPC) != 1 {
+		if wantMPC := c.name != "queue disabled" && c.name != "no descriptors"; r.rd(igb.MPC) != b2u(wantMPC) {
 			t.Errorf("%s: MPC %d", c.name, r.rd(igb.MPC))
 		}
 		if c.name == "no descriptors" && (r.rd(igb.RNBC) != 1 || r.rd(igb.RQDPC(0)) != 1) {
 			t.Errorf("no descriptors: RNBC %d RQDPC %d", r.rd(igb.RNBC), r.rd(igb.RQDPC(0)))
 		}
 	}
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // BenchmarkModelRX is the model's receive path for 64-byte frames (60
@@ -336,5 +346,101 @@ func BenchmarkModelRX(b *testing.B) {
 	}
 	if c := r.dev.Counters(); c.RxFrames == 0 || c.RxNoDesc != 0 || c.DMAFaults != 0 {
 		b.Fatalf("frames %d, no descriptor %d, faults %d", c.RxFrames, c.RxNoDesc, c.DMAFaults)
+	}
+}
+
+// TestRxPacketBuffer: the datasheet device's receive packet buffer
+// (RXPBS, 64 KB after reset). Frames that find no free descriptor wait
+// there (RNBC once each) and are stored in order when RDT moves; frames
+// behind a waiting one wait too, even for another queue with descriptors
+// (one FIFO); a queue with SRRCTL.DROP_EN drops instead (RQDPC); once the
+// buffer is full a frame is lost (MPC, RXO); clearing RCTL.EN empties it.
+func TestRxPacketBuffer(t *testing.T) {
+	if igb.RXPBS_RESET != 64 {
+		t.Fatalf("RXPBS resets to %d KB, the datasheet says 64", igb.RXPBS_RESET)
+	}
+	frame := func(i int) []byte {
+		return tcpFrame(testMAC, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, uint16(i), 2, 1000-54)
+	}
+	r := newRxRig(t, 0)
+	if r.rd(igb.RXPBS) != 64 {
+		t.Fatalf("RXPBS %#x", r.rd(igb.RXPBS))
+	}
+	q0 := r.setup(0, 256, 2)
+	r.wr(igb.RDT(0), 0) // no descriptor
+	// 1004 bytes with FCS each: 65 fit in 64 KB, the 66th does not.
+	for i := range 70 {
+		r.dev.Receive(frame(i))
+	}
+	c := r.dev.Counters()
+	if rnbc, mpc := r.rd(igb.RNBC), r.rd(igb.MPC); c.RxFrames != 0 || c.RxFIFOQueued != 65 || rnbc != 1 || mpc != 5 || c.RxFIFOOverflow != 5 {
+		t.Fatalf("queued %d stored %d RNBC %d MPC %d overflow %d", c.RxFIFOQueued, c.RxFrames, rnbc, mpc, c.RxFIFOOverflow)
+	}
+	if r.rd(igb.ICR)&igb.ICR_RXO == 0 {
+		t.Fatalf("no RXO on overflow")
+	}
+	// 10 descriptors: the first 10 frames, in order; the rest wait.
+	r.wr(igb.RDT(0), 10)
+	if c := r.dev.Counters(); c.RxFrames != 10 || c.RxFIFODrained != 10 {
+		t.Fatalf("after 10 descriptors: stored %d drained %d", c.RxFrames, c.RxFIFODrained)
+	}
+	for i := range 10 {
+		if sport := binary.BigEndian.Uint16(q0.bufs[i].Bytes[34:]); sport != uint16(i) {
+			t.Fatalf("descriptor %d holds frame %d", i, sport)
+		}
+	}
+	// Queue 1 has descriptors, but its frame queues behind queue 0's.
+	r.setup(1, 8, 2)
+	for i := range igb.NumRETA {
+		r.wr(igb.RETA+4*uint32(i), 0x01010101)
+	}
+	r.wr(igb.MRQC, igb.MRQC_ENABLE_RSS|igb.MRQC_RSS_FIELD_IPV4)
+	r.wr(igb.RDT(0), 70) // room for the 55 still waiting
+	if c := r.dev.Counters(); c.RxFrames != 65 {
+		t.Fatalf("stored %d after posting enough", c.RxFrames)
+	}
+	r.wr(igb.RDT(0), r.rd(igb.RDH(0))) // queue 0 full again
+	r.wr(igb.MRQC, 0)
+	r.dev.Receive(frame(100)) // queue 0: waits
+	r.wr(igb.MRQC, igb.MRQC_ENABLE_RSS|igb.MRQC_RSS_FIELD_IPV4)
+	r.dev.Receive(frame(101)) // queue 1: behind it
+	if r.rd(igb.RDH(1)) != 0 || r.dev.Counters().RxFIFOQueued != 67 {
+		t.Fatalf("queue 1 stored past the blocked head: RDH1 %d queued %d", r.rd(igb.RDH(1)), r.dev.Counters().RxFIFOQueued)
+	}
+	// DROP_EN on queue 0, set now: the head is dropped on the next retry,
+	// and queue 1's frame goes through.
+	r.wr(igb.SRRCTL(0), 2|igb.SRRCTL_DESCTYPE_ADV1|igb.SRRCTL_DROP_EN)
+	if rqdpc := r.rd(igb.RQDPC(0)); rqdpc != 1 || r.rd(igb.RDH(1)) != 1 {
+		t.Fatalf("DROP_EN: RQDPC0 %d, RDH1 %d", rqdpc, r.rd(igb.RDH(1)))
+	}
+	r.wr(igb.MRQC, 0)
+	r.dev.Receive(frame(102)) // dropped at once
+	// RNBC: frame 100 waited, frame 102 found no descriptor.
+	if rqdpc, rnbc := r.rd(igb.RQDPC(0)), r.rd(igb.RNBC); rqdpc != 1 || rnbc != 2 || r.dev.Counters().RxFIFOQueued != 67 {
+		t.Fatalf("DROP_EN: RQDPC0 %d RNBC %d queued %d", rqdpc, rnbc, r.dev.Counters().RxFIFOQueued)
+	}
+	// RCTL.EN clear empties the buffer.
+	r.wr(igb.SRRCTL(0), 2|igb.SRRCTL_DESCTYPE_ADV1)
+	r.dev.Receive(frame(103))
+	r.wr(igb.RCTL, 0)
+	r.wr(igb.RCTL, igb.RCTL_EN|igb.RCTL_SECRC)
+	r.wr(igb.RDT(0), (r.rd(igb.RDH(0))+5)%256)
+	if c := r.dev.Counters(); c.RxFIFOFlushed != 1 || c.RxFrames != 66 {
+		t.Fatalf("RCTL.EN clear: flushed %d, stored %d", c.RxFIFOFlushed, c.RxFrames)
+	}
+}
+
+// TestRxPacketBufferSize: RXPBS sets the buffer's size: at 8 KB, eight
+// 1004-byte frames wait and the ninth is missed.
+func TestRxPacketBufferSize(t *testing.T) {
+	r := newRxRig(t, 0)
+	r.setup(0, 8, 2)
+	r.wr(igb.RDT(0), 0)
+	r.wr(igb.RXPBS, 8)
+	for i := range 9 {
+		r.dev.Receive(tcpFrame(testMAC, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, uint16(i), 2, 1000-54))
+	}
+	if c, mpc := r.dev.Counters(), r.rd(igb.MPC); c.RxFIFOQueued != 8 || mpc != 1 {
+		t.Fatalf("queued %d MPC %d", c.RxFIFOQueued, mpc)
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/offload"
@@ -38,6 +39,9 @@ const minTxFrame = 60
 // limit.
 const maxTxFrame = 16 << 10
 
+// byteTime is one byte's time on a 1000 Mb/s wire.
+const byteTime = 8 * time.Nanosecond
+
 // txQueue is a transmit queue's state between descriptors.
 type txQueue struct {
 	ctxMem [igb.NumTxContexts][igb.DescSize]byte // context slots as loaded
@@ -49,15 +53,56 @@ type txQueue struct {
 }
 
 // txKick runs every enabled queue.
-func (d *Device) txKick() {
-	for q := range igb.NumQueues {
-		d.txRun(q)
+func (d *Device) txKick() { d.txStart(-1) }
+
+// txStart runs queue q (every queue for -1) unless transmit is already
+// running: a doorbell rung from inside a run (a link that delivers
+// synchronously to a peer that answers at once) is picked up before the
+// run returns.
+func (d *Device) txStart(q int) {
+	if d.txRunning {
+		if q < 0 {
+			d.txAgain |= 1<<igb.NumQueues - 1
+		} else {
+			d.txAgain |= 1 << q
+		}
+		return
 	}
+	d.txRunning = true
+	if q < 0 {
+		d.txAgain = 1<<igb.NumQueues - 1
+	} else {
+		d.txAgain = 1 << q
+	}
+	for d.txAgain != 0 {
+		run := d.txAgain
+		d.txAgain = 0
+		for i := range igb.NumQueues {
+			if run&(1<<i) != 0 {
+				d.txRun(i)
+			}
+		}
+	}
+	d.txRunning = false
 }
 
-// txRun processes queue q's descriptors from TDH to TDT.
+// onTxResume runs when the wire has drained enough for the transmit DMA
+// to go on.
+func (d *Device) onTxResume() {
+	d.enter()
+	defer d.exit()
+	d.txKick()
+}
+
+// txRun processes queue q's descriptors from TDH to TDT. The datasheet
+// device stops while the wire is more than a TX packet buffer's worth of
+// line time behind (one packet may overshoot it); the pacing timer resumes
+// every queue. QEMU's igb_start_xmit runs to TDT whatever the link does.
 func (d *Device) txRun(q int) {
-	if d.regs[igb.TCTL/4]&igb.TCTL_EN == 0 || d.regs[igb.TXDCTL(q)/4]&igb.XDCTL_ENABLE == 0 || !d.busMaster || !d.linkUp {
+	if d.regs[igb.TCTL/4]&igb.TCTL_EN == 0 || d.regs[igb.TXDCTL(q)/4]&igb.XDCTL_ENABLE == 0 || !d.busMaster {
+		return
+	}
+	if !d.qemu && (!d.linkUp || d.txTimer.Pending()) {
 		return
 	}
 	tdlen := d.regs[igb.TDLEN(q)/4]
@@ -76,7 +121,13 @@ func (d *Device) txRun(q int) {
 	headWB := d.regs[igb.TDWBAL(q)/4]&igb.TDWBAL_HEAD_WB_EN != 0
 	reported := false
 	desc := d.txDesc[:]
+	ahead := time.Duration(d.txFIFO()) * byteTime
 	for steps := uint32(0); tdh != tdt && steps < n; steps++ {
+		if !d.qemu && d.txBusyUntil-d.now() > ahead {
+			d.txTimer.ResetAt(d.txBusyUntil - ahead)
+			d.ctr.TxPaced++
+			break
+		}
 		at := base + dma.Addr(igb.DescSize*tdh)
 		if !d.mem.Read(at, desc) {
 			d.ctr.DMAFaults++
@@ -95,29 +146,41 @@ func (d *Device) txRun(q int) {
 		default:
 			d.ctr.TxBadDesc++
 		}
+		tdh = (tdh + 1) % n
 		if ctl&igb.TXD_DCMD_RS != 0 {
 			reported = true
-			if !headWB && dext && dtyp == igb.TXD_DTYP_DATA {
+			switch {
+			case d.qemu && headWB:
+				// igb_txdesc_writeback: the head after every RS descriptor.
+				d.writeHead(q, tdh)
+			case !headWB && dext && (dtyp == igb.TXD_DTYP_DATA || d.qemu):
+				// QEMU writes DD back into context descriptors too.
 				igb.TxData(desc).SetDD()
 				if !d.mem.Write(at+igb.TxDataOlinfo, desc[igb.TxDataOlinfo:]) {
 					d.ctr.DMAFaults++
 				}
 			}
 		}
-		tdh = (tdh + 1) % n
+		d.regs[igb.TDH(q)/4] = tdh
 	}
 	d.regs[igb.TDH(q)/4] = tdh
 	if !reported {
 		return
 	}
-	if headWB {
-		wb := dma.Addr(uint64(d.regs[igb.TDWBAH(q)/4])<<32 | uint64(d.regs[igb.TDWBAL(q)/4]&igb.TDWBAL_ADDR_MASK))
-		binary.LittleEndian.PutUint32(d.txHead[:], tdh)
-		if !d.mem.Write(wb, d.txHead[:]) {
-			d.ctr.DMAFaults++
-		}
+	if headWB && !d.qemu {
+		d.writeHead(q, tdh)
 	}
 	d.intr.queueEvent(q, true)
+}
+
+// writeHead is the head write-back (TDWBAL.Head_WB_En): TDH written to the
+// address TDWBAH:TDWBAL names.
+func (d *Device) writeHead(q int, tdh uint32) {
+	wb := dma.Addr(uint64(d.regs[igb.TDWBAH(q)/4])<<32 | uint64(d.regs[igb.TDWBAL(q)/4]&igb.TDWBAL_ADDR_MASK))
+	binary.LittleEndian.PutUint32(d.txHead[:], tdh)
+	if !d.mem.Write(wb, d.txHead[:]) {
+		d.ctr.DMAFaults++
+	}
 }
 
 // txData gathers one data descriptor's buffer into the queue's packet and
@@ -215,22 +278,32 @@ func (d *Device) send(frame []byte) {
 		frame = frame[:minTxFrame]
 		clear(frame[n:])
 	}
-	if d.link == nil {
-		d.ctr.TxNoLink++
-		return
+	ok := false
+	if d.link != nil && d.linkUp {
+		var done time.Duration
+		if done, ok = d.link.Transmit(frame); ok {
+			d.txBusyUntil = max(d.txBusyUntil, done)
+		}
 	}
-	if _, ok := d.link.Transmit(frame); !ok {
+	if !ok {
 		d.ctr.TxNoLink++
-		return
+		if !d.qemu {
+			return
+		}
+		// QEMU's net layer drops what a down link sends, and the
+		// device counts it as sent.
+	} else {
+		d.ctr.TxFrames++
 	}
 	q := d.txQ
-	d.ctr.TxFrames++
 	d.statInc(igb.GPTC)
 	d.statInc(igb.TPT)
 	d.stat64(igb.GOTCL, len(frame)+4)
 	d.stat64(igb.TOTL, len(frame)+4)
-	d.statInc(igb.PQGPTC(q))
-	d.statAdd(igb.PQGOTC(q), len(frame)+4)
+	if !d.qemu { // QEMU has no per-queue statistics
+		d.statInc(igb.PQGPTC(q))
+		d.statAdd(igb.PQGOTC(q), len(frame)+4)
+	}
 	switch {
 	case frame[0]&1 == 0:
 	case binary.LittleEndian.Uint32(frame) == 0xFFFFFFFF && binary.LittleEndian.Uint16(frame[4:]) == 0xFFFF:

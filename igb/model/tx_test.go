@@ -6,9 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/igb"
-	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
 )
 
@@ -31,10 +35,13 @@ type txRig struct {
 	tail int
 }
 
-func newTxRig(t testing.TB, n int) *txRig {
-	r := &txRig{rxRig: newRxRig(t, 0), link: &testLink{}, n: n}
+func newTxRig(t testing.TB, n int) *txRig { return newTxRigP(t, ProfileDatasheet, n) }
+
+// newTxRigP is newTxRig on profile p.
+func newTxRigP(t testing.TB, p Profile, n int) *txRig {
+	r := &txRig{rxRig: newRxRigP(t, p, 0), link: &testLink{}, n: n}
 	r.dev.Connect(r.link)
-	r.clk.RunFor(2 * DefaultAutonegDelay)
+	r.clk.RunFor(r.autoneg() + DefaultAutonegDelay)
 	r.ring = r.alloc(n * igb.DescSize)
 	r.wr(igb.TDBAL(0), uint32(r.ring.Addr))
 	r.wr(igb.TDBAH(0), uint32(uint64(r.ring.Addr)>>32))
@@ -89,19 +96,36 @@ func partial(payload int, tso bool) []byte {
 	return f
 }
 
-// validTCP checks a transmitted frame with an independent decoder: IPv4
-// header checksum, total length, TCP checksum over the pseudo-header.
+// validTCP checks a transmitted frame with an independent decoder,
+// gopacket: it must decode as Ethernet/IPv4/TCP, the IPv4 total length
+// must cover the frame, and the IPv4 and TCP checksums must equal what
+// gopacket computes for the same headers and payload.
 func validTCP(t *testing.T, f []byte) (seq uint32, payload int) {
 	t.Helper()
-	ip := header.IPv4(f[header.EthernetMinSize:])
-	if !ip.ChecksumValid() || int(ip.TotalLength()) != len(f)-header.EthernetMinSize {
-		t.Fatalf("IPv4 header: checksum valid %v, total length %d of %d", ip.ChecksumValid(), ip.TotalLength(), len(f)-header.EthernetMinSize)
+	pkt := gopacket.NewPacket(f, layers.LayerTypeEthernet, gopacket.Default)
+	ip, _ := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if ip == nil || tcp == nil || pkt.ErrorLayer() != nil {
+		t.Fatalf("gopacket cannot decode the frame: %v", pkt.ErrorLayer())
 	}
-	tcp := header.TCP(ip[ip.HeaderLength():])
-	if checksum.Checksum(tcp, ip.PseudoHeaderChecksum(uint16(len(tcp)))) != 0xFFFF {
-		t.Fatalf("TCP checksum wrong")
+	if int(ip.Length) != len(f)-header.EthernetMinSize {
+		t.Fatalf("IPv4 total length %d of %d", ip.Length, len(f)-header.EthernetMinSize)
 	}
-	return tcp.SequenceNumber(), len(tcp) - tcp.DataOffset()
+	ip2, tcp2 := *ip, *tcp
+	if err := tcp2.SetNetworkLayerForChecksum(&ip2); err != nil {
+		t.Fatal(err)
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{ComputeChecksums: true}, &ip2, &tcp2, gopacket.Payload(tcp.Payload)); err != nil {
+		t.Fatal(err)
+	}
+	ref := gopacket.NewPacket(buf.Bytes(), layers.LayerTypeIPv4, gopacket.Default)
+	rip := ref.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	rtcp := ref.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if ip.Checksum != rip.Checksum || tcp.Checksum != rtcp.Checksum {
+		t.Fatalf("checksums IPv4 %#04x TCP %#04x, gopacket computes %#04x and %#04x", ip.Checksum, tcp.Checksum, rip.Checksum, rtcp.Checksum)
+	}
+	return tcp.Seq, len(tcp.Payload)
 }
 
 // TestTxChecksum: a context (MACLEN 14, IPLEN 20, IPv4/TCP) and data
@@ -138,9 +162,15 @@ func TestTxChecksum(t *testing.T) {
 // three buffers become three segments, each checked by an independent
 // decoder (IPv4 and TCP checksums, lengths), sequence numbers advancing by
 // the payload; TSCTC counts the context. With head write-back, TDH lands at
-// the TDWBAL address and no DD is written.
+// the TDWBAL address and no DD is written. Both profiles.
 func TestTxTSO(t *testing.T) {
-	r := newTxRig(t, 16)
+	for _, p := range profiles {
+		testTxTSO(t, p)
+	}
+}
+
+func testTxTSO(t *testing.T, p Profile) {
+	r := newTxRigP(t, p, 16)
 	wb := r.alloc(64)
 	r.wr(igb.TDWBAL(0), uint32(wb.Addr)|igb.TDWBAL_HEAD_WB_EN)
 	r.wr(igb.TDWBAH(0), uint32(uint64(wb.Addr)>>32))
@@ -288,3 +318,69 @@ type countLink struct{ n int }
 
 func (l *countLink) Up() bool                                { return true }
 func (l *countLink) Transmit(f []byte) (time.Duration, bool) { l.n++; return 0, true }
+
+// arrivals is a wire endpoint that records when frames arrive.
+type arrivals struct {
+	clk *kernelmodel.Clock
+	at  []time.Duration
+}
+
+func (a *arrivals) Receive([]byte)  { a.at = append(a.at, a.clk.Now()) }
+func (a *arrivals) LinkChange(bool) {}
+
+// TestTxPacing: 200 frames of 1514 bytes posted at once on a 1 Gb/s
+// cable (12.304 µs each with FCS, preamble and gap). The datasheet device
+// runs at most TXPBS (40 KB, 27 such frames) of line time ahead of the
+// wire: descriptors complete as the wire frees room, the last one about
+// 40 KB of line time before the last frame has left, and frames leave
+// back to back. QEMU's device sends the whole ring at once (the cable's
+// queue takes it) and completes every descriptor before any frame has
+// arrived.
+func TestTxPacing(t *testing.T) {
+	const frames, size = 200, 1514
+	frameTime := wire.WireTime(size, 1_000_000_000)
+	for _, p := range profiles {
+		r := newTxRigP(t, p, 256)
+		peer := &arrivals{clk: r.clk}
+		cable := wire.NewCable(r.clk, wire.CableConfig{SpeedBPS: 1_000_000_000})
+		la, _ := cable.Attach(r.dev.Port(), peer)
+		r.dev.Connect(la)
+		r.clk.RunFor(r.autoneg() + time.Millisecond)
+		start := r.clk.Now()
+		pkt := partial(size-54, false)
+		for range frames {
+			r.data(pkt, 2048, 0, size, 0, 0)
+		}
+		r.doorbell()
+		head := func() int { return int(r.rd(igb.TDH(0))) }
+		switch p {
+		case ProfileDatasheet:
+			// The frames that fit in 40 KB of line time, and the one
+			// that overshoots it.
+			ahead := int(time.Duration(igb.TXPBS_RESET<<10)*byteTime/frameTime) + 1
+			if h := head(); h < ahead || h > ahead+1 {
+				t.Fatalf("%v: TDH %d right after the doorbell, want about %d", p, h, ahead)
+			}
+			r.clk.RunUntil(start + time.Millisecond)
+			onWire := int(time.Millisecond / frameTime)
+			if h := head(); h < onWire+ahead-1 || h > onWire+ahead+2 {
+				t.Fatalf("%v: TDH %d at 1 ms, want about %d", p, h, onWire+ahead)
+			}
+		case ProfileQEMU:
+			if h := head(); h != frames {
+				t.Fatalf("%v: TDH %d right after the doorbell, want %d", p, h, frames)
+			}
+		}
+		r.clk.RunUntil(start + 5*time.Millisecond)
+		if head() != frames || len(peer.at) != frames {
+			t.Fatalf("%v: TDH %d, %d frames arrived", p, head(), len(peer.at))
+		}
+		last := peer.at[frames-1] - start
+		if want := frames * frameTime; last < want || last > want+frameTime {
+			t.Fatalf("%v: last frame arrived at %v, want %v", p, last, want)
+		}
+		if c := r.dev.Counters(); (c.TxPaced > 0) != (p == ProfileDatasheet) {
+			t.Fatalf("%v: TxPaced %d", p, c.TxPaced)
+		}
+	}
+}
