@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nicbed/nicbed/testbed"
 )
@@ -16,21 +18,22 @@ import (
 const hostSynopsis = "--nic e1000|igb (--tap NAME | --afpacket IFACE) --addr CIDR [flags]"
 
 const hostDescription = `Runs one modelled host — the NIC model, its driver, the kernel model on the
-real clock and the network stack (ARP, IPv4, ICMP) — whose wire side is a
+real clock and the network stack (ARP, IPv4, ICMP, UDP) — whose wire side is a
 real Linux interface: a TAP (--tap; created if it does not exist) or an
 existing interface through AF_PACKET (--afpacket; one end of a veth, say).
 Linux's frames go through the model, the driver, NAPI and the stack, and
 the host's answers back out the same way. It runs until SIGINT or SIGTERM,
 then prints its counters (softnet_stat, the ethtool -S counters that are
-not zero, /proc/net/snmp's Ip, Icmp and IcmpMsg, the kfree_skb drop
-reasons, the neighbour table and the port's counters) and exits 0.
+not zero, /proc/net/snmp's Ip, Icmp, IcmpMsg and Udp, the kfree_skb drop
+reasons, the neighbour table, the port's and each service's counters) and
+exits 0. --serve runs services on the host's sockets: echo=7 is UDP echo.
 
 Once it is up it prints a line starting "nicbed host: ready" on stdout.
 It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET).
 
 Example: a host at 10.99.0.2 behind the TAP nicbed0, pinged from Linux:
 
-  nicbed host --nic e1000 --tap nicbed0 --addr 10.99.0.2/24 &
+  nicbed host --nic e1000 --tap nicbed0 --addr 10.99.0.2/24 --serve echo=7 &
   ip addr add 10.99.0.1/24 dev nicbed0 && ip link set nicbed0 up
   ping -c 3 10.99.0.2
   kill -INT %1      # the counters`
@@ -49,12 +52,11 @@ type hostFlags struct {
 	pcapFile  string
 	traceFile string
 	verbose   bool
+	ping      pingFlags
 
 	// Filled in by check.
-	local  [4]byte
-	plen   int
-	gwIP   [4]byte
-	hasGW  bool
+	prefix netip.Prefix // the address and its prefix length
+	gwIP   netip.Addr   // invalid without --gw
 	hwaddr [6]byte
 }
 
@@ -103,6 +105,16 @@ var hostNICs = map[string]func() testbed.Factory{
 	"e1000": func() testbed.Factory { return testbed.E1000{} },
 }
 
+// hostNICNames are hostNICs' names, sorted.
+func hostNICNames() []string {
+	names := make([]string, 0, len(hostNICs))
+	for n := range hostNICs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 func runHost(args []string, stdout, stderr io.Writer) error {
 	f, err := parseHost(args, stdout, stderr)
 	if err != nil {
@@ -128,6 +140,11 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.Var(&f.serve, "serve", "services to run, a comma-separated list of name=PORT (repeatable), e.g. echo=7:\n  echo   UDP echo (RFC 862)")
 	fs.StringVar(&f.pcapFile, "pcap", "", "write every frame the host receives and sends to this libpcap file")
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
+	fs.StringVar(&f.ping.dst, "ping", "", "once up, ping this address from a raw ICMP socket of the host's stack, e.g. 10.99.0.1;\n  the summary, as ping's, goes to stdout")
+	fs.IntVar(&f.ping.count, "ping-count", 5, "--ping: echo requests to send")
+	fs.IntVar(&f.ping.size, "ping-size", 56, "--ping: data bytes per echo request (0-65507; above 1472 they go in fragments)")
+	fs.DurationVar(&f.ping.interval, "ping-interval", time.Second, "--ping: time between echo requests")
+	fs.DurationVar(&f.ping.timeout, "ping-timeout", time.Second, "--ping: how long to wait for each reply")
 	fs.BoolVar(&f.verbose, "verbose", false, "on exit, print every counter (the full ethtool -S list, the model's counters)")
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
@@ -179,26 +196,25 @@ func (f *hostFlags) check() error {
 	if err != nil || !p.Addr().Is4() {
 		return fmt.Errorf("--addr %q: want an IPv4 address with a prefix length, e.g. 10.99.0.2/24", f.addr)
 	}
-	a := p.Addr()
-	f.local, f.plen = a.As4(), p.Bits()
-	bcast := ipv4Broadcast(f.local, f.plen)
+	a, bcast := p.Addr(), ipv4Broadcast(p)
 	switch {
-	case f.plen == 0:
+	case p.Bits() == 0:
 		return fmt.Errorf("--addr %q: prefix length 0", f.addr)
-	case a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() || f.local == [4]byte{255, 255, 255, 255}:
+	case a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return fmt.Errorf("--addr %q: %s is not a unicast host address", f.addr, a)
-	case f.plen <= 30 && (a == p.Masked().Addr() || f.local == bcast):
+	case p.Bits() <= 30 && (a == p.Masked().Addr() || a == bcast):
 		return fmt.Errorf("--addr %q: %s is the prefix's network or broadcast address", f.addr, a)
 	}
+	f.prefix = p
 	if f.gw != "" {
 		g, err := netip.ParseAddr(f.gw)
 		if err != nil || !g.Is4() {
 			return fmt.Errorf("--gw %q: not an IPv4 address", f.gw)
 		}
-		if !p.Masked().Contains(g) || g == a || g.As4() == bcast || (f.plen <= 30 && g == p.Masked().Addr()) {
+		if !p.Masked().Contains(g) || g == a || g == bcast || (p.Bits() <= 30 && g == p.Masked().Addr()) {
 			return fmt.Errorf("--gw %s: not a host on %s (Linux: Nexthop has invalid gateway)", g, p.Masked())
 		}
-		f.gwIP, f.hasGW = g.As4(), true
+		f.gwIP = g
 	}
 	hw, err := net.ParseMAC(f.mac)
 	if err != nil || len(hw) != 6 {
@@ -207,6 +223,9 @@ func (f *hostFlags) check() error {
 	copy(f.hwaddr[:], hw)
 	if f.hwaddr[0]&1 != 0 || f.hwaddr == [6]byte{} {
 		return fmt.Errorf("--mac %s: not a unicast address", f.mac)
+	}
+	if err := f.ping.check(); err != nil {
+		return err
 	}
 	switch {
 	case f.mtu < 68 || f.mtu > 16110:
@@ -217,9 +236,11 @@ func (f *hostFlags) check() error {
 	return nil
 }
 
-// ipv4Broadcast is the broadcast address of local/plen.
-func ipv4Broadcast(local [4]byte, plen int) [4]byte {
-	v := uint32(local[0])<<24 | uint32(local[1])<<16 | uint32(local[2])<<8 | uint32(local[3])
-	v |= ^uint32(0) >> plen // 0 for /32
-	return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+// ipv4Broadcast is the broadcast address of an IPv4 prefix (the address
+// itself for a /32).
+func ipv4Broadcast(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	v |= ^uint32(0) >> p.Bits()
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

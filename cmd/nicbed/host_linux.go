@@ -16,7 +16,7 @@ import (
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
-	"github.com/nicbed/nicbed/stack/ipv4"
+	"github.com/nicbed/nicbed/stack/inet"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -105,15 +105,15 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 			return err
 		}
 	}
-	ip := ipv4.New(k, uint64(time.Now().UnixNano()))
-	if err := ip.AddAddress(h.Dev, f.local, f.plen); err != nil {
+	st := inet.New(k, inet.Config{Seed: uint64(time.Now().UnixNano())})
+	if err := st.AddInterface(h.Dev, f.prefix); err != nil {
 		return err
 	}
 	if err := task("ip-link-up", func(tk *kernelmodel.Task) error { return h.Dev.DevOpen(tk) }); err != nil {
 		return err
 	}
-	if f.hasGW {
-		if err := ip.AddRoute([4]byte{}, 0, f.gwIP, h.Dev, 0); err != nil {
+	if f.gwIP.IsValid() {
+		if err := st.SetGateway(f.gwIP); err != nil {
 			return err
 		}
 	}
@@ -125,11 +125,17 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	if !ready() && ctx.Err() == nil {
 		return fmt.Errorf("%s: no carrier 10 s after ip link set up", h.Dev.Name)
 	}
-	if err := startServices(f.serve); err != nil {
+	servers, err := startServers(st, k, f.serve)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s/%d on %s %s\n", f.nic, h.Dev.Name, testbed.MACString(h.Dev.Addr),
-		ipString(f.local), f.plen, kind, port.Name())
+	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s on %s %s\n", f.nic, h.Dev.Name, testbed.MACString(h.Dev.Addr), f.prefix, kind, port.Name())
+	var pinger *pinger
+	if f.ping.dst != "" {
+		if pinger, err = startPing(st, k, f.ping, stdout); err != nil {
+			return err
+		}
+	}
 
 	start := clk.Now()
 	if err := clk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -140,7 +146,11 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 
 	w := bufio.NewWriter(stdout)
 	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
-	writeHostReport(w, h, ip, port, kind, ran)
+	writeHostReport(w, h, st, port, kind, ran)
+	writeServers(w, servers)
+	if pinger != nil && !pinger.done {
+		pinger.writeSummary(w) // interrupted
+	}
 	if f.verbose {
 		fmt.Fprintln(w)
 		h.WriteCounters(w)
@@ -179,33 +189,23 @@ func openError(stderr io.Writer, kind, name string, err error) error {
 	return err
 }
 
-// startServices starts the --serve services.
-func startServices(list serveFlag) error {
-	if len(list) > 0 {
-		return fmt.Errorf("--serve %s=%d: UDP is not in nicbed's stack yet", list[0].name, list[0].port)
-	}
-	return nil
-}
-
 // writeHostReport prints the host's counters on exit: the demo's summary
 // (interrupts, NAPI, softnet, drop reasons, ethtool -S not zero), then
 // /proc/net/softnet_stat, /proc/net/snmp, ip neigh and the port's
 // counters.
-func writeHostReport(w io.Writer, h *testbed.Host, ip *ipv4.Stack, port *wire.Port, kind string, ran time.Duration) {
+func writeHostReport(w io.Writer, h *testbed.Host, st *inet.Stack, port *wire.Port, kind string, ran time.Duration) {
 	writeSummary(w, h, ran)
-	st := h.Dev.Stats
+	ds := h.Dev.Stats
 	fmt.Fprintf(w, "ip -s link %s: rx %d packets %d bytes, tx %d packets %d bytes, rx_dropped %d, tx_dropped %d\n",
-		h.Dev.Name, st.RxPackets, st.RxBytes, st.TxPackets, st.TxBytes, st.RxDropped, st.TxDropped)
+		h.Dev.Name, ds.RxPackets, ds.RxBytes, ds.TxPackets, ds.TxBytes, ds.RxDropped, ds.TxDropped)
 	fmt.Fprintln(w, "/proc/net/softnet_stat:")
 	h.Kernel.WriteSoftnetStat(w)
 	fmt.Fprintln(w, "/proc/net/snmp:")
-	ip.WriteSNMP(w)
+	st.WriteSNMP(w)
 	fmt.Fprintln(w, "ip neigh:")
-	ip.Neigh.WriteNeigh(w)
+	st.Neigh.WriteNeigh(w)
 	ps := port.Stats()
 	fmt.Fprintf(w, "port %s %s: rx %d frames %d bytes, tx %d frames %d bytes; dropped: rx inbox %d, rx no buffer %d, rx no endpoint %d, tx outbox %d, tx down %d; errors: rx %d, tx %d\n",
 		kind, port.Name(), ps.RxFrames, ps.RxBytes, ps.TxFrames, ps.TxBytes, ps.RxDroppedInbox, ps.RxNoBuffer, ps.RxNoEndpoint,
 		ps.TxDroppedOutbox, ps.TxDroppedDown, ps.RxErrors, ps.TxErrors)
 }
-
-func ipString(a [4]byte) string { return fmt.Sprintf("%d.%d.%d.%d", a[0], a[1], a[2], a[3]) }

@@ -44,6 +44,10 @@ const (
 type hostWire struct {
 	name     string
 	linuxDev string
+	// noCheck: Linux's UDP datagrams go with no checksum (SO_NO_CHECK):
+	// a veth leaves the checksum of what it carries to be completed
+	// (CHECKSUM_PARTIAL), and AF_PACKET hands it on so.
+	noCheck bool
 	// before makes what must exist before nicbed starts; it returns
 	// nicbed's port flags.
 	before func(t testing.TB, ns *netns.NS) []string
@@ -62,7 +66,7 @@ var hostWires = []hostWire{
 		},
 	},
 	{
-		name: "afpacket", linuxDev: "vlinux",
+		name: "afpacket", linuxDev: "vlinux", noCheck: true,
 		before: func(t testing.TB, ns *netns.NS) []string {
 			ns.IP(t, "link", "add", "vlinux", "type", "veth", "peer", "name", "vmodel")
 			ns.IP(t, "link", "set", "vmodel", "up")
@@ -189,6 +193,8 @@ func parseHostReport(t testing.TB, out string) hostReport {
 			section = l
 		case strings.HasPrefix(l, "port "):
 			r.port = l
+		case strings.HasPrefix(l, "serve "):
+			section = ""
 		case section == "ip neigh:" && l != "":
 			r.neigh = append(r.neigh, l)
 		case section == "/proc/net/snmp:":
@@ -283,83 +289,163 @@ func linuxSNMP(t testing.TB, ns *netns.NS, prefix string) map[string]uint64 {
 //     dropped by nicbed under its kfree_skb reason and SNMP counter, the
 //     unknown protocol answered with a protocol unreachable that Linux
 //     counts; nicbed still answers pings after.
+//   - UDP echo (--serve echo=7): datagrams of 0 to 65507 bytes from a
+//     socket in the namespace come back intact from port 7; nicbed's and
+//     Linux's Udp counters agree.
 //   - SIGINT ends nicbed with exit status 0 and its report.
+//
+// It runs for each NIC nicbed host offers (e1000, igb).
 func TestHostLinux(t *testing.T) {
-	for _, w := range hostWires {
-		t.Run(w.name, func(t *testing.T) {
-			start := time.Now()
-			ns := netns.New(t, "nbh")
-			ns.DumpOnFailure(t)
-			pcapFile := filepath.Join(t.TempDir(), "host.pcap")
-			args := append(w.before(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC, "--pcap", pcapFile)
-			p := startHost(t, ns, args...)
-			w.after(t, ns)
-			linuxMAC := strings.TrimSpace(ns.Exec(t, "cat", "/sys/class/net/"+w.linuxDev+"/address"))
+	for _, nic := range hostNICNames() {
+		for _, w := range hostWires {
+			t.Run(nic+"/"+w.name, func(t *testing.T) {
+				start := time.Now()
+				ns := netns.New(t, "nbh")
+				ns.DumpOnFailure(t)
+				pcapFile := filepath.Join(t.TempDir(), "host.pcap")
+				args := append(w.before(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC, "--pcap", pcapFile, "--serve", "echo=7", "--nic", nic)
+				p := startHost(t, ns, args...)
+				w.after(t, ns)
+				linuxMAC := strings.TrimSpace(ns.Exec(t, "cat", "/sys/class/net/"+w.linuxDev+"/address"))
 
-			// nicbed resolves Linux: Linux knows nicbed already.
-			ns.IP(t, "neigh", "replace", hostAddr, "lladdr", hostMAC, "dev", w.linuxDev, "nud", "permanent")
-			ping(t, ns, hostAddr, 56, 1)
-			// Linux resolves nicbed.
-			ns.IP(t, "neigh", "del", hostAddr, "dev", w.linuxDev)
-			ping(t, ns, hostAddr, 56, 1)
+				// nicbed resolves Linux: Linux knows nicbed already.
+				ns.IP(t, "neigh", "replace", hostAddr, "lladdr", hostMAC, "dev", w.linuxDev, "nud", "permanent")
+				ping(t, ns, hostAddr, 56, 1)
+				// Linux resolves nicbed.
+				ns.IP(t, "neigh", "del", hostAddr, "dev", w.linuxDev)
+				ping(t, ns, hostAddr, 56, 1)
 
-			pings := 2
-			for _, size := range []int{56, 1472, 4000} {
-				ping(t, ns, hostAddr, size, 100)
-				pings += 100
-			}
-			neigh := ns.Exec(t, "ip", "neigh", "show", hostAddr, "dev", w.linuxDev)
-			if !regexp.MustCompile(`lladdr ` + hostMAC + ` (REACHABLE|STALE|DELAY|PROBE)`).MatchString(neigh) {
-				t.Errorf("Linux's neighbour entry for nicbed: %q", neigh)
-			}
+				pings := 2
+				for _, size := range []int{56, 1472, 4000} {
+					ping(t, ns, hostAddr, size, 100)
+					pings += 100
+				}
+				neigh := ns.Exec(t, "ip", "neigh", "show", hostAddr, "dev", w.linuxDev)
+				if !regexp.MustCompile(`lladdr ` + hostMAC + ` (REACHABLE|STALE|DELAY|PROBE)`).MatchString(neigh) {
+					t.Errorf("Linux's neighbour entry for nicbed: %q", neigh)
+				}
 
-			hostile := hostileFrames(t, linuxMAC)
-			sendRaw(t, ns, w.linuxDev, hostile.frames)
-			ping(t, ns, hostAddr, 56, 5)
-			pings += 5
+				echoed, frags := udpEcho(t, ns, w.noCheck)
 
-			out := p.stop(t, syscall.SIGINT)
-			r := parseHostReport(t, out)
-			if t.Failed() {
-				t.Logf("report:\n%s", r.text)
-			}
-			for reason, n := range hostile.drops {
-				if r.drops[reason] != n {
-					t.Errorf("drop reason %s: %d, want %d", reason, r.drops[reason], n)
+				hostile := hostileFrames(t, linuxMAC)
+				sendRaw(t, ns, w.linuxDev, hostile.frames)
+				ping(t, ns, hostAddr, 56, 5)
+				pings += 5
+
+				out := p.stop(t, syscall.SIGINT)
+				r := parseHostReport(t, out)
+				if w.name == "tap" && strings.Contains(ns.Exec(t, "ip", "-o", "link", "show"), w.linuxDev) {
+					t.Errorf("the TAP nicbed made is still there after it exited")
 				}
-			}
-			for reason, n := range r.drops {
-				if _, ok := hostile.drops[reason]; !ok {
-					t.Errorf("drop reason %s: %d, want none", reason, n)
+				if t.Failed() {
+					t.Logf("report:\n%s", r.text)
 				}
-			}
-			ip, icmp := r.snmp["Ip"], r.snmp["Icmp"]
-			for name, want := range map[string]uint64{
-				"InHdrErrors": hostile.inHdrErrors, "InUnknownProtos": 1, "ReasmFails": 2,
-				"ReasmOKs": 100, "ReasmReqds": 300 + hostile.fragments, "FragOKs": 100, "FragCreates": 300,
-			} {
-				if ip[name] != want {
-					t.Errorf("nicbed's Ip %s = %d, want %d", name, ip[name], want)
+				for reason, n := range hostile.drops {
+					if r.drops[reason] != n {
+						t.Errorf("drop reason %s: %d, want %d", reason, r.drops[reason], n)
+					}
 				}
-			}
-			for name, want := range map[string]uint64{
-				"InEchos": uint64(pings), "OutEchoReps": uint64(pings), "InCsumErrors": 1, "OutDestUnreachs": 1,
-			} {
-				if icmp[name] != want {
-					t.Errorf("nicbed's Icmp %s = %d, want %d", name, icmp[name], want)
+				for reason, n := range r.drops {
+					if _, ok := hostile.drops[reason]; !ok {
+						t.Errorf("drop reason %s: %d, want none", reason, n)
+					}
 				}
-			}
-			if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 1 || li["InEchoReps"] != uint64(pings) {
-				t.Errorf("Linux's Icmp: InDestUnreachs %d (want 1), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
-			}
-			if len(r.neigh) != 1 || !regexp.MustCompile(`^`+linuxAddr+` dev eth0 lladdr `+linuxMAC+` (REACHABLE|STALE|DELAY|PROBE)$`).MatchString(r.neigh[0]) {
-				t.Errorf("nicbed's neighbour table: %q, want Linux at %s", r.neigh, linuxMAC)
-			}
-			checkARP(t, pcapFile, hostMAC, linuxMAC)
-			t.Logf("%s: %v in all", w.name, time.Since(start).Round(time.Millisecond))
-		})
+				ip, icmp := r.snmp["Ip"], r.snmp["Icmp"]
+				for name, want := range map[string]uint64{
+					"InHdrErrors": hostile.inHdrErrors, "InUnknownProtos": 1, "ReasmFails": 2,
+					"ReasmOKs": 100 + frags.datagrams, "ReasmReqds": 300 + frags.fragments + hostile.fragments,
+					"FragOKs": 100 + frags.datagrams, "FragCreates": 300 + frags.fragments,
+				} {
+					if ip[name] != want {
+						t.Errorf("nicbed's Ip %s = %d, want %d", name, ip[name], want)
+					}
+				}
+				for name, want := range map[string]uint64{
+					"InEchos": uint64(pings), "OutEchoReps": uint64(pings), "InCsumErrors": 1, "OutDestUnreachs": 2,
+				} {
+					if icmp[name] != want {
+						t.Errorf("nicbed's Icmp %s = %d, want %d", name, icmp[name], want)
+					}
+				}
+				if u := r.snmp["Udp"]; u["InDatagrams"] != echoed || u["OutDatagrams"] != echoed || u["NoPorts"] != 1 || u["InErrors"] != 2 || u["InCsumErrors"] != 1 {
+					t.Errorf("nicbed's Udp %v, want %d datagrams in and out, and of the hostile ones 1 NoPorts, 2 InErrors, 1 InCsumErrors", u, echoed)
+				}
+				if want := fmt.Sprintf("serve echo=7: %d datagrams", echoed); !strings.Contains(r.text, want) {
+					t.Errorf("report lacks %q", want)
+				}
+				if lu := linuxSNMP(t, ns, "Udp"); lu["InDatagrams"] != echoed || lu["InErrors"] != 0 {
+					t.Errorf("Linux's Udp: %v, want %d datagrams in", lu, echoed)
+				}
+				if li := linuxSNMP(t, ns, "Icmp"); li["InDestUnreachs"] != 2 || li["InEchoReps"] != uint64(pings) {
+					t.Errorf("Linux's Icmp: InDestUnreachs %d (want 2: protocol and port), InEchoReps %d (want %d)", li["InDestUnreachs"], li["InEchoReps"], pings)
+				}
+				if len(r.neigh) != 1 || !regexp.MustCompile(`^`+linuxAddr+` dev eth0 lladdr `+linuxMAC+` (REACHABLE|STALE|DELAY|PROBE)$`).MatchString(r.neigh[0]) {
+					t.Errorf("nicbed's neighbour table: %q, want Linux at %s", r.neigh, linuxMAC)
+				}
+				checkARP(t, pcapFile, hostMAC, linuxMAC)
+				t.Logf("%s/%s: %v in all", nic, w.name, time.Since(start).Round(time.Millisecond))
+			})
+		}
 	}
 }
+
+// udpEchoSizes are the payloads udpEcho sends: empty, small, the largest
+// in one 1500-byte frame and one byte more, fragmented, and the largest.
+var udpEchoSizes = []int{0, 1, 100, 1472, 1473, 4000, 65507}
+
+// udpEcho sends a datagram of each of udpEchoSizes from a UDP socket in ns
+// to nicbed's echo service (port 7) and reads each back: it must come from
+// nicbed's port 7, intact. It returns the datagrams echoed, and how many
+// of them went in fragments at an MTU of 1500 and in how many fragments:
+// what nicbed reassembled, and fragmented again for the echo.
+func udpEcho(t testing.TB, ns *netns.NS, noCheck bool) (uint64, fragCount) {
+	t.Helper()
+	start := time.Now()
+	ns.Do(t, func() error {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(linuxAddr)})
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if noCheck {
+			if err := netns.NoCheck(conn); err != nil {
+				return err
+			}
+		}
+		to := &net.UDPAddr{IP: net.ParseIP(hostAddr), Port: 7}
+		buf := make([]byte, 65536)
+		for _, n := range udpEchoSizes {
+			msg := make([]byte, n)
+			for i := range msg {
+				msg[i] = byte(i*31 + n)
+			}
+			if _, err := conn.WriteToUDP(msg, to); err != nil {
+				return fmt.Errorf("send %d bytes: %w", n, err)
+			}
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			got, from, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				return fmt.Errorf("echo of %d bytes: %w", n, err)
+			}
+			if from.String() != to.String() || !bytes.Equal(buf[:got], msg) {
+				return fmt.Errorf("echo of %d bytes: %d bytes from %v, intact %v", n, got, from, bytes.Equal(buf[:got], msg))
+			}
+		}
+		return nil
+	})
+	t.Logf("UDP echo of %v bytes: intact, in %v", udpEchoSizes, time.Since(start).Round(time.Millisecond))
+	var fc fragCount
+	for _, n := range udpEchoSizes {
+		if 20+8+n > 1500 {
+			fc.datagrams++
+			fc.fragments += uint64(8+n+1479) / 1480
+		}
+	}
+	return uint64(len(udpEchoSizes)), fc
+}
+
+// fragCount counts datagrams sent in fragments and their fragments.
+type fragCount struct{ datagrams, fragments uint64 }
 
 // checkARP reads nicbed's pcap and checks both resolutions: nicbed asked
 // for Linux's address and Linux answered; Linux asked for nicbed's and
@@ -457,6 +543,15 @@ func hostileFrames(t testing.TB, linuxMAC string) hostile {
 		}
 		return build(&layers.IPv4{Id: id, Flags: flags, FragOffset: uint16(off / 8)}, gopacket.Payload(bytes.Repeat([]byte{0xa5}, n)))
 	}
+	udp := func(dport uint16, mangle func(f []byte)) []byte {
+		u := &layers.UDP{SrcPort: 4242, DstPort: layers.UDPPort(dport)}
+		ip := &layers.IPv4{Protocol: layers.IPProtocolUDP}
+		ip.Version, ip.TTL, ip.SrcIP, ip.DstIP = 4, 64, net.ParseIP(linuxAddr).To4(), net.ParseIP(hostAddr).To4()
+		u.SetNetworkLayerForChecksum(ip)
+		f := build(ip, u, gopacket.Payload(data))
+		mangle(f)
+		return f
+	}
 	h := hostile{drops: map[string]uint64{}}
 	for _, c := range []struct {
 		frame  []byte
@@ -474,6 +569,12 @@ func hostileFrames(t testing.TB, linuxMAC string) hostile {
 		{fix(setLen(echo(), 12)), "IP_INHDR", true, 0},                                           // total length below the header
 		{func() []byte { f := echo(); f[14+9] = 200; return fix(f) }(), "IP_NOPROTO", false, 0},
 		{func() []byte { f := echo(); f[14+20+8] ^= 0xff; return f }(), "ICMP_CSUM", false, 0}, // bad ICMP checksum
+		// UDP: a bad checksum to the echo port (dropped when the server's
+		// recvmsg verifies it), a datagram to a port nobody serves (port
+		// unreachable), a UDP length beyond the IP payload.
+		{udp(7, func(f []byte) { f[14+20+6] ^= 0xff }), "UDP_CSUM", false, 0},
+		{udp(9999, func([]byte) {}), "NO_SOCKET", false, 0},
+		{udp(7, func(f []byte) { f[14+20+4], f[14+20+5] = 0x10, 0 }), "PKT_TOO_SMALL", false, 0},
 		// Overlapping fragments: the second overlaps the first; both go.
 		{frag(0x5151, 0, true, 24), "NOT_SPECIFIED", false, 1},
 		{frag(0x5151, 16, true, 24), "NOT_SPECIFIED", false, 1},
@@ -614,5 +715,23 @@ func TestHostPersistentTap(t *testing.T) {
 		if n < 20 {
 			t.Errorf("trace: %d %v, want one per echo at least (20)", n, steps)
 		}
+	}
+}
+
+// waitOutput waits (10 s at most) until nicbed's stdout has a line that
+// starts with prefix, and returns it.
+func (p *hostProc) waitOutput(t testing.TB, prefix string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, l := range strings.Split(p.output(), "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q after 10 s:\n%s", prefix, p.output())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

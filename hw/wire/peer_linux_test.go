@@ -71,13 +71,7 @@ func linuxUDP(t *testing.T, ns *netns.NS, dev string, noCheck bool) (*net.UDPCon
 			return err
 		}
 		if noCheck {
-			raw, err := conn.SyscallConn()
-			if err != nil {
-				return err
-			}
-			var serr error
-			raw.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) })
-			return serr
+			return netns.NoCheck(conn)
 		}
 		return nil
 	})

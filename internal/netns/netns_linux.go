@@ -7,6 +7,7 @@ package netns
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -149,4 +150,20 @@ func (ns *NS) do(fn func() error) error {
 		errc <- err
 	}()
 	return <-errc
+}
+
+// NoCheck sets SO_NO_CHECK on a UDP socket: its datagrams go with no
+// checksum. A veth leaves the checksum of what it carries to be completed
+// (CHECKSUM_PARTIAL) and AF_PACKET on its peer hands it on so: a model
+// reading there would see it wrong.
+func NoCheck(conn *net.UDPConn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) }); err != nil {
+		return err
+	}
+	return serr
 }
