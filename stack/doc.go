@@ -68,4 +68,6 @@
 //	header     Ethernet/VLAN/IPv4/TCP/UDP/ARP/ICMP headers as byte slices
 //	neigh      neighbour table with NUD states, ARP (RFC 826)
 //	ipv4       ip_rcv, routing (FIB), ip_local_deliver, ip_output, ICMP
+//	tcp        TCP's building blocks: options, RTO, congestion control
+//	           (reno, cubic), ISNs, SYN cookies, SACK/RACK/PRR, counters
 package stack

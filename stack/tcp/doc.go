@@ -37,6 +37,10 @@
 //	              tcp_syn_retries)
 //	rcvsack.go    the receiver's SACK and D-SACK blocks (tcp_sack_new_ofo_skb,
 //	              tcp_sack_remove, tcp_dsack_set/extend; RFC 2018, RFC 2883)
+//	rcvwnd.go     tcp_select_window/__tcp_select_window (never shrinking, SWS
+//	              avoidance, "win 502" with the defaults), tcp_grow_window
+//	output.go     tcp_nagle_test with Minshall's check, tcp_cwnd_test,
+//	              tcp_snd_wnd_test, tcp_cwnd_restart after idle
 //
 // The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
 // on top of these once the socket layer exists; until then each piece is a
