@@ -41,6 +41,8 @@
 //	              avoidance, "win 502" with the defaults), tcp_grow_window
 //	output.go     tcp_nagle_test with Minshall's check, tcp_cwnd_test,
 //	              tcp_snd_wnd_test, tcp_cwnd_restart after idle
+//	timers.go     tcp_probe0_when (zero-window probes), tcp_keepalive_timer
+//	info.go       struct tcp_info and its `ss -ti` line
 //
 // The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
 // on top of these once the socket layer exists; until then each piece is a
