@@ -28,17 +28,7 @@ func BenchmarkFastParseOptions(b *testing.B) {
 // BenchmarkRenoCongAvoid is Reno's per-ACK work next to
 // BenchmarkCubicCongAvoid.
 func BenchmarkRenoCongAvoid(b *testing.B) {
-	r := &Reno{}
-	s := newTestSock(100, 50)
-	b.ReportAllocs()
-	for b.Loop() {
-		s.Now += 10 * time.Microsecond
-		s.SndUna++
-		r.CongAvoid(s, s.SndUna, 1)
-		if s.SndCwnd > 10000 {
-			s.SndCwnd = 100
-		}
-	}
+	benchCongAvoid(b, &Reno{}, newTestSock(100, 50))
 }
 
 // BenchmarkRACKDetectLoss scans a 64-segment queue per ACK.

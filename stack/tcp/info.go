@@ -118,153 +118,107 @@ func sprintBw(bw float64) string {
 func (i *Info) WriteSS(w io.Writer) error {
 	var b strings.Builder
 	out := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	if i.Options&TCPIOptTimestamps != 0 {
-		out(" ts")
+	flag := func(set bool, name string) {
+		if set {
+			out(" %s", name)
+		}
 	}
-	if i.Options&TCPIOptSACK != 0 {
-		out(" sack")
+	num := func(name string, v uint64) {
+		if v != 0 {
+			out(" %s:%d", name, v)
+		}
 	}
-	if i.Options&TCPIOptECN != 0 {
-		out(" ecn")
+	msec := func(name string, us uint32) { // a time in ms, %g
+		if us != 0 {
+			out(" %s:%s", name, cg(float64(us)/1000))
+		}
 	}
-	if i.Options&TCPIOptECNSeen != 0 {
-		out(" ecnseen")
+	rate := func(name string, bps float64) {
+		if bps != 0 {
+			out(" %s %sbps", name, sprintBw(bps))
+		}
 	}
-	if i.Options&TCPIOptSynData != 0 {
-		out(" fastopen")
-	}
-	if i.CongestionControl != "" {
-		out(" %s", i.CongestionControl)
-	}
+	flag(i.Options&TCPIOptTimestamps != 0, "ts")
+	flag(i.Options&TCPIOptSACK != 0, "sack")
+	flag(i.Options&TCPIOptECN != 0, "ecn")
+	flag(i.Options&TCPIOptECNSeen != 0, "ecnseen")
+	flag(i.Options&TCPIOptSynData != 0, "fastopen")
+	flag(i.CongestionControl != "", i.CongestionControl)
 	if i.Options&TCPIOptWscale != 0 {
 		out(" wscale:%d,%d", i.SndWscale, i.RcvWscale)
 	}
-	if i.RTO != 0 && i.RTO != 3000000 {
-		out(" rto:%s", cg(float64(i.RTO)/1000))
+	if i.RTO != 3000000 {
+		msec("rto", i.RTO)
 	}
-	if i.Backoff != 0 {
-		out(" backoff:%d", i.Backoff)
-	}
+	num("backoff", uint64(i.Backoff))
 	if i.RTT != 0 {
 		out(" rtt:%s/%s", cg(float64(i.RTT)/1000), cg(float64(i.RTTVar)/1000))
 	}
-	if i.ATO != 0 {
-		out(" ato:%s", cg(float64(i.ATO)/1000))
+	msec("ato", i.ATO)
+	num("mss", uint64(i.SndMSS))
+	num("pmtu", uint64(i.PMTU))
+	num("rcvmss", uint64(i.RcvMSS))
+	num("advmss", uint64(i.AdvMSS))
+	num("cwnd", uint64(i.SndCwnd))
+	if i.SndSsthresh < 0xffff {
+		num("ssthresh", uint64(i.SndSsthresh))
 	}
-	if i.SndMSS != 0 {
-		out(" mss:%d", i.SndMSS)
-	}
-	if i.PMTU != 0 {
-		out(" pmtu:%d", i.PMTU)
-	}
-	if i.RcvMSS != 0 {
-		out(" rcvmss:%d", i.RcvMSS)
-	}
-	if i.AdvMSS != 0 {
-		out(" advmss:%d", i.AdvMSS)
-	}
-	if i.SndCwnd != 0 {
-		out(" cwnd:%d", i.SndCwnd)
-	}
-	if i.SndSsthresh < 0xffff && i.SndSsthresh != 0 {
-		out(" ssthresh:%d", i.SndSsthresh)
-	}
-	for _, f := range []struct {
-		name string
-		v    uint64
-	}{
-		{"bytes_sent", i.BytesSent}, {"bytes_retrans", i.BytesRetrans}, {"bytes_acked", i.BytesAcked},
-		{"bytes_received", i.BytesReceived}, {"segs_out", uint64(i.SegsOut)}, {"segs_in", uint64(i.SegsIn)},
-		{"data_segs_out", uint64(i.DataSegsOut)}, {"data_segs_in", uint64(i.DataSegsIn)},
-	} {
-		if f.v != 0 {
-			out(" %s:%d", f.name, f.v)
-		}
-	}
+	num("bytes_sent", i.BytesSent)
+	num("bytes_retrans", i.BytesRetrans)
+	num("bytes_acked", i.BytesAcked)
+	num("bytes_received", i.BytesReceived)
+	num("segs_out", uint64(i.SegsOut))
+	num("segs_in", uint64(i.SegsIn))
+	num("data_segs_out", uint64(i.DataSegsOut))
+	num("data_segs_in", uint64(i.DataSegsIn))
 	if i.RTT != 0 && i.SndMSS != 0 && i.SndCwnd != 0 {
-		out(" send %sbps", sprintBw(float64(i.SndCwnd)*float64(i.SndMSS)*8000000/float64(i.RTT)))
+		rate("send", float64(i.SndCwnd)*float64(i.SndMSS)*8000000/float64(i.RTT))
 	}
-	if i.LastDataSent != 0 {
-		out(" lastsnd:%d", i.LastDataSent)
-	}
-	if i.LastDataRecv != 0 {
-		out(" lastrcv:%d", i.LastDataRecv)
-	}
-	if i.LastAckRecv != 0 {
-		out(" lastack:%d", i.LastAckRecv)
-	}
+	num("lastsnd", uint64(i.LastDataSent))
+	num("lastrcv", uint64(i.LastDataRecv))
+	num("lastack", uint64(i.LastAckRecv))
 	if i.PacingRate != 0 && i.PacingRate != ^uint64(0) {
-		out(" pacing_rate %sbps", sprintBw(float64(i.PacingRate)*8))
+		rate("pacing_rate", float64(i.PacingRate)*8)
 		if i.MaxPacingRate != 0 && i.MaxPacingRate != ^uint64(0) {
 			out("/%sbps", sprintBw(float64(i.MaxPacingRate)*8))
 		}
 	}
-	if i.DeliveryRate != 0 {
-		out(" delivery_rate %sbps", sprintBw(float64(i.DeliveryRate)*8))
-	}
-	if i.Delivered != 0 {
-		out(" delivered:%d", i.Delivered)
-	}
-	if i.DeliveredCE != 0 {
-		out(" delivered_ce:%d", i.DeliveredCE)
-	}
-	if i.DeliveryRateAppLimited {
-		out(" app_limited")
-	}
+	rate("delivery_rate", float64(i.DeliveryRate)*8)
+	num("delivered", uint64(i.Delivered))
+	num("delivered_ce", uint64(i.DeliveredCE))
+	flag(i.DeliveryRateAppLimited, "app_limited")
 	if i.BusyTime != 0 {
 		out(" busy:%dms", i.BusyTime/1000)
-		if i.RwndLimited != 0 {
-			out(" rwnd_limited:%dms(%.1f%%)", i.RwndLimited/1000, 100*float64(i.RwndLimited)/float64(i.BusyTime))
-		}
-		if i.SndbufLimited != 0 {
-			out(" sndbuf_limited:%dms(%.1f%%)", i.SndbufLimited/1000, 100*float64(i.SndbufLimited)/float64(i.BusyTime))
+		for _, l := range []struct {
+			name string
+			us   uint64
+		}{{"rwnd_limited", i.RwndLimited}, {"sndbuf_limited", i.SndbufLimited}} {
+			if l.us != 0 {
+				out(" %s:%dms(%.1f%%)", l.name, l.us/1000, 100*float64(l.us)/float64(i.BusyTime))
+			}
 		}
 	}
-	if i.Unacked != 0 {
-		out(" unacked:%d", i.Unacked)
-	}
+	num("unacked", uint64(i.Unacked))
 	if i.Retrans != 0 || i.TotalRetrans != 0 {
 		out(" retrans:%d/%d", i.Retrans, i.TotalRetrans)
 	}
-	if i.Lost != 0 {
-		out(" lost:%d", i.Lost)
+	num("lost", uint64(i.Lost))
+	if i.State != StateListen {
+		num("sacked", uint64(i.Sacked))
 	}
-	if i.Sacked != 0 && i.State != StateListen {
-		out(" sacked:%d", i.Sacked)
-	}
-	if i.DSACKDups != 0 {
-		out(" dsack_dups:%d", i.DSACKDups)
-	}
-	if i.Fackets != 0 {
-		out(" fackets:%d", i.Fackets)
-	}
+	num("dsack_dups", uint64(i.DSACKDups))
+	num("fackets", uint64(i.Fackets))
 	if i.Reordering != 3 {
 		out(" reordering:%d", i.Reordering)
 	}
-	if i.ReordSeen != 0 {
-		out(" reord_seen:%d", i.ReordSeen)
-	}
-	if i.RcvRTT != 0 {
-		out(" rcv_rtt:%s", cg(float64(i.RcvRTT)/1000))
-	}
-	if i.RcvSpace != 0 {
-		out(" rcv_space:%d", i.RcvSpace)
-	}
-	if i.RcvSsthresh != 0 {
-		out(" rcv_ssthresh:%d", i.RcvSsthresh)
-	}
-	if i.NotsentBytes != 0 {
-		out(" notsent:%d", i.NotsentBytes)
-	}
-	if i.MinRTT != 0 {
-		out(" minrtt:%s", cg(float64(i.MinRTT)/1000))
-	}
-	if i.RcvOOOPack != 0 {
-		out(" rcv_ooopack:%d", i.RcvOOOPack)
-	}
-	if i.SndWnd != 0 {
-		out(" snd_wnd:%d", i.SndWnd)
-	}
+	num("reord_seen", uint64(i.ReordSeen))
+	msec("rcv_rtt", i.RcvRTT)
+	num("rcv_space", uint64(i.RcvSpace))
+	num("rcv_ssthresh", uint64(i.RcvSsthresh))
+	num("notsent", uint64(i.NotsentBytes))
+	msec("minrtt", i.MinRTT)
+	num("rcv_ooopack", uint64(i.RcvOOOPack))
+	num("snd_wnd", uint64(i.SndWnd))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
