@@ -87,6 +87,11 @@
 //	                         MISSED/DRAINING rules of the lockless qdisc;
 //	                         dev_requeue_skb; bulk dequeue within BQL's
 //	                         dql_avail, xmit_more on all but the last
+//	validate_xmit_skb        software GSO through the protocol's
+//	                         gso_segment (DevAddOffload) when the device
+//	                         lacks the TSO features, skb_checksum_help
+//	                         when it lacks NETIF_F_IP_CSUM (-ENOMEM and
+//	                         tx_dropped when refused; gso.go)
 //	net_tx_action            frees the completion queue (dev_kfree_skb_irq),
 //	                         then runs the output_queue (__netif_schedule)
 //

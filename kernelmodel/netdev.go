@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/nicbed/nicbed/stack/checksum"
 )
 
 // NetdevTx is netdev_tx_t, what ndo_start_xmit returns.
@@ -414,7 +412,6 @@ const (
 	ENETDOWN = 100
 	EINVAL   = 22
 	ENOSPC   = 28
-	ENOMEM   = 12
 )
 
 // DevXmitComplete is dev_xmit_complete(): whether a transmit return code
@@ -478,7 +475,7 @@ func (k *Kernel) DevQueueXmit(skb *SKB) int {
 // noqueueXmit is __dev_queue_xmit() for a device without enqueue.
 func (k *Kernel) noqueueXmit(skb *SKB, d *NetDevice, txq *TxQueue) int {
 	if d.up {
-		if skb = k.validateXmitSKB(skb, d); skb == nil {
+		if skb = k.ValidateXmitSKB(skb, d); skb == nil { // GSO, checksum (gso.go)
 			return -ENOMEM
 		}
 		if !txq.frozenOrStopped() {
@@ -490,12 +487,7 @@ func (k *Kernel) noqueueXmit(skb *SKB, d *NetDevice, txq *TxQueue) int {
 		}
 	}
 	d.Stats.TxDropped++ // dev_core_stats_tx_dropped_inc
-	for skb != nil {
-		next := skb.Next
-		skb.Next = nil
-		k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
-		skb = next
-	}
+	k.KfreeSKBList(skb, SKB_DROP_REASON_DEV_READY)
 	return -ENETDOWN
 }
 
@@ -524,29 +516,14 @@ func (k *Kernel) netdevCorePickTx(d *NetDevice, skb *SKB) *TxQueue {
 	return &d.tx[qi]
 }
 
-// validateXmitSKB is validate_xmit_skb(): make skb something the device can
-// send. A CHECKSUM_PARTIAL skb for a device without checksum offload gets
-// its checksum in software (skb_csum_hwoffload_help → skb_checksum_help).
-// It returns nil when it dropped skb (tx_dropped counted).
-func (k *Kernel) validateXmitSKB(skb *SKB, d *NetDevice) *SKB {
-	if skb.IPSummed == CHECKSUM_PARTIAL && skb.GSOSize == 0 && d.Features&(NETIF_F_IP_CSUM|NETIF_F_HW_CSUM) == 0 {
-		if !k.SKBChecksumHelp(skb) {
-			d.Stats.TxDropped++
-			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
-			return nil
-		}
-	}
-	return skb
-}
-
-// validateXmitSKBList is validate_xmit_skb_list(): validateXmitSKB on each
+// validateXmitSKBList is validate_xmit_skb_list(): ValidateXmitSKB on each
 // skb of a chain (linked through Next), the survivors chained again.
 func (k *Kernel) validateXmitSKBList(skb *SKB, d *NetDevice) *SKB {
 	var head, tail *SKB
 	for skb != nil {
 		next := skb.Next
 		skb.Next = nil
-		if s := k.validateXmitSKB(skb, d); s != nil {
+		if s := k.ValidateXmitSKB(skb, d); s != nil {
 			if head == nil {
 				head = s
 			} else {
@@ -558,31 +535,6 @@ func (k *Kernel) validateXmitSKBList(skb *SKB, d *NetDevice) *SKB {
 		skb = next
 	}
 	return head
-}
-
-// SKBChecksumHelp is skb_checksum_help(): compute the checksum a
-// CHECKSUM_PARTIAL skb leaves to the device, from CsumStart (from Data) to
-// the end, into CsumStart+CsumOffset (0 sent as 0xffff, CSUM_MANGLED_0), and
-// make the skb CHECKSUM_NONE. A shared buffer is copied first. It reports
-// false for offsets outside the data.
-func (k *Kernel) SKBChecksumHelp(skb *SKB) bool {
-	css := int(skb.CsumStart)
-	cso := css + int(skb.CsumOffset)
-	if css > len(skb.Data) || cso+2 > len(skb.Data) {
-		return false
-	}
-	if skb.Cloned() && !k.SKBCowHead(skb, 0) {
-		return false
-	}
-	p := skb.Data
-	sum := ^checksum.Checksum(p[css:], 0)
-	if sum == 0 {
-		sum = 0xffff
-	}
-	binary.BigEndian.PutUint16(p[cso:], sum)
-	k.ChargeBytes(k.Cost.CsumPerKiB, len(p)-css)
-	skb.IPSummed = CHECKSUM_NONE
-	return true
 }
 
 // devHardStartXmit is dev_hard_start_xmit(): hand the chain skb (linked
