@@ -111,6 +111,7 @@ func (a *Adapter) cleanTxRing() {
 		}
 		b.Free()
 	}
+	a.netdev.NetdevResetQueue()
 	r.Reset()
 	a.wr(e1000.TDH, 0)
 	a.wr(e1000.TDT, 0)

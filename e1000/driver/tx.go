@@ -57,9 +57,14 @@ func (a *Adapter) configureTx() {
 // context descriptor if the skb asks for offload, copy the bytes into the
 // slots' buffers, write the data descriptors, stop the queue if a
 // worst-case frame would no longer fit, and move the tail. On NETDEV_TX_OK
-// the driver owns skb and frees it when the device has sent it.
+// the driver owns skb and frees it when the device has sent it. The bytes
+// are reported to BQL (netdev_sent_queue), and the tail is not written while
+// more frames of the same bulk follow (netdev_xmit_more: skb.XmitMore) and
+// the queue runs: the last frame of the bulk, or the one that stops the
+// queue, rings the doorbell for all of them.
 func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	k := a.k
+	more := skb.XmitMore
 	k.Charge(k.Cost.Xmit)
 	nd := a.netdev
 	r := &a.tx
@@ -121,6 +126,7 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 		flags |= txFlagsVLAN | int(skb.VLANTCI)<<txFlagsVLANShift
 	}
 	last := a.txMap(skb, first, n, maxPerTxd)
+	nd.NetdevSentQueue(len(skb.Data))
 	// The copy into the DMA buffers costs by the byte (TxPerKiB), the
 	// whole super-frame for TSO.
 	k.ChargeBytes(k.Cost.TxPerKiB, n)
@@ -129,7 +135,9 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	a.transStart = k.Jiffies()
 	// Make sure there is room in the ring for the next frame.
 	a.maybeStopTx(DescNeeded)
-	a.wr(e1000.TDT, uint32(r.NTU))
+	if !more || nd.TxQueue(0).XmitStopped() {
+		a.wr(e1000.TDT, uint32(r.NTU))
+	}
 	return kernelmodel.NETDEV_TX_OK
 }
 
@@ -374,6 +382,7 @@ func (a *Adapter) cleanTxIRQ() bool {
 	eop := r.buf[i].NextToWatch
 	count := 0
 	var totalBytes, totalPackets uint64
+	var pktsCompl, bytesCompl int // for BQL: the skbs freed
 	for eop >= 0 && count < r.Count() {
 		ed := r.Desc(int(eop))
 		// DD with acquire ordering (dma_rmb() after it in Linux): the
@@ -390,6 +399,8 @@ func (a *Adapter) cleanTxIRQ() bool {
 			}
 			if b.Pkt != nil {
 				k.TracePoint("e1000_clean_tx_irq", b.Pkt.ID, 0)
+				pktsCompl++
+				bytesCompl += b.Pkt.Len()
 				k.ConsumeSKB(b.Pkt)
 				b.Pkt = nil
 			}
@@ -409,6 +420,7 @@ func (a *Adapter) cleanTxIRQ() bool {
 		}
 	}
 	nd := a.netdev
+	nd.NetdevCompletedQueue(pktsCompl, bytesCompl)
 	if count > 0 && nd.NetifCarrierOK() && r.Unused() >= TxWakeThreshold {
 		if nd.NetifQueueStopped() && !a.flagDown {
 			nd.NetifWakeQueue()
