@@ -110,7 +110,7 @@ func netifSKBFeatures(skb *SKB, d *NetDevice) uint64 {
 	if skb.SKBIsGSO() && skb.GSOType == 0 {
 		f &^= NETIF_F_TSO | NETIF_F_TSO_ECN | NETIF_F_TSO_MANGLEID
 	}
-	if skb.IPSummed != CHECKSUM_NONE && xmitProtocol(skb) != ETH_P_IP {
+	if skb.IPSummed != CHECKSUM_NONE && xmitProtocol(skb) != ETH_P_IP && f&NETIF_F_HW_CSUM == 0 {
 		f &^= NETIF_F_IP_CSUM | NETIF_F_TSO | NETIF_F_TSO_ECN | NETIF_F_TSO_MANGLEID
 	}
 	return f
@@ -211,7 +211,7 @@ func (k *Kernel) ValidateXmitSKB(skb *SKB, d *NetDevice) *SKB {
 		}
 		return skb
 	}
-	if skb.IPSummed == CHECKSUM_PARTIAL && f&NETIF_F_IP_CSUM == 0 {
+	if skb.IPSummed == CHECKSUM_PARTIAL && f&(NETIF_F_IP_CSUM|NETIF_F_HW_CSUM) == 0 {
 		if !k.SKBChecksumHelp(skb) {
 			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
 			d.Stats.TxDropped++

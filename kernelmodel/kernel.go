@@ -149,6 +149,7 @@ type Kernel struct {
 
 	irqs     []*irqDesc
 	devs     []*NetDevice
+	ifindex  int // the last ifindex given (dev_new_index)
 	ptypeAll []*PacketType
 	ptype    []*PacketType
 

@@ -53,12 +53,19 @@ type NetDevice struct {
 	Ifindex int
 	Addr    [6]byte
 	MTU     int
-	Ops     NetDeviceOps
-	Stats   NetDeviceStats
+	// MinMTU and MaxMTU bound dev_set_mtu (ether_setup: 68 and 1500; a
+	// MaxMTU of 0 has no bound).
+	MinMTU, MaxMTU int
+	// UC and MC are dev->uc and dev->mc: secondary unicast addresses and
+	// multicast groups (DevUcAdd, DevMcAdd), which ndo_set_rx_mode programs.
+	UC, MC HWAddrList
+	Ops    NetDeviceOps
+	Stats  NetDeviceStats
 	// Features are NETIF_F_* bits the driver offers.
 	Features uint64
-	// Flags are dev->flags' IFF_* bits the stack reads (IFF_LOOPBACK,
-	// IFF_NOARP, IFF_POINTOPOINT, ...; up is IsUp); Type is dev->type
+	// Flags are dev->flags' IFF_* bits (IFF_UP set by dev_open, IFF_LOWER_UP
+	// by the carrier, IFF_PROMISC and IFF_ALLMULTI by DevSetPromiscuity and
+	// DevSetAllmulti; IFF_LOOPBACK, IFF_NOARP, IFF_POINTOPOINT, ...); Type is dev->type
 	// (ARPHRD_*): AllocEtherdev makes ARPHRD_ETHER with IFF_BROADCAST |
 	// IFF_MULTICAST, as ether_setup does.
 	Flags uint32
@@ -76,6 +83,10 @@ type NetDevice struct {
 	rx      []RxQueue
 	tx      []TxQueue
 	qdisc   Qdisc // dev->qdisc: the root qdisc, nil until the first dev_open
+
+	promiscuity, allmulti int
+	ucPromisc             bool
+	registered            bool
 }
 
 // Private flags (IFF_*, enum netdev_priv_flags).
@@ -92,7 +103,7 @@ const (
 	NETIF_F_IP_CSUM = 1 << 1
 	NETIF_F_RXCSUM  = 1 << 2
 	NETIF_F_TSO     = 1 << 3
-	NETIF_F_HW_VLAN = 1 << 4
+	NETIF_F_HW_VLAN = NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX
 	NETIF_F_RXHASH  = 1 << 5
 	NETIF_F_GRO     = 1 << 6
 	NETIF_F_HW_CSUM = 1 << 7 // checksum of any protocol (loopback)
@@ -130,7 +141,7 @@ func (k *Kernel) AllocEtherdev(name string, txqs, rxqs int) *NetDevice {
 	if rxqs < 1 {
 		rxqs = 1
 	}
-	d := &NetDevice{Name: name, MTU: 1500, TxQueueLen: DEFAULT_TX_QUEUE_LEN, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs),
+	d := &NetDevice{Name: name, MTU: 1500, MinMTU: 68, MaxMTU: 1500, TxQueueLen: DEFAULT_TX_QUEUE_LEN, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs),
 		Type: ARPHRD_ETHER, Flags: IFF_BROADCAST | IFF_MULTICAST}
 	for i := range d.tx {
 		q := &d.tx[i]
@@ -141,10 +152,14 @@ func (k *Kernel) AllocEtherdev(name string, txqs, rxqs int) *NetDevice {
 	return d
 }
 
-// RegisterNetdev is register_netdev().
+// RegisterNetdev is register_netdev(): the device gets the next ifindex
+// and the netdev notifiers NETDEV_REGISTER.
 func (k *Kernel) RegisterNetdev(d *NetDevice) error {
 	if d.Ops == nil {
 		return errors.New("register_netdev: no net_device_ops")
+	}
+	if d.registered {
+		return fmt.Errorf("register_netdev: %s is registered", d.Name)
 	}
 	for _, o := range k.devs {
 		if o.Name == d.Name {
@@ -152,8 +167,11 @@ func (k *Kernel) RegisterNetdev(d *NetDevice) error {
 		}
 	}
 	k.devs = append(k.devs, d)
-	d.Ifindex = len(k.devs)
+	k.ifindex++
+	d.Ifindex = k.ifindex
+	d.registered = true
 	d.Features |= NETIF_F_SOFT_FEATURES // GSO and GRO (register_netdevice)
+	k.callNetdevNotifiers(NETDEV_REGISTER, d)
 	return nil
 }
 
@@ -170,7 +188,9 @@ func (k *Kernel) DevGetByName(name string) *NetDevice {
 // Kernel is the device's kernel.
 func (d *NetDevice) Kernel() *Kernel { return d.k }
 
-// DevOpen is dev_open() (ip link set up): calls ndo_open from a task.
+// DevOpen is dev_open() (ip link set up): ndo_open from a task, IFF_UP,
+// the receive mode (ndo_set_rx_mode), the qdiscs (dev_activate), then
+// NETDEV_UP.
 func (d *NetDevice) DevOpen(t *Task) error {
 	if d.up {
 		return nil
@@ -179,18 +199,22 @@ func (d *NetDevice) DevOpen(t *Task) error {
 		return fmt.Errorf("%s: open: %w", d.Name, err)
 	}
 	d.up = true
+	d.Flags |= IFF_UP
+	d.devSetRxMode()
 	d.k.devActivate(d)
 	d.k.callNetdevNotifiers(NETDEV_UP, d)
 	return nil
 }
 
-// DevClose is dev_close(): calls ndo_stop from a task.
+// DevClose is dev_close(): the qdiscs go to noop (dev_deactivate), ndo_stop
+// from a task, IFF_UP cleared, NETDEV_DOWN.
 func (d *NetDevice) DevClose(t *Task) error {
 	if !d.up {
 		return nil
 	}
 	d.k.devDeactivate(d)
 	d.up = false
+	d.Flags &^= IFF_UP
 	err := d.Ops.Stop(t)
 	d.k.callNetdevNotifiers(NETDEV_DOWN, d)
 	return err
@@ -226,6 +250,7 @@ func (d *NetDevice) IsUp() bool { return d.up }
 func (d *NetDevice) NetifCarrierOn() {
 	if !d.carrier {
 		d.carrier = true
+		d.Flags |= IFF_LOWER_UP
 		d.k.callNetdevNotifiers(NETDEV_CHANGE, d)
 	}
 }
@@ -234,6 +259,7 @@ func (d *NetDevice) NetifCarrierOn() {
 func (d *NetDevice) NetifCarrierOff() {
 	if d.carrier {
 		d.carrier = false
+		d.Flags &^= IFF_LOWER_UP
 		d.k.callNetdevNotifiers(NETDEV_CHANGE, d)
 	}
 }

@@ -30,11 +30,18 @@
 // them is freed, and SKBCowHead (skb_cow_head) gives an skb its own copy
 // (and headroom) before it writes a shared header. The pool keeps sk_buff
 // structs and buffers apart for this (skbuff_head_cache and the data
-// classes). Still to come: a refcount (skb->users, skb_get) for the
-// ptype_all taps, which today get the skb itself and must not free it.
-// Until the socket layer exists no layer shares an skb: a layer that
-// answers (ARP reply, ICMP echo reply) allocates a new skb from the pool
-// and frees the request.
+// classes). Apart from the dataref, an sk_buff has its own refcount,
+// skb->users (SKBGet is skb_get; KfreeSKB and ConsumeSKB drop one
+// reference and free with the last): every handler __netif_receive_skb_core
+// delivers to — each ptype_all tap, then the protocol handlers — gets a
+// reference of its own (deliver_skb), the last one the skb itself; on
+// transmit the taps share one clone (dev_queue_xmit_nit, PACKET_OUTGOING).
+// A tap may keep its reference after the handler is done; an skb held by
+// others (SKB.Shared) must not be changed, and SKBShareCheck
+// (skb_share_check) gives a handler a clone of its own first. The pcap tap
+// (AddPcapTap) writes what it sees through hw/wire's pcap writer. A layer
+// that answers (ARP reply, ICMP echo reply) allocates a new skb from the
+// pool and frees the request.
 //
 // # Protocol handlers
 //
@@ -55,8 +62,14 @@
 // ip_finish_output2 → the neighbour (neigh_output: neigh_hh_output with the
 // cached Ethernet header when the entry is connected, neigh_resolve_output
 // otherwise, which queues the skb while ARP resolves) → the kernel model's
-// DevQueueXmit, which always consumes the skb (no qdisc yet: every device is
-// noqueue).
+// DevQueueXmit, which always consumes the skb: the TX queue's qdisc
+// (pfifo_fast by default, bands by SKB.Priority; mq per queue on a
+// multi-queue NIC; noqueue on loopback) takes it or sends it at once, and
+// what waits is sent by NET_TX when the driver wakes its queue. The
+// qdisc's codes are NET_XMIT_SUCCESS, NET_XMIT_DROP (full: counted under
+// tc -s qdisc names, Kernel.WriteQdiscs) and NET_XMIT_CN (the device is
+// down). Local traffic goes through the loopback device (Kernel.LoopbackInit:
+// loopback_xmit → netif_rx on the sending CPU).
 //
 // Tunables are per stack, under their sysctl names (net.ipv4.*,
 // net.ipv4.neigh.default.*), with Linux 6.1's defaults; counters are named as

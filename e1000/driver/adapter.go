@@ -146,6 +146,8 @@ func Probe(t *kernelmodel.Task, pdev *kernelmodel.PCIDev, opts Options) (*Adapte
 	nd := k.AllocEtherdev(name, 1, 1)
 	nd.Ops = a
 	nd.MTU = a.opts.MTU
+	nd.MinMTU, nd.MaxMTU = ethMinMTU, maxStdJumboMTU
+	nd.PrivFlags |= kernelmodel.IFF_UNICAST_FLT
 	nd.Features = kernelmodel.NETIF_F_SG | kernelmodel.NETIF_F_IP_CSUM | kernelmodel.NETIF_F_RXCSUM | kernelmodel.NETIF_F_TSO |
 		kernelmodel.NETIF_F_HW_VLAN // NETIF_F_HW_VLAN_CTAG_RX | NETIF_F_HW_VLAN_CTAG_TX
 	a.netdev = nd
@@ -431,12 +433,91 @@ func (a *Adapter) irqDisable() {
 	a.writeFlush()
 }
 
-// setRxMode is e1000_set_rx_mode: unicast and multicast promiscuity from the
-// interface flags, the multicast table from its list. The kernel model's
-// net_device has neither flags nor lists yet, so this is exact-match on our
-// address, broadcast, and no multicast, unless SetPromisc turned promiscuous
-// mode on.
-func (a *Adapter) setRxMode() { intelmac.SetRxMode(a.hw, a.promisc) }
+// SetRxMode is e1000_set_rx_mode (ndo_set_rx_mode): the kernel calls it
+// when the device's flags or address lists change.
+func (a *Adapter) SetRxMode() {
+	if a.open {
+		a.setRxMode()
+	}
+}
+
+// rarEntries is E1000_RAR_ENTRIES: the receive address registers; entry 0
+// is the station address.
+const rarEntries = 15
+
+// setRxMode is e1000_set_rx_mode: unicast and multicast promiscuity
+// (RCTL.UPE, RCTL.MPE) from IFF_PROMISC and IFF_ALLMULTI (or SetPromisc);
+// the secondary unicast addresses, then the multicast groups, in the exact
+// filters RAR 1-14 (unicast promiscuous if the unicast ones do not fit);
+// the multicast groups beyond them hashed into the MTA (bits 47:36 of the
+// address, RCTL.MO 0), written from the top. No VLAN device is registered,
+// so RCTL.VFE stays off.
+func (a *Adapter) setRxMode() {
+	nd := a.netdev
+	rctl := a.rd(e1000.RCTL)
+	promisc := a.promisc || nd.Flags&kernelmodel.IFF_PROMISC != 0
+	if promisc {
+		rctl |= e1000.RCTL_UPE | e1000.RCTL_MPE
+	} else if nd.Flags&kernelmodel.IFF_ALLMULTI != 0 {
+		rctl |= e1000.RCTL_MPE
+	} else {
+		rctl &^= e1000.RCTL_MPE
+	}
+	rctl &^= e1000.RCTL_VFE
+	useUC := false
+	if nd.UC.Len() > rarEntries-1 {
+		rctl |= e1000.RCTL_UPE
+	} else if !promisc {
+		rctl &^= e1000.RCTL_UPE
+		useUC = true
+	}
+	a.wr(e1000.RCTL, rctl)
+	var mta [e1000.NumMTA]uint32
+	i := 1
+	if useUC {
+		for _, h := range nd.UC.Addrs() {
+			if i == rarEntries {
+				break
+			}
+			a.rarSet(h.Addr, i)
+			i++
+		}
+	}
+	for _, h := range nd.MC.Addrs() {
+		if i == rarEntries {
+			m := h.Addr
+			hash := (uint32(m[4])>>4 | uint32(m[5])<<4) & 0xFFF // e1000_hash_mc_addr, filter type 0
+			mta[hash>>5&0x7F] |= 1 << (hash & 0x1F)
+			continue
+		}
+		a.rarSet(h.Addr, i)
+		i++
+	}
+	for ; i < rarEntries; i++ {
+		a.wr(e1000.RAL(i), 0)
+		a.writeFlush()
+		a.wr(e1000.RAH(i), 0)
+		a.writeFlush()
+	}
+	for r := e1000.NumMTA - 1; r >= 0; r-- {
+		a.wr(e1000.MTA+4*uint32(r), mta[r])
+	}
+	a.writeFlush()
+}
+
+// rarSet is e1000_rar_set: address m in receive address entry i, valid
+// (RAH.AV) unless it is all zeros.
+func (a *Adapter) rarSet(m [6]byte, i int) {
+	lo := uint32(m[0]) | uint32(m[1])<<8 | uint32(m[2])<<16 | uint32(m[3])<<24
+	hi := uint32(m[4]) | uint32(m[5])<<8
+	if lo != 0 || hi != 0 {
+		hi |= e1000.RAH_AV
+	}
+	a.wr(e1000.RAL(i), lo)
+	a.writeFlush()
+	a.wr(e1000.RAH(i), hi)
+	a.writeFlush()
+}
 
 // restoreVLAN is e1000_restore_vlan with e1000_vlan_mode: with the VLAN
 // offloads on (Linux's default features), CTRL.VME has the MAC strip a
