@@ -169,6 +169,7 @@ type hostReport struct {
 	drops map[string]uint64
 	snmp  map[string]map[string]uint64 // Ip, Icmp, IcmpMsg: name → value
 	neigh []string                     // ip neigh lines
+	route []string                     // ip route lines
 	port  string                       // the port's line
 	text  string
 }
@@ -197,6 +198,8 @@ func parseHostReport(t testing.TB, out string) hostReport {
 			section = ""
 		case section == "ip neigh:" && l != "":
 			r.neigh = append(r.neigh, l)
+		case section == "ip route:" && l != "":
+			r.route = append(r.route, l)
 		case section == "/proc/net/snmp:":
 			prefix, rest, ok := strings.Cut(l, ": ")
 			if !ok {
@@ -237,10 +240,12 @@ var rePingRTT = regexp.MustCompile(`rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\
 // ping runs Linux's ping in ns: count echoes of size bytes, each sent as
 // soon as the last reply came (flood mode; at most 100 ms apart), and fails
 // the test unless every one was answered. It returns the average RTT.
-func ping(t testing.TB, ns *netns.NS, dst string, size, count int) time.Duration {
+// opts are more of ping's options.
+func ping(t testing.TB, ns *netns.NS, dst string, size, count int, opts ...string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	out, err := ns.Command("ping", "-n", "-q", "-f", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20", dst).CombinedOutput()
+	args := append([]string{"-n", "-q", "-f", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20"}, opts...)
+	out, err := ns.Command("ping", append(args, dst)...).CombinedOutput()
 	m := rePingStats.FindStringSubmatch(string(out))
 	if err != nil || m == nil || m[1] != strconv.Itoa(count) || m[2] != m[1] {
 		t.Fatalf("ping -s %d -c %d %s: %v\n%s", size, count, dst, err, out)
@@ -679,7 +684,8 @@ func TestHostOpenErrors(t *testing.T) {
 // (ip tuntap add), answers pings on it, ends on SIGTERM with exit status 0,
 // and the TAP stays (it is Linux's, not nicbed's). Options on the way: an
 // MTU of 9000 on both sides (a 8000-byte ping goes whole, no fragments),
-// a default gateway, and a text trace that follows the echoes through
+// a default gateway (the replies to an address off nicbed's network go
+// through it), and a text trace that follows the echoes through
 // the driver and the stack.
 func TestHostPersistentTap(t *testing.T) {
 	ns := netns.New(t, "nbp")
@@ -692,9 +698,17 @@ func TestHostPersistentTap(t *testing.T) {
 	ns.IP(t, "link", "set", "nbptap0", "up")
 	ns.WaitReady(t, "nbptap0")
 	ping(t, ns, hostAddr, 8000, 20)
+	// From an address of Linux's off nicbed's network: the replies go by
+	// the default route, through the gateway.
+	ns.IP(t, "addr", "add", "10.88.0.1/32", "dev", "lo")
+	ping(t, ns, hostAddr, 56, 5, "-I", "10.88.0.1")
 	r := parseHostReport(t, p.stop(t, syscall.SIGTERM))
-	if ip := r.snmp["Ip"]; ip["ReasmReqds"] != 0 || ip["FragCreates"] != 0 || r.snmp["Icmp"]["OutEchoReps"] != 20 {
-		t.Errorf("at MTU 9000: Ip %v, Icmp OutEchoReps %d; want 20 replies, no fragments", ip, r.snmp["Icmp"]["OutEchoReps"])
+	wantRoutes := []string{"default via " + linuxAddr + " dev eth0", "10.77.0.0/24 dev eth0 proto kernel scope link src " + hostAddr}
+	if strings.Join(r.route, "\n") != strings.Join(wantRoutes, "\n") {
+		t.Errorf("ip route: %q, want %q", r.route, wantRoutes)
+	}
+	if ip := r.snmp["Ip"]; ip["ReasmReqds"] != 0 || ip["FragCreates"] != 0 || ip["OutNoRoutes"] != 0 || r.snmp["Icmp"]["OutEchoReps"] != 25 {
+		t.Errorf("at MTU 9000: Ip %v, Icmp OutEchoReps %d; want 25 replies, no fragments", ip, r.snmp["Icmp"]["OutEchoReps"])
 	}
 	if !strings.Contains(ns.Exec(t, "ip", "-o", "link", "show"), "nbptap0") {
 		t.Error("the persistent TAP is gone after nicbed exited")
