@@ -148,6 +148,8 @@ type Kernel struct {
 
 	softirqHooks [NR_SOFTIRQS]func(c *CPU)
 
+	offload offloadBase // GRO engine and GSO callbacks (gro.go, gso.go)
+
 	netdevNotifiers []func(event int, d *NetDevice)
 
 	threads []*thread

@@ -35,7 +35,8 @@ type NAPI struct {
 	rxCount int
 
 	// GRO is where napi_gro_receive hands packets; nil means straight to
-	// gro_normal_one (no aggregation). The stack installs its GRO here.
+	// gro_normal_one (no aggregation). The stack's GRO (SetGRO) is
+	// installed here on the instance's first napi_gro_receive.
 	GRO GROHandler
 
 	// Counters.
@@ -173,8 +174,8 @@ func (n *NAPI) NAPIEnable() {
 // NAPIGROReceive is napi_gro_receive(): hand a received packet to GRO.
 func (n *NAPI) NAPIGROReceive(skb *SKB) {
 	n.k.tracePointQ(n.k.cur, "napi_gro_receive_entry", skb.ID, int64(len(skb.Data)), RxQueueName(int(skb.QueueMapping)))
-	if n.GRO != nil {
-		n.GRO.Receive(n, skb)
+	if g := n.groHandler(); g != nil {
+		g.Receive(n, skb)
 		return
 	}
 	n.GRONormalOne(skb, 1)

@@ -119,6 +119,7 @@ func (k *Kernel) RegisterNetdev(d *NetDevice) error {
 	}
 	k.devs = append(k.devs, d)
 	d.Ifindex = len(k.devs)
+	d.Features |= NETIF_F_SOFT_FEATURES // GSO and GRO (register_netdevice)
 	return nil
 }
 

@@ -29,6 +29,7 @@ type SKB struct {
 	CsumOffset   uint16
 	GSOSize      uint16 // MSS for TSO
 	GSOType      uint32
+	GSOSegs      uint16 // skb_shinfo(skb)->gso_segs: segments of a GSO skb (set by GRO)
 	VLANTCI      uint16
 	MACHeader    int // offset of the MAC header in the buffer, -1 if none
 	NetHeader    int
@@ -87,10 +88,12 @@ const (
 	PACKET_OUTGOING
 )
 
-// GSO types.
+// GSO types (enum SKB_GSO_*).
 const (
-	SKB_GSO_TCPV4 = 1 << 0
-	SKB_GSO_UDP   = 1 << 1
+	SKB_GSO_TCPV4       = 1 << 0
+	SKB_GSO_UDP         = 1 << 1
+	SKB_GSO_TCP_ECN     = 1 << 3 // CWR on the first segment (TSO_ECN)
+	SKB_GSO_TCP_FIXEDID = 1 << 4 // every segment keeps the IP ID (GRO of a DF flow with a fixed ID)
 )
 
 // Headroom reserved in every SKB: NET_SKB_PAD plus NET_IP_ALIGN.
@@ -318,20 +321,25 @@ func SKBValid(s *SKB, gen uint32) bool { return s != nil && s.gen == gen && gen&
 // AllocSKB is netdev_alloc_skb / napi_alloc_skb / alloc_skb: an empty SKB
 // with room for size bytes after NET_SKB_PAD+NET_IP_ALIGN of headroom.
 func (k *Kernel) AllocSKB(size int) *SKB {
-	cl := -1
-	for i, n := range skbClasses {
-		if size <= n {
-			cl = i
-			break
-		}
-	}
-	d := k.allocData(cl, size)
+	d := k.allocDataRoom(size)
 	s := k.allocStruct()
 	gen := s.gen
 	*s = SKB{buf: d.buf, data: d, gen: gen + 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
 	s.ID = k.nextPktID()
 	s.Reserve(NET_SKB_PAD + NET_IP_ALIGN)
 	return s
+}
+
+// allocDataRoom takes a buffer of the smallest class with room bytes after
+// the headroom (one of its own beyond the largest class).
+func (k *Kernel) allocDataRoom(room int) *skbData {
+	room = max(room, 0)
+	for i, n := range skbClasses {
+		if room <= n {
+			return k.allocData(i, room)
+		}
+	}
+	return k.allocData(-1, room)
 }
 
 // allocData takes a buffer of class cl (room bytes after the headroom for
@@ -407,15 +415,7 @@ func (k *Kernel) SKBCowHead(s *SKB, headroom int) bool {
 	}
 	h := max(headroom, s.head)
 	tail := s.Tailroom()
-	need := h + len(s.Data) + tail - NET_SKB_PAD - NET_IP_ALIGN
-	cl := -1
-	for i, n := range skbClasses {
-		if need <= n {
-			cl = i
-			break
-		}
-	}
-	d := k.allocData(cl, max(need, 0))
+	d := k.allocDataRoom(h + len(s.Data) + tail - NET_SKB_PAD - NET_IP_ALIGN)
 	copy(d.buf[h:], s.Data)
 	shift := h - s.head
 	for _, off := range []*int{&s.MACHeader, &s.NetHeader, &s.TransHeader} {

@@ -68,4 +68,7 @@
 //	header     Ethernet/VLAN/IPv4/TCP/UDP/ARP/ICMP headers as byte slices
 //	neigh      neighbour table with NUD states, ARP (RFC 826)
 //	ipv4       ip_rcv, routing (FIB), ip_local_deliver, ip_output, ICMP
+//	gro        GRO of TCP/IPv4 on each NAPI instance (dev_gro_receive,
+//	           inet_gro_receive, tcp_gro_receive, napi_gro_complete);
+//	           ipv4.New registers it, as inet_init does
 package stack

@@ -37,6 +37,7 @@ import (
 	"fmt"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/gro"
 	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/neigh"
 )
@@ -92,6 +93,7 @@ type Stack struct {
 	FIB    FIB
 	Neigh  *neigh.Table
 	SNMP   SNMP
+	GRO    *gro.Engine // receive offload of TCP on the kernel's NAPI instances
 
 	addrs  []Ifaddr
 	protos [256]Handler
@@ -114,6 +116,7 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	s.icmp.peers = make(map[[4]byte]*inetPeer)
 	s.icmp.credit = uint32(s.Sysctl.ICMPMsgsBurst)
 	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv, ListFunc: s.ipListRcv})
+	s.GRO = gro.Register(k) // inet_init: ip_packet_offload, tcpv4_offload
 	s.protos[IPPROTO_ICMP] = s.icmpRcv
 	k.RegisterNetdevNotifier(s.netdevEvent)
 	return s
