@@ -57,6 +57,12 @@ type NetDevice struct {
 	Stats   NetDeviceStats
 	// Features are NETIF_F_* bits the driver offers.
 	Features uint64
+	// Flags are dev->flags' IFF_* bits the stack reads (IFF_LOOPBACK,
+	// IFF_NOARP, IFF_POINTOPOINT, ...; up is IsUp); Type is dev->type
+	// (ARPHRD_*): AllocEtherdev makes ARPHRD_ETHER with IFF_BROADCAST |
+	// IFF_MULTICAST, as ether_setup does.
+	Flags uint32
+	Type  uint16
 
 	k       *Kernel
 	up      bool
@@ -99,7 +105,8 @@ func (k *Kernel) AllocEtherdev(name string, txqs, rxqs int) *NetDevice {
 	if rxqs < 1 {
 		rxqs = 1
 	}
-	d := &NetDevice{Name: name, MTU: 1500, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs)}
+	d := &NetDevice{Name: name, MTU: 1500, k: k, rx: make([]RxQueue, rxqs), tx: make([]TxQueue, txqs),
+		Type: ARPHRD_ETHER, Flags: IFF_BROADCAST | IFF_MULTICAST}
 	for i := range d.tx {
 		d.tx[i].dev = d
 		d.tx[i].stopped = true

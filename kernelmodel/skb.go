@@ -614,6 +614,8 @@ const (
 	SKB_DROP_REASON_PKT_TOO_BIG    // larger than the MTU, fragmentation not possible
 	SKB_DROP_REASON_SOCKET_RCVBUFF // socket receive buffer full
 	SKB_DROP_REASON_UDP_CSUM       // UDP checksum error
+
+	SKB_DROP_REASON_NETFILTER_DROP // a netfilter hook's NF_DROP
 	numDropReasons
 )
 
@@ -624,6 +626,7 @@ var dropReasonNames = [numDropReasons]string{
 	"IP_OUTNOROUTES", "NEIGH_CREATEFAIL", "NEIGH_FAILED", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 	"ICMP_CSUM", "INVALID_PROTO", "PKT_TOO_BIG",
 	"SOCKET_RCVBUFF", "UDP_CSUM",
+	"NETFILTER_DROP",
 }
 
 func (r DropReason) String() string {

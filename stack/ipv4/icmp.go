@@ -12,10 +12,23 @@ const IPTOS_PREC_INTERNETCONTROL = 0xc0
 // icmpErrorTypes are the types icmp_pointers marks as errors.
 var icmpErrorTypes = [header.ICMPv4NRTypes + 1]bool{3: true, 4: true, 5: true, 11: true, 12: true}
 
-// inetPeer is the rate-limit part of a struct inet_peer.
+// inetPeer is the rate-limit part of a struct inet_peer: the tokens
+// icmp_ratelimit and ip_error spend, and ip_rt_send_redirect's count.
 type inetPeer struct {
 	rateTokens uint64
 	rateLast   uint64
+	nRedirects int
+}
+
+// getPeer is inet_getpeer_v4(): the peer of addr, made on first use with
+// its rate_last 60 s in the past (so that its first burst is full).
+func (s *Stack) getPeer(addr [4]byte) *inetPeer {
+	p := s.icmp.peers[addr]
+	if p == nil {
+		p = &inetPeer{rateLast: s.K.Jiffies() - 60*kernelmodel.HZ}
+		s.icmp.peers[addr] = p
+	}
+	return p
 }
 
 // icmpState is icmp_global and the inet_peer cache.
@@ -72,15 +85,106 @@ func (s *Stack) icmpRcv(skb *kernelmodel.SKB) {
 	switch typ {
 	case header.ICMPv4Echo:
 		s.icmpEcho(skb)
-	case header.ICMPv4DestUnreach, 4 /* ICMP_SOURCE_QUENCH */, header.ICMPv4TimeExceeded, header.ICMPv4ParamProb:
-		s.icmpUnreach(skb) // icmp_unreach (ip_output.go)
 	case header.ICMPv4EchoReply:
 		// ping_rcv: no ping socket yet.
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NO_SOCKET)
 		return
+	case header.ICMPv4DestUnreach, icmpSourceQuench, header.ICMPv4TimeExceeded, header.ICMPv4ParamProb:
+		if reason, ok := s.icmpUnreach(skb); !ok {
+			k.KfreeSKB(skb, reason)
+			return
+		}
+	case header.ICMPv4Redirect:
+		// icmp_redirect: to the protocol (ipv4_redirect's route update is
+		// not modelled: redirects are told, not acted on).
+		if skb.Len() < header.ICMPv4MinSize+header.IPv4MinSize {
+			m.InErrors++
+			k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+			return
+		}
+		icmp := header.ICMPv4(skb.Data)
+		gw := uint32(icmp[4])<<24 | uint32(icmp[5])<<16 | uint32(icmp[6])<<8 | uint32(icmp[7])
+		s.icmpSocketDeliver(skb, gw)
 	}
-	// icmp_unreach, icmp_discard, ...: no upper layer to tell yet.
 	k.ConsumeSKB(skb)
+}
+
+const icmpSourceQuench = 4 // ICMP_SOURCE_QUENCH
+
+// icmpUnreach is icmp_unreach(): an ICMP error (destination unreachable,
+// source quench, time exceeded, parameter problem; Data at the ICMP
+// header) for the protocol of the datagram it quotes. A fragmentation
+// needed with ip_no_pmtu_disc 0 carries the next-hop MTU as info and
+// lowers the path MTU to the quoted destination (UpdatePMTU; Linux has
+// each protocol's err_handler call ipv4_sk_update_pmtu, the model does it
+// here once for all of them, so a frag-needed no socket matches teaches
+// the path MTU too); a parameter problem's pointer is info; a time
+// exceeded in reassembly is not passed on. ok false: drop skb for reason.
+func (s *Stack) icmpUnreach(skb *kernelmodel.SKB) (reason kernelmodel.DropReason, ok bool) {
+	m := &s.SNMP.Icmp
+	icmp := header.ICMPv4(skb.Data)
+	typ, code := icmp.Type(), icmp.Code()
+	rest := uint32(icmp[4])<<24 | uint32(icmp[5])<<16 | uint32(icmp[6])<<8 | uint32(icmp[7])
+	if skb.Len() < header.ICMPv4MinSize+header.IPv4MinSize {
+		m.InErrors++
+		return kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED, false
+	}
+	iph := header.IPv4(skb.Data[header.ICMPv4MinSize:])
+	if iph.HeaderLength() < header.IPv4MinSize {
+		m.InErrors++
+		return kernelmodel.SKB_DROP_REASON_IP_INHDR, false
+	}
+	var info uint32
+	switch typ {
+	case header.ICMPv4DestUnreach:
+		if code&15 == header.ICMPv4FragNeeded && s.Sysctl.IPNoPMTUDisc == 0 {
+			info = rest & 0xFFFF // un.frag.mtu
+		}
+		if code > NR_ICMP_UNREACH {
+			return 0, true
+		}
+	case header.ICMPv4ParamProb:
+		info = rest >> 24
+	case header.ICMPv4TimeExceeded:
+		if code == ICMP_EXC_FRAGTIME {
+			return 0, true
+		}
+	}
+	if s.Sysctl.ICMPIgnoreBogus == 0 && s.addrType(skb.Dev, iph.Destination()) == RTN_BROADCAST {
+		return 0, true
+	}
+	if skb.Len() < header.ICMPv4MinSize+iph.HeaderLength()+8 {
+		return 0, true
+	}
+	if typ == header.ICMPv4DestUnreach && code == header.ICMPv4FragNeeded && info != 0 {
+		s.UpdatePMTU(iph.Destination(), int(info))
+	}
+	s.icmpSocketDeliver(skb, info)
+	return 0, true
+}
+
+// icmpSocketDeliver is icmp_socket_deliver(): the error in skb (Data at
+// the ICMP header) told to the raw sockets (raw_icmp_error) and to the
+// err_handler of the quoted datagram's protocol (AddErrHandler), with the
+// ICMP header pulled (TransHeader at it). A message too short to quote
+// the IP header and 8 bytes is InErrors.
+func (s *Stack) icmpSocketDeliver(skb *kernelmodel.SKB, info uint32) {
+	icmp := header.ICMPv4(skb.Data)
+	typ, code := icmp.Type(), icmp.Code()
+	skb.TransHeader = skb.BufOffset()
+	skb.Pull(header.ICMPv4MinSize)
+	iph := header.IPv4(skb.Data)
+	if skb.Len() < iph.HeaderLength()+8 {
+		s.SNMP.Icmp.InErrors++
+		return
+	}
+	s.K.TracePoint("icmp_socket_deliver", skb.ID, int64(iph.Protocol()))
+	if s.hooks.rawErr != nil {
+		s.hooks.rawErr(iph, typ, code, info)
+	}
+	if h := s.hooks.err[iph.Protocol()]; h != nil {
+		h(iph, typ, code, info)
+	}
 }
 
 // icmpEcho is icmp_echo() → icmp_reply(): the same identifier, sequence
@@ -166,11 +270,7 @@ func (s *Stack) globalAllow() bool {
 func (s *Stack) xrlimAllow(dst [4]byte) bool {
 	timeout := uint64(s.Sysctl.ICMPRatelimit) // ms = jiffies at HZ 1000
 	now := s.K.Jiffies()
-	p := s.icmp.peers[dst]
-	if p == nil {
-		p = &inetPeer{rateLast: now - 60*kernelmodel.HZ}
-		s.icmp.peers[dst] = p
-	}
+	p := s.getPeer(dst)
 	tok := p.rateTokens + now - p.rateLast
 	p.rateLast = now
 	tok = min(tok, 6*timeout)
@@ -183,24 +283,38 @@ func (s *Stack) xrlimAllow(dst [4]byte) bool {
 	return ok
 }
 
-// IcmpSend is __icmp_send(): an ICMP error about the received packet in
-// (Data anywhere after its IP header), quoting its IP header and as much of
-// the datagram as fits in 576 bytes. Nothing is sent about a packet that
-// was not unicast to this host, a fragment other than the first, or an ICMP
-// error; icmp_msgs_per_sec and icmp_ratelimit limit the types of
-// icmp_ratemask. in is not consumed.
-func (s *Stack) IcmpSend(in *kernelmodel.SKB, typ, code uint8) {
+// IcmpSend is icmp_send(in, type, code, 0): IcmpSendInfo without info.
+func (s *Stack) IcmpSend(in *kernelmodel.SKB, typ, code uint8) { s.IcmpSendInfo(in, typ, code, 0) }
+
+// IcmpSendInfo is __icmp_send(): an ICMP error about the packet in (its
+// IP header at NetHeader; received, forwarded or being sent), with info in
+// the header's last four bytes (the next-hop MTU of a fragmentation
+// needed, a redirect's gateway), quoting its IP header and as much of the
+// datagram as fits in 576 bytes. Nothing is sent about a packet without a
+// route, one not unicast to this host or on a broadcast or multicast route,
+// a fragment other than the first, or an ICMP error. The source is the
+// packet's destination when that is local, else the route's source
+// towards the packet's source. icmp_msgs_per_sec (not for a packet that
+// came in on the loopback device) and icmp_ratelimit (not towards it)
+// limit the types of icmp_ratemask. in is not consumed.
+func (s *Stack) IcmpSendInfo(in *kernelmodel.SKB, typ, code uint8, info uint32) {
 	k := s.K
 	ih := IPHdr(in)
-	if ih == nil || in.CB[cbRouteType] != RTN_LOCAL || in.PktType != kernelmodel.PACKET_HOST {
+	rt := in.CB[cbRouteType]
+	if ih == nil || rt == 0 || rt == RTN_BROADCAST || rt == RTN_MULTICAST || in.PktType != kernelmodel.PACKET_HOST {
 		return
 	}
 	if ih.FragmentOffset() != 0 {
 		return
 	}
 	hl := ih.HeaderLength()
-	orig := in.Buf()[in.NetHeader : in.BufOffset()+in.Len()]
-	if ih.Protocol() == IPPROTO_ICMP {
+	end := in.BufOffset() + in.Len()
+	if in.NetHeader+hl > end {
+		return
+	}
+	orig := in.Buf()[in.NetHeader:end]
+	isErr := typ <= header.ICMPv4NRTypes && icmpErrorTypes[typ]
+	if isErr && ih.Protocol() == IPPROTO_ICMP {
 		if len(orig) < hl+1 {
 			return
 		}
@@ -209,20 +323,31 @@ func (s *Stack) IcmpSend(in *kernelmodel.SKB, typ, code uint8) {
 			return
 		}
 	}
-	if !s.maskAllow(typ, code) && !s.globalAllow() {
+	allow := s.maskAllow(typ, code)
+	if !allow && !isLoopbackDev(in.Dev) && !s.globalAllow() {
 		s.SNMP.Icmp.RateLimitGlobal++
 		return
 	}
+	var saddr [4]byte
+	if rt == RTN_LOCAL {
+		saddr = ih.Destination()
+	}
 	dst := ih.Source()
-	r := s.FIB.lookup(dst)
-	if !s.routable(dst) {
+	r, rsrc := s.ipRouteOutput(dst)
+	if r == nil {
 		return // icmp_route_lookup failed
 	}
-	if !s.maskAllow(typ, code) && !s.xrlimAllow(dst) {
+	if saddr == ([4]byte{}) {
+		saddr = rsrc
+		if saddr == ([4]byte{}) {
+			saddr = [4]byte{192, 0, 0, 8} // INADDR_DUMMY
+		}
+	}
+	if !allow && !isLoopbackDev(r.Dev) && !s.xrlimAllow(dst) {
 		s.SNMP.Icmp.RateLimitHost++
 		return
 	}
-	room := min(r.Dev.MTU, 576) - header.IPv4MinSize - header.ICMPv4MinSize
+	room := min(s.dstMTU(r, dst, false), 576) - header.IPv4MinSize - header.ICMPv4MinSize
 	n := min(len(orig), room)
 	skb := k.AllocSKB(kernelmodel.ETH_HLEN + header.IPv4MinSize + header.ICMPv4MinSize + n)
 	skb.Reserve(kernelmodel.ETH_HLEN + header.IPv4MinSize)
@@ -232,14 +357,22 @@ func (s *Stack) IcmpSend(in *kernelmodel.SKB, typ, code uint8) {
 		return
 	}
 	clear(b[:header.ICMPv4MinSize])
+	b[4], b[5], b[6], b[7] = byte(info>>24), byte(info>>16), byte(info>>8), byte(info)
 	copy(b[header.ICMPv4MinSize:], orig[:n])
-	tos := ih.TOS()&0x1e | IPTOS_PREC_INTERNETCONTROL // IPTOS_TOS_MASK
-	s.icmpPushReply(skb, typ, code, ih.Destination(), dst, tos)
+	tos := ih.TOS()
+	if isErr {
+		tos = tos&0x1e | IPTOS_PREC_INTERNETCONTROL // RT_TOS
+	}
+	s.icmpPushReply(skb, typ, code, saddr, dst, tos)
 }
 
-// routable reports whether output to dst has a route (not local: there is
-// no loopback device yet).
+// isLoopbackDev reports dev->flags & IFF_LOOPBACK.
+func isLoopbackDev(d *kernelmodel.NetDevice) bool {
+	return d != nil && d.Flags&kernelmodel.IFF_LOOPBACK != 0
+}
+
+// routable reports whether output to dst has a route.
 func (s *Stack) routable(dst [4]byte) bool {
-	r := s.FIB.lookup(dst)
-	return r != nil && r.Dev != nil && r.Type != RTN_LOCAL
+	r, _ := s.ipRouteOutput(dst)
+	return r != nil
 }

@@ -1,10 +1,10 @@
 // Package ipv4 is IPv4 (net/ipv4): ip_rcv's validation with a drop reason
-// per failure, the routing tables (local and main, longest-prefix match) and
-// their ip route listing, ip_local_deliver to the protocol handlers
-// (inet_protos), ip_local_out/ip_output through the neighbour layer to
-// dev_queue_xmit, and ICMP (icmp_rcv, echo replies, destination unreachable
-// for an unknown protocol, rate limits as Linux), with /proc/net/snmp's Ip,
-// Icmp and IcmpMsg counters.
+// per failure, the routing tables (local and main, longest-prefix match)
+// and their ip route listing, ip_local_deliver to the protocol handlers
+// (inet_protos), forwarding (ip_forward), the netfilter hook points,
+// ip_local_out/ip_output through the neighbour layer to dev_queue_xmit,
+// and ICMP (icmp_rcv, echo replies, errors sent and received, rate limits
+// as Linux), with /proc/net/snmp's Ip, Icmp and IcmpMsg counters.
 //
 // Linux 6.1's ip_rcv_core order is kept: a frame for another host is
 // dropped (OTHERHOST) before it is counted; then InReceives; a header
@@ -13,24 +13,58 @@
 // and InHdrErrors (IP_CSUM); a total length beyond the frame is
 // InTruncatedPkts (PKT_TOO_SMALL) and one below the header InHdrErrors
 // (IP_INHDR); the frame is trimmed to the total length (Ethernet padding).
-// TTL is not checked on local delivery (Linux accepts TTL 0 for the host;
-// forwarding, which checks it, comes later). With forwarding off, a
-// destination that is neither local nor broadcast is InAddrErrors
-// (IP_INADDRERRORS), as ip_error counts it.
+// TTL is not checked on local delivery (Linux accepts TTL 0 for the host).
+//
+// The input route is ip_route_input_slow's with rp_filter, accept_local and
+// route_localnet 0: martian sources (multicast, limited broadcast, 0/8
+// except to a broadcast, 127/8, one of our addresses) and destinations
+// (0/8, 127/8) are dropped (NOT_SPECIFIED, as 6.1's ip_rcv_finish); local
+// and broadcast destinations are delivered; the rest is forwarded when
+// net.ipv4.ip_forward (= conf.all.forwarding, default 0) is 1, else
+// ip_error's InAddrErrors (IP_INADDRERRORS). With forwarding on, a
+// destination without a route is InNoRoutes (IP_INNOROUTES) with an ICMP
+// net unreachable, limited by route.error_cost/error_burst.
+//
+// ip_forward: TTL 1 or less is InHdrErrors with an ICMP time exceeded
+// (code 0) from the address of the link towards the source; DF above the
+// next hop's MTU is FragFails with an ICMP fragmentation needed carrying
+// that MTU; the TTL is decremented with the checksum updated incrementally
+// (RFC 1624); larger datagrams without DF are fragmented; ForwDatagrams.
+// Redirects are sent as Linux does (conf.all.send_redirects, default 1):
+// when a datagram leaves by the link it came in on towards a source on
+// that link, an ICMP redirect (host) naming the next hop, limited per
+// source by ip_rt_send_redirect's backoff (redirect_load 20 ms doubling,
+// redirect_number 9, then silence). Received redirects are passed to the
+// protocol's err_handler but change no route.
+//
+// Netfilter: NFRegisterNetHook puts a Go callback at NF_INET_PRE_ROUTING
+// (ip_rcv), LOCAL_IN (ip_local_deliver, after reassembly), FORWARD
+// (ip_forward, after the TTL decrement), LOCAL_OUT (__ip_local_out) or
+// POST_ROUTING (ip_output) with a priority; hooks run in ascending
+// priority and return NF_ACCEPT, NF_DROP (freed, SKB_DROP_REASON_
+// NETFILTER_DROP; a local sender gets -EPERM), NF_STOLEN (the hook owns the
+// skb), NF_QUEUE (to the queue handler, NFReinject later) or NF_REPEAT. A
+// hook point without hooks costs a length check.
+//
+// ip_output fragments a datagram above the path MTU (ip_fragment). One
+// with DF is FragFails, dropped with PKT_TOO_BIG, an ICMP fragmentation
+// needed goes to its source (for a local sender through the loopback
+// device, to itself) and the sender gets -EMSGSIZE. Received
+// fragmentation-needed errors lower the path MTU to the quoted destination
+// (UpdatePMTU; route.min_pmtu 552, route.mtu_expires 600 s); forwarding
+// keeps using the device MTU (ip_forward_use_pmtu 0).
 //
 // ip_local_deliver reassembles fragments (ip_defrag): overlapping
 // fragments kill the datagram's queue, ipfrag_time (30 s) expires it with
 // an ICMP time exceeded when the first fragment came, and no new queue is
 // made above ipfrag_high_thresh (4 MiB), as 6.1 does.
 //
-// ip_output fragments a datagram above the MTU (ip_fragment; one with DF is
-// FragFails, dropped with PKT_TOO_BIG).
-//
-// Not yet (later steps, in this order): forwarding (TTL, ICMP time
-// exceeded), netfilter hooks, a loopback device (output to a local address
-// is dropped), IP options (accepted, not parsed), accept_local and
-// rp_filter (a source that is one of our addresses is a martian, as with
-// Linux's defaults; the reverse path is not checked).
+// Deviations kept: OutRequests counts forwarded datagrams (6.1 counts
+// IPSTATS_MIB_OUT in ip_output; 6.3 moved OutRequests to __ip_local_out),
+// OutOctets counts them once (6.1 twice); per-device conf (conf.<dev>.*)
+// is not modelled, only conf.all; IP options are accepted, not parsed; the
+// path MTU is lowered in icmp_unreach for every protocol (Linux leaves it
+// to each err_handler, which needs a matching socket).
 package ipv4
 
 import (
@@ -59,6 +93,18 @@ type Sysctl struct {
 	ICMPEchoIgnoreAll        int // icmp_echo_ignore_all (0)
 	ICMPEchoIgnoreBroadcasts int // icmp_echo_ignore_broadcasts (1)
 	ARPNotify                int // conf.all.arp_notify (0): gratuitous ARP when a device comes up
+
+	IPForward         int // ip_forward = conf.all.forwarding (0)
+	SendRedirects     int // conf.all.send_redirects (1)
+	IPNoPMTUDisc      int // ip_no_pmtu_disc (0): frag-needed lowers the path MTU
+	IPFwdUsePMTU      int // ip_forward_use_pmtu (0): forwarding uses the device MTU
+	RouteMinPMTU      int // route.min_pmtu (552)
+	RouteMTUExpires   int // route.mtu_expires, s (600)
+	ICMPIgnoreBogus   int // icmp_ignore_bogus_error_responses (1)
+	RouteErrorCost    int // route.error_cost, s (1): ip_error's ICMP rate
+	RouteErrorBurst   int // route.error_burst, s (5)
+	RouteRedirectNum  int // route.redirect_number (9)
+	RouteRedirectLoad int // route.redirect_load, jiffies (HZ/50)
 }
 
 // DefaultSysctl is Linux's defaults.
@@ -70,6 +116,14 @@ func DefaultSysctl() Sysctl {
 		ICMPMsgsPerSec:           1000,
 		ICMPMsgsBurst:            50,
 		ICMPEchoIgnoreBroadcasts: 1,
+		SendRedirects:            1,
+		RouteMinPMTU:             512 + 20 + 20,
+		RouteMTUExpires:          600,
+		ICMPIgnoreBogus:          1,
+		RouteErrorCost:           1,
+		RouteErrorBurst:          5,
+		RouteRedirectNum:         9,
+		RouteRedirectLoad:        kernelmodel.HZ / 50,
 	}
 }
 
@@ -95,12 +149,19 @@ type Stack struct {
 	SNMP   SNMP
 	GRO    *gro.Engine // receive offload of TCP on the kernel's NAPI instances
 
-	addrs  []Ifaddr
-	protos [256]Handler
-	ipID   uint32
-	icmp   icmpState
-	frag   fragState
-	hooks  sockHooks // the socket layer's (ip_output.go)
+	// Loopback is net->loopback_dev: output to a local address goes
+	// through it (nil: such output fails with ENETUNREACH).
+	Loopback *kernelmodel.NetDevice
+
+	addrs   []Ifaddr
+	protos  [256]Handler
+	ipID    uint32
+	icmp    icmpState
+	frag    fragState
+	hooks   sockHooks // the socket layer's (ip_output.go)
+	nf      nfState
+	fnhe    map[[4]byte]*fibNhException
+	loRoute Route // the output route through Loopback
 }
 
 // New makes the IPv4 stack of k: the ARP table, ip_rcv for ETH_P_IP
@@ -118,6 +179,7 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv, ListFunc: s.ipListRcv})
 	s.GRO = gro.Register(k) // inet_init: ip_packet_offload, tcpv4_offload
 	s.protos[IPPROTO_ICMP] = s.icmpRcv
+	s.fnhe = make(map[[4]byte]*fibNhException)
 	k.RegisterNetdevNotifier(s.netdevEvent)
 	return s
 }
@@ -166,11 +228,24 @@ func (s *Stack) fibAddIfaddr(a Ifaddr) error {
 	return nil
 }
 
-// AddRoute is ip route add dst/plen [via gw] dev dev [metric m].
+// AddRoute is ip route add dst/plen [via gw] [dev dev] [metric m]. A
+// gateway must be reachable directly (fib_check_nh: a connected route
+// covers it, on dev if dev is given; else "Nexthop has invalid gateway",
+// ENETUNREACH); without dev the gateway's device is taken. A route needs
+// a device or a gateway.
 func (s *Stack) AddRoute(dst [4]byte, plen int, gw [4]byte, dev *kernelmodel.NetDevice, metric int) error {
 	scope := RT_SCOPE_UNIVERSE
 	if gw == ([4]byte{}) {
+		if dev == nil {
+			return fmt.Errorf("ip route: %s/%d: no device and no gateway", ipString(dst), plen)
+		}
 		scope = RT_SCOPE_LINK
+	} else {
+		c := s.FIB.lookup(gw)
+		if c == nil || c.Type != RTN_UNICAST || c.Gateway != ([4]byte{}) || c.Dev == nil || dev != nil && c.Dev != dev {
+			return fmt.Errorf("ip route: %s/%d via %s: Nexthop has invalid gateway", ipString(dst), plen, ipString(gw))
+		}
+		dev = c.Dev
 	}
 	return s.FIB.Add(Route{Table: RT_TABLE_MAIN, Type: RTN_UNICAST, Dst: dst, PrefixLen: plen, Gateway: gw, Dev: dev, Scope: scope, Metric: metric})
 }
@@ -256,11 +331,29 @@ func (s *Stack) NotifyPeers(d *kernelmodel.NetDevice) {
 	}
 }
 
-// IPCB is the part of skb->cb the IPv4 layer keeps (struct inet_skb_parm
-// plus the input route's type, skb_rtable(skb)->rt_type).
+// IPCB is the part of skb->cb the IPv4 layer keeps: struct inet_skb_parm's
+// flags, and the skb's route (skb_dst) reduced to what later steps read —
+// its type (rt_type: RTN_LOCAL, RTN_BROADCAST, RTN_UNICAST of a forwarded
+// or sent skb, RTN_UNREACHABLE of ip_error's, 0 for no route) and whether
+// it is an output route to a local address, which loopback_xmit keeps on
+// the skb (skb_dst_force) so that ip_rcv_finish delivers it without an
+// input route.
 const (
-	cbRouteType = 0 // RTN_LOCAL or RTN_BROADCAST of the input route
+	cbRouteType = 0 // rt_type of skb_dst
+	cbFlags     = 1 // IPCB(skb)->flags (IPSKB_*)
+	cbDst       = 2 // dstLocal: skb_dst is an output route to this host
 )
+
+// IPCB flags (IPSKB_*).
+const (
+	IPSKB_FORWARDED  = 1 << 0
+	IPSKB_DOREDIRECT = 1 << 5
+)
+
+const dstLocal = 1
+
+// RTN_UNREACHABLE is the type of ip_route_input_slow's no_route result.
+const RTN_UNREACHABLE = 7
 
 // IPHdr is ip_hdr(skb): the IPv4 header at NetHeader.
 func IPHdr(skb *kernelmodel.SKB) header.IPv4 {
@@ -271,68 +364,69 @@ func IPHdr(skb *kernelmodel.SKB) header.IPv4 {
 	return header.IPv4(b[skb.NetHeader:])
 }
 
-// ipRcv is ip_rcv(): ip_rcv_core, then ip_rcv_finish.
+// ipRcv is ip_rcv(): ip_rcv_core, NF_INET_PRE_ROUTING, ip_rcv_finish.
 func (s *Stack) ipRcv(skb *kernelmodel.SKB) {
 	s.K.TracePoint("ip_rcv", skb.ID, int64(skb.Len()))
-	if h := s.ipRcvCore(skb); h != nil {
-		s.ipRcvFinish(skb, h)
+	if s.ipRcvCore(skb) && s.nfHook(NF_INET_PRE_ROUTING, skb, skb.Dev, nil, nil) == 1 {
+		s.ipRcvFinish(skb)
 	}
 }
 
 // ipListRcv is ip_list_rcv(): the list path's ip_rcv, each skb through
-// ip_rcv_core and then routed and delivered (ip_sublist_rcv,
-// ip_list_rcv_finish) in order.
+// ip_rcv_core and PRE_ROUTING and then routed and delivered
+// (ip_sublist_rcv, ip_list_rcv_finish) in order.
 func (s *Stack) ipListRcv(list *kernelmodel.SKBHead) {
 	s.K.TracePoint("ip_list_rcv", 0, int64(list.Len()))
 	for skb := list.Dequeue(); skb != nil; skb = list.Dequeue() {
 		s.K.TracePoint("ip_rcv_core", skb.ID, int64(skb.Len()))
-		if h := s.ipRcvCore(skb); h != nil {
-			s.ipRcvFinish(skb, h)
+		if s.ipRcvCore(skb) && s.nfHook(NF_INET_PRE_ROUTING, skb, skb.Dev, nil, nil) == 1 {
+			s.ipRcvFinish(skb)
 		}
 	}
 }
 
 // ipRcvCore is ip_rcv_core(): the checks, in 6.1's order, each failure
-// freeing the skb under its reason (nil returned); the header, cut to the
-// total length, otherwise.
-func (s *Stack) ipRcvCore(skb *kernelmodel.SKB) header.IPv4 {
+// freeing the skb under its reason (false returned); the skb cut to the
+// total length, its IPCB flags cleared, otherwise.
+func (s *Stack) ipRcvCore(skb *kernelmodel.SKB) bool {
 	k := s.K
 	if skb.PktType == kernelmodel.PACKET_OTHERHOST {
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_OTHERHOST)
-		return nil
+		return false
 	}
 	m := &s.SNMP.Ip
 	m.InReceives++
 	s.SNMP.IpExt.InOctets += uint64(skb.Len())
 	if skb.Len() < header.IPv4MinSize {
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_INHDR)
-		return nil
+		return false
 	}
 	h := header.IPv4(skb.Data)
 	hl := h.HeaderLength()
 	if hl < header.IPv4MinSize || h.Version() != 4 || hl > skb.Len() {
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_INHDR)
-		return nil
+		return false
 	}
 	if !h.ChecksumValid() {
 		s.SNMP.IpExt.InCsumErrors++
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_CSUM)
-		return nil
+		return false
 	}
 	tl := int(h.TotalLength())
 	if skb.Len() < tl {
 		s.SNMP.IpExt.InTruncatedPkts++
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
-		return nil
+		return false
 	}
 	if tl < hl {
 		s.inHdrError(skb, kernelmodel.SKB_DROP_REASON_IP_INHDR)
-		return nil
+		return false
 	}
 	skb.Trim(tl) // pskb_trim_rcsum
 	skb.NetHeader = skb.BufOffset()
 	skb.TransHeader = skb.NetHeader + hl
-	return h[:tl]
+	skb.CB[cbRouteType], skb.CB[cbFlags] = 0, 0 // memset(IPCB(skb), 0, ...)
+	return true
 }
 
 func (s *Stack) inHdrError(skb *kernelmodel.SKB, reason kernelmodel.DropReason) {
@@ -340,38 +434,39 @@ func (s *Stack) inHdrError(skb *kernelmodel.SKB, reason kernelmodel.DropReason) 
 	s.K.KfreeSKB(skb, reason)
 }
 
-// ipRcvFinish is ip_rcv_finish() with ip_route_input_noref(): local and
-// broadcast destinations are delivered; with forwarding off, anything else
-// is ip_error's EHOSTUNREACH (InAddrErrors).
-func (s *Stack) ipRcvFinish(skb *kernelmodel.SKB, h header.IPv4) {
-	k := s.K
-	src, dst := h.Source(), h.Destination()
-	rt := s.addrType(skb.Dev, dst)
-	// Martian sources (ip_route_input_slow, fib_validate_source): loopback,
-	// any source that is not unicast (multicast, broadcast, one of our own
-	// addresses), and 0/8 except to a broadcast (a DHCP client).
-	if src[0] == 127 || s.addrType(skb.Dev, src) != RTN_UNICAST || src[0] == 0 && rt != RTN_BROADCAST {
-		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+// ipRcvFinish is ip_rcv_finish() with ip_route_input_noref() → dst_input:
+// an skb looped back with its output route is delivered; otherwise the
+// input route (routeInput) sends it to ip_local_deliver, ip_forward or
+// ip_error, or drops it (a martian).
+func (s *Stack) ipRcvFinish(skb *kernelmodel.SKB) {
+	if skb.CB[cbDst] == dstLocal { // skb_valid_dst
+		skb.CB[cbDst] = 0
+		skb.CB[cbRouteType] = RTN_LOCAL
+		s.ipLocalDeliver(skb)
 		return
 	}
-	switch rt {
+	h := header.IPv4(skb.Data)
+	typ, r, err := s.routeInput(skb, h)
+	skb.CB[cbRouteType] = byte(typ)
+	switch typ {
 	case RTN_LOCAL, RTN_BROADCAST:
-	case RTN_MULTICAST:
-		// No multicast membership yet: ip_route_input_mc refuses it.
-		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
-		return
+		s.ipLocalDeliver(skb)
+	case RTN_UNICAST:
+		s.ipForward(skb, r)
+	case RTN_UNREACHABLE:
+		s.ipError(skb, err)
 	default:
-		s.SNMP.Ip.InAddrErrors++
-		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_IP_INADDRERRORS)
-		return
+		// Martians and refused multicast (ip_rcv_finish's drop_error,
+		// NOT_SPECIFIED in 6.1).
+		s.K.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
 	}
-	skb.CB[cbRouteType] = byte(rt)
-	s.ipLocalDeliver(skb, h)
 }
 
-// ipLocalDeliver is ip_local_deliver() and ip_protocol_deliver_rcu().
-func (s *Stack) ipLocalDeliver(skb *kernelmodel.SKB, h header.IPv4) {
+// ipLocalDeliver is ip_local_deliver(): reassembly (ip_defrag), then
+// NF_INET_LOCAL_IN and ip_local_deliver_finish.
+func (s *Stack) ipLocalDeliver(skb *kernelmodel.SKB) {
 	k := s.K
+	h := header.IPv4(skb.Data)
 	k.TracePoint("ip_local_deliver", skb.ID, int64(h.Protocol()))
 	if h.IsFragment() {
 		cb := skb.CB
@@ -379,8 +474,19 @@ func (s *Stack) ipLocalDeliver(skb *kernelmodel.SKB, h header.IPv4) {
 			return
 		}
 		skb.CB = cb
-		h = header.IPv4(skb.Data)
 	}
+	if s.nfHook(NF_INET_LOCAL_IN, skb, skb.Dev, nil, nil) == 1 {
+		s.ipLocalDeliverFinish(skb)
+	}
+}
+
+// ipLocalDeliverFinish is ip_local_deliver_finish() and
+// ip_protocol_deliver_rcu(): the IP header pulled, the protocol's handler
+// gets the skb; an unknown protocol is InUnknownProtos and an ICMP
+// protocol unreachable.
+func (s *Stack) ipLocalDeliverFinish(skb *kernelmodel.SKB) {
+	k := s.K
+	h := header.IPv4(skb.Data)
 	skb.Pull(h.HeaderLength())
 	proto := h.Protocol()
 	raw := s.rawLocalDeliver(skb, proto)
@@ -407,25 +513,50 @@ func (s *Stack) nextID() uint16 {
 	return uint16(s.ipID)
 }
 
+// ipRouteOutput is ip_route_output_key() for dst: the route (for a local
+// destination the route through the loopback device, as
+// ip_route_output_key_hash_rcu makes it) and the source address the route
+// gives (its prefsrc, the destination itself for a local one, else
+// inet_select_addr on the output device). Without a route, or to a local
+// destination without a loopback device, it returns nil.
+func (s *Stack) ipRouteOutput(dst [4]byte) (*Route, [4]byte) {
+	r := s.FIB.lookup(dst)
+	if r == nil || r.Dev == nil {
+		return nil, [4]byte{}
+	}
+	src := r.Src
+	if r.Type == RTN_LOCAL {
+		if s.Loopback == nil {
+			return nil, [4]byte{}
+		}
+		if src == ([4]byte{}) {
+			src = dst
+		}
+		s.loRoute = Route{Table: RT_TABLE_LOCAL, Type: RTN_LOCAL, Dev: s.Loopback, Scope: RT_SCOPE_HOST}
+		return &s.loRoute, src
+	}
+	if src == ([4]byte{}) {
+		src, _ = s.selectAddr(r.Dev, dst)
+	}
+	return r, src
+}
+
 // Output is ip_build_and_send_pkt() / the raw send: put an IPv4 header
 // (src — zero for the route's source —, dst, proto, tos, ttl — 0 for
 // ip_default_ttl —, no DF) in front of skb's Data (the transport header and
 // payload) and send it (ip_local_out). It returns dev_queue_xmit's code or
-// a negative errno (-ENETUNREACH: no route); skb is consumed on every path.
+// a negative errno (-ENETUNREACH: no route, -EPERM: a netfilter hook
+// dropped it); skb is consumed on every path.
 func (s *Stack) Output(skb *kernelmodel.SKB, src, dst [4]byte, proto, tos, ttl uint8) int {
 	k := s.K
-	r := s.FIB.lookup(dst)
-	if r == nil || r.Dev == nil || r.Type == RTN_LOCAL {
-		// No route, or a local destination (no loopback device yet).
+	r, rsrc := s.ipRouteOutput(dst)
+	if r == nil {
 		s.SNMP.Ip.OutNoRoutes++
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_IP_OUTNOROUTES)
 		return -ENETUNREACH
 	}
 	if src == ([4]byte{}) {
-		src = r.Src
-		if src == ([4]byte{}) {
-			src, _ = s.selectAddr(r.Dev, dst)
-		}
+		src = rsrc
 	}
 	b := skb.Push(header.IPv4MinSize)
 	if b == nil {
@@ -451,45 +582,129 @@ func (s *Stack) Output(skb *kernelmodel.SKB, src, dst [4]byte, proto, tos, ttl u
 	return s.ipLocalOut(skb, r, dst)
 }
 
-// ENETUNREACH is the errno of a send without a route.
-const ENETUNREACH = 101
-
-// ipLocalOut is ip_local_out() (ip_send_check, __ip_local_out) → ip_output
-// → ip_finish_output → ip_finish_output2.
-func (s *Stack) ipLocalOut(skb *kernelmodel.SKB, r *Route, dst [4]byte) int {
+// LocalOut is raw_send_hdrinc()'s path for an skb whose Data is a whole
+// IPv4 datagram built by the caller (IP_HDRINCL, a socket's ip_make_skb):
+// it is routed by its destination, a zero source becomes the route's and a
+// zero ID is chosen (ip_select_ident); then ip_local_out. It returns as
+// Output does; skb is consumed on every path.
+func (s *Stack) LocalOut(skb *kernelmodel.SKB) int {
 	k := s.K
+	if skb.Len() < header.IPv4MinSize {
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+		return -kernelmodel.EINVAL
+	}
 	h := header.IPv4(skb.Data)
+	dst := h.Destination()
+	r, src := s.ipRouteOutput(dst)
+	if r == nil {
+		s.SNMP.Ip.OutNoRoutes++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_IP_OUTNOROUTES)
+		return -ENETUNREACH
+	}
+	if h.Source() == ([4]byte{}) {
+		h.SetSource(src)
+	}
+	if h.ID() == 0 {
+		h.SetID(s.nextID())
+	}
+	skb.NetHeader = skb.BufOffset()
+	skb.Protocol = kernelmodel.ETH_P_IP
+	skb.Dev = r.Dev
+	return s.ipLocalOut(skb, r, dst)
+}
+
+// Errno values the output path returns negated.
+const (
+	ENETUNREACH  = 101 // no route
+	EHOSTUNREACH = 113
+	EMSGSIZE     = 90 // DF set and larger than the path MTU
+)
+
+// ipLocalOut is ip_local_out(): __ip_local_out (the total length and
+// header checksum, NF_INET_LOCAL_OUT), then dst_output. r is the output
+// route (ipRouteOutput), dst the destination it was looked up for.
+func (s *Stack) ipLocalOut(skb *kernelmodel.SKB, r *Route, dst [4]byte) int {
+	h := header.IPv4(skb.Data)
+	h.SetTotalLength(uint16(skb.Len()))
 	h.SetChecksum(0)
 	h.SetChecksum(h.CalculateChecksum())
+	skb.Protocol = kernelmodel.ETH_P_IP
+	skb.CB[cbRouteType] = byte(r.Type)
+	skb.CB[cbFlags] = 0
+	if r.Type == RTN_LOCAL {
+		skb.CB[cbDst] = dstLocal
+	}
+	if rc := s.nfHook(NF_INET_LOCAL_OUT, skb, nil, r.Dev, r); rc != 1 {
+		return rc
+	}
+	return s.dstOutput(skb, r)
+}
+
+// dstOutput is dst_output() → ip_output(): OutRequests (IPSTATS_MIB_OUT,
+// counted here in 6.1, so forwarded datagrams count too), the output
+// device set, NF_INET_POST_ROUTING, ip_finish_output.
+func (s *Stack) dstOutput(skb *kernelmodel.SKB, r *Route) int {
+	k := s.K
 	k.TracePoint("ip_output", skb.ID, int64(skb.Len()))
-	s.SNMP.Ip.OutRequests++ // IPSTATS_MIB_OUT in ip_output (6.1)
+	s.SNMP.Ip.OutRequests++
 	s.SNMP.IpExt.OutOctets += uint64(skb.Len())
-	nh := dst
+	var in *kernelmodel.NetDevice
+	if skb.CB[cbFlags]&IPSKB_FORWARDED != 0 {
+		in = skb.Dev
+	}
+	skb.Dev = r.Dev
+	skb.Protocol = kernelmodel.ETH_P_IP
+	if rc := s.nfHook(NF_INET_POST_ROUTING, skb, in, r.Dev, r); rc != 1 {
+		return rc
+	}
+	return s.ipFinishOutput(skb, r)
+}
+
+// ipFinishOutput is ip_finish_output() / __ip_finish_output(): a datagram
+// above the path MTU (ip_skb_dst_mtu) is fragmented (ip_fragment), others
+// go to ip_finish_output2.
+func (s *Stack) ipFinishOutput(skb *kernelmodel.SKB, r *Route) int {
+	h := header.IPv4(skb.Data)
+	mtu := s.dstMTU(r, h.Destination(), skb.CB[cbFlags]&IPSKB_FORWARDED != 0)
+	if skb.Len() > mtu {
+		return s.ipFragment(skb, r, mtu)
+	}
+	return s.ipFinishOutput2(skb, r)
+}
+
+// ipFinishOutput2 is ip_finish_output2(): the neighbour of the next hop
+// (rt_nexthop: the gateway, or the destination itself) sends skb.
+func (s *Stack) ipFinishOutput2(skb *kernelmodel.SKB, r *Route) int {
+	nh := header.IPv4(skb.Data).Destination()
 	if r.Gateway != ([4]byte{}) {
-		nh = r.Gateway // rt_nexthop
+		nh = r.Gateway
 	}
-	if skb.Len() > r.Dev.MTU {
-		return s.ipFragment(skb, r.Dev, nh)
-	}
-	k.TracePoint("ip_finish_output2", skb.ID, 0)
+	s.K.TracePoint("ip_finish_output2", skb.ID, 0)
 	return s.Neigh.Output(r.Dev, nh, skb)
 }
 
 // ipFragment is ip_fragment() / ip_do_fragment()'s slow path: split skb
-// (Data at the IP header, no options) into fragments of at most the MTU,
+// (Data at the IP header, no options) into fragments of at most mtu,
 // payloads a multiple of 8 bytes except the last, each with the header's
 // ID, its offset and MF, sent through ip_finish_output2; the original is
-// consumed. With DF set it is FragFails, dropped (PKT_TOO_BIG; a socket
-// would see EMSGSIZE). It returns the first failing transmit code, or
-// NET_XMIT_SUCCESS.
-func (s *Stack) ipFragment(skb *kernelmodel.SKB, dev *kernelmodel.NetDevice, nh [4]byte) int {
+// consumed. With DF set it is FragFails, an ICMP fragmentation needed
+// with mtu goes to the source (a local sender hears it through the
+// loopback device) and -EMSGSIZE is returned. Otherwise it returns the
+// first failing transmit code, or NET_XMIT_SUCCESS.
+func (s *Stack) ipFragment(skb *kernelmodel.SKB, r *Route, mtu int) int {
 	k := s.K
 	h := header.IPv4(skb.Data)
 	hl := h.HeaderLength()
-	if h.Flags()&header.IPv4FlagDF != 0 || dev.MTU-hl < 8 {
+	if h.Flags()&header.IPv4FlagDF != 0 {
+		s.SNMP.Ip.FragFails++
+		s.IcmpSendInfo(skb, header.ICMPv4DestUnreach, header.ICMPv4FragNeeded, uint32(mtu))
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_BIG)
+		return -EMSGSIZE
+	}
+	if mtu-hl < 8 {
 		s.SNMP.Ip.FragFails++
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_BIG)
-		return kernelmodel.NET_XMIT_DROP
+		return -EMSGSIZE
 	}
 	k.TracePoint("ip_fragment", skb.ID, int64(skb.Len()))
 	payload := skb.Data[hl:]
@@ -497,7 +712,7 @@ func (s *Stack) ipFragment(skb *kernelmodel.SKB, dev *kernelmodel.NetDevice, nh 
 	mf := h.Flags()&header.IPv4FlagMF != 0
 	rc := kernelmodel.NET_XMIT_SUCCESS
 	for off := 0; off < len(payload); {
-		n := min(len(payload)-off, dev.MTU-hl)
+		n := min(len(payload)-off, mtu-hl)
 		if off+n < len(payload) {
 			n &^= 7
 		}
@@ -523,11 +738,11 @@ func (s *Stack) ipFragment(skb *kernelmodel.SKB, dev *kernelmodel.NetDevice, nh 
 		fh.SetChecksum(fh.CalculateChecksum())
 		f.NetHeader = f.BufOffset()
 		f.Protocol = kernelmodel.ETH_P_IP
-		f.Dev = dev
+		f.Dev = r.Dev
+		f.CB = skb.CB // ip_copy_metadata
 		s.SNMP.Ip.FragCreates++
-		k.TracePoint("ip_finish_output2", f.ID, 0)
-		if r := s.Neigh.Output(dev, nh, f); r != kernelmodel.NET_XMIT_SUCCESS && rc == kernelmodel.NET_XMIT_SUCCESS {
-			rc = r
+		if c := s.ipFinishOutput2(f, r); c != kernelmodel.NET_XMIT_SUCCESS && rc == kernelmodel.NET_XMIT_SUCCESS {
+			rc = c
 		}
 		off += n
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/neigh"
 )
 
@@ -43,6 +44,7 @@ type Route struct {
 	Kernel    bool    // proto kernel (added for an address), else proto boot
 	Src       [4]byte // prefsrc, zero if none
 	Metric    int
+	MTU       int // the mtu metric (RTAX_MTU), 0 for the device's
 }
 
 func mask(plen int) uint32 {
@@ -60,7 +62,7 @@ func (r *Route) matches(dst [4]byte) bool { return (u32(dst)^u32(r.Dst))&mask(r.
 
 // FIB is the routing tables (fib_table local and main) of one stack.
 type FIB struct {
-	routes []Route
+	routes []*Route
 }
 
 // lookup is fib_lookup(): the longest prefix match in the local table, then
@@ -68,8 +70,7 @@ type FIB struct {
 func (f *FIB) lookup(dst [4]byte) *Route {
 	for _, tb := range [2]int{RT_TABLE_LOCAL, RT_TABLE_MAIN} {
 		var best *Route
-		for i := range f.routes {
-			r := &f.routes[i]
+		for _, r := range f.routes {
 			if r.Table != tb || !r.matches(dst) {
 				continue
 			}
@@ -103,7 +104,7 @@ func (f *FIB) Add(r Route) error {
 			return fmt.Errorf("ip route: %s/%d: file exists", ipString(r.Dst), r.PrefixLen)
 		}
 	}
-	f.routes = append(f.routes, r)
+	f.routes = append(f.routes, &r)
 	return nil
 }
 
@@ -111,11 +112,34 @@ func (f *FIB) Add(r Route) error {
 func (f *FIB) Delete(table int, dst [4]byte, plen int) bool {
 	for i, r := range f.routes {
 		if r.Table == table && r.Dst == dst && r.PrefixLen == plen {
-			f.routes = append(f.routes[:i], f.routes[i+1:]...)
+			copy(f.routes[i:], f.routes[i+1:])
+			f.routes[len(f.routes)-1] = nil
+			f.routes = f.routes[:len(f.routes)-1]
 			return true
 		}
 	}
 	return false
+}
+
+// Routes are the routes of table (both tables for 0), in the order they
+// were added.
+func (f *FIB) Routes(table int) []Route {
+	var out []Route
+	for _, r := range f.routes {
+		if table == 0 || r.Table == table {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// Lookup is fib_lookup() for dst: a copy of the route taken (ok false:
+// none).
+func (f *FIB) Lookup(dst [4]byte) (Route, bool) {
+	if r := f.lookup(dst); r != nil {
+		return *r, true
+	}
+	return Route{}, false
 }
 
 // has reports whether r's prefix is in its table already.
@@ -138,6 +162,7 @@ func (f *FIB) flushDev(d *kernelmodel.NetDevice) {
 			out = append(out, r)
 		}
 	}
+	clear(f.routes[len(out):])
 	f.routes = out
 }
 
@@ -149,17 +174,23 @@ func ipString(a [4]byte) string { return fmt.Sprintf("%d.%d.%d.%d", a[0], a[1], 
 // them: sorted by prefix, "default" for 0/0, the type named outside main's
 // unicast routes).
 func (f *FIB) WriteRoutes(w io.Writer, table int) error {
-	var rs []Route
+	var rs []*Route
 	for _, r := range f.routes {
 		if r.Table == table {
 			rs = append(rs, r)
 		}
 	}
+	// The trie's order: by prefix, a longer prefix of the same address
+	// first (fib_trie's leaf keeps its aliases by suffix length), then by
+	// metric.
 	sort.SliceStable(rs, func(i, j int) bool {
 		if u32(rs[i].Dst) != u32(rs[j].Dst) {
 			return u32(rs[i].Dst) < u32(rs[j].Dst)
 		}
-		return rs[i].PrefixLen < rs[j].PrefixLen
+		if rs[i].PrefixLen != rs[j].PrefixLen {
+			return rs[i].PrefixLen > rs[j].PrefixLen
+		}
+		return rs[i].Metric < rs[j].Metric
 	})
 	for _, r := range rs {
 		line := ""
@@ -200,9 +231,150 @@ func (f *FIB) WriteRoutes(w io.Writer, table int) error {
 		if r.Metric != 0 {
 			line += fmt.Sprintf(" metric %d", r.Metric)
 		}
+		if r.MTU != 0 {
+			line += fmt.Sprintf(" mtu %d", r.MTU)
+		}
 		if _, err := io.WriteString(w, line+"\n"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func isMulticast(a [4]byte) bool { return a[0]&0xf0 == 0xe0 }
+func isLbcast(a [4]byte) bool    { return a == [4]byte{255, 255, 255, 255} }
+func isZeronet(a [4]byte) bool   { return a[0] == 0 }
+func isLoopback(a [4]byte) bool  { return a[0] == 127 }
+
+// isLocalAddr is inet_lookup_ifaddr_rcu(): a an address of this host.
+func (s *Stack) isLocalAddr(a [4]byte) bool {
+	for _, ia := range s.addrs {
+		if ia.Local == a {
+			return true
+		}
+	}
+	return false
+}
+
+// routeInput is ip_route_input_slow() (rp_filter 0, accept_local 0,
+// route_localnet 0, no multicast membership): the type of the input route
+// of skb — RTN_LOCAL or RTN_BROADCAST (deliver), RTN_UNICAST with the
+// route (forward), RTN_UNREACHABLE with the errno ip_error reports
+// (EHOSTUNREACH with forwarding off, ENETUNREACH without a route), or 0 for
+// a martian or a multicast destination, dropped. A forwarded skb whose
+// source is on the link it leaves by gets IPSKB_DOREDIRECT (__mkroute_input
+// with send_redirects and shared_media 1).
+func (s *Stack) routeInput(skb *kernelmodel.SKB, h header.IPv4) (typ int, r *Route, err int) {
+	src, dst := h.Source(), h.Destination()
+	if isMulticast(dst) {
+		return 0, nil, 0 // ip_route_input_mc: not a member of any group
+	}
+	switch {
+	case isMulticast(src) || isLbcast(src):
+		return 0, nil, 0 // martian source
+	case isLbcast(dst) || src == [4]byte{} && dst == [4]byte{}:
+		if src != ([4]byte{}) && s.isLocalAddr(src) {
+			return 0, nil, 0 // brd_input's fib_validate_source
+		}
+		return RTN_BROADCAST, nil, 0
+	case isZeronet(src), isLoopback(src):
+		return 0, nil, 0
+	case isZeronet(dst), isLoopback(dst):
+		return 0, nil, 0 // martian destination
+	}
+	// fib_validate_source's fast path (rp_filter 0): one of our own
+	// addresses as the source is a martian.
+	if s.isLocalAddr(src) {
+		return 0, nil, 0
+	}
+	fwd := s.Sysctl.IPForward != 0
+	r = s.FIB.lookup(dst)
+	if r == nil {
+		if !fwd {
+			return RTN_UNREACHABLE, nil, EHOSTUNREACH
+		}
+		return RTN_UNREACHABLE, nil, ENETUNREACH
+	}
+	switch r.Type {
+	case RTN_BROADCAST, RTN_LOCAL:
+		return r.Type, r, 0
+	}
+	if !fwd {
+		return RTN_UNREACHABLE, nil, EHOSTUNREACH
+	}
+	if r.Type != RTN_UNICAST || r.Dev == nil {
+		return 0, nil, 0
+	}
+	if r.Dev == skb.Dev && s.Sysctl.SendRedirects != 0 {
+		// fib_validate_source's full check returns 1 when the source is
+		// reached directly on the input device (a nexthop of host scope).
+		if rs := s.FIB.lookup(src); rs != nil && rs.Type == RTN_UNICAST && rs.Dev == skb.Dev && rs.Gateway == ([4]byte{}) {
+			skb.CB[cbFlags] |= IPSKB_DOREDIRECT
+		}
+	}
+	return RTN_UNICAST, r, 0
+}
+
+// fibNhException is a struct fib_nh_exception's path MTU: what an ICMP
+// fragmentation needed taught about one destination, until it expires.
+type fibNhException struct {
+	pmtu    int
+	lock    bool   // below min_pmtu: the route's MTU locked at min_pmtu
+	expires uint64 // jiffies
+}
+
+// UpdatePMTU is ipv4_update_pmtu() → __ip_rt_update_pmtu(): the path MTU
+// towards dst is mtu for route.mtu_expires (600 s). An mtu below
+// route.min_pmtu (552) becomes min_pmtu, locked (Linux's sockets then
+// stop setting DF on the path, ip_dont_fragment; forwarding honours a
+// locked MTU); one above the current path MTU changes nothing.
+func (s *Stack) UpdatePMTU(dst [4]byte, mtu int) {
+	r, _ := s.ipRouteOutput(dst)
+	if r == nil || r.Type == RTN_LOCAL {
+		return
+	}
+	old := s.dstMTU(r, dst, false)
+	if old < mtu {
+		return
+	}
+	lock := false
+	if mtu < s.Sysctl.RouteMinPMTU {
+		lock = true
+		mtu = min(old, s.Sysctl.RouteMinPMTU)
+	}
+	now := s.K.Jiffies()
+	exp := now + uint64(s.Sysctl.RouteMTUExpires)*kernelmodel.HZ
+	if e := s.fnhe[dst]; e != nil && e.pmtu == mtu && !lock && now < e.expires-uint64(s.Sysctl.RouteMTUExpires)*kernelmodel.HZ/2 {
+		return
+	}
+	s.fnhe[dst] = &fibNhException{pmtu: mtu, lock: lock, expires: exp}
+	s.K.TracePoint("ip_rt_update_pmtu", 0, int64(mtu))
+}
+
+// PMTU is the path MTU output to dst uses now (ip_skb_dst_mtu): a learned
+// one not expired, else the route's mtu metric or its device's MTU; 0
+// without a route.
+func (s *Stack) PMTU(dst [4]byte) int {
+	r, _ := s.ipRouteOutput(dst)
+	if r == nil {
+		return 0
+	}
+	return s.dstMTU(r, dst, false)
+}
+
+// dstMTU is ip_dst_mtu_maybe_forward(): a learned path MTU unless
+// forwarding (ip_forward_use_pmtu 0, unless locked), then the route's mtu
+// metric, then the device's MTU.
+func (s *Stack) dstMTU(r *Route, dst [4]byte, forwarding bool) int {
+	if e := s.fnhe[dst]; e != nil && r.Type != RTN_LOCAL {
+		if s.K.Jiffies() >= e.expires {
+			delete(s.fnhe, dst)
+		} else if !forwarding || e.lock || s.Sysctl.IPFwdUsePMTU != 0 {
+			return e.pmtu
+		}
+	}
+	if r.MTU != 0 {
+		return r.MTU
+	}
+	return min(r.Dev.MTU, 0xFFFF)
 }

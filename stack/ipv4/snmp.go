@@ -29,6 +29,7 @@ type IpMIB struct {
 
 // IpExtMIB is the IpExt part of /proc/net/netstat the model counts.
 type IpExtMIB struct {
+	InNoRoutes      uint64
 	InTruncatedPkts uint64
 	InCsumErrors    uint64
 	InOctets        uint64
@@ -85,7 +86,11 @@ func (s *Stack) WriteSNMP(w io.Writer) error {
 		vals.Reset()
 		return err
 	}
-	pair("Forwarding", 2)
+	fwd := uint64(2) // Forwarding: 1 forwarding, 2 not (RFC 1213 ipForwarding)
+	if s.Sysctl.IPForward != 0 {
+		fwd = 1
+	}
+	pair("Forwarding", fwd)
 	pair("DefaultTTL", uint64(s.Sysctl.IPDefaultTTL))
 	for _, c := range []struct {
 		n string

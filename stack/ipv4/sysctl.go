@@ -63,6 +63,28 @@ func (s *Stack) sysctl(name string) (p *int, scale int) {
 		return &y.ICMPEchoIgnoreBroadcasts, 0
 	case "conf.all.arp_notify":
 		return &y.ARPNotify, 0
+	case "ip_forward", "conf.all.forwarding":
+		return &y.IPForward, 0
+	case "conf.all.send_redirects":
+		return &y.SendRedirects, 0
+	case "ip_no_pmtu_disc":
+		return &y.IPNoPMTUDisc, 0
+	case "ip_forward_use_pmtu":
+		return &y.IPFwdUsePMTU, 0
+	case "route.min_pmtu":
+		return &y.RouteMinPMTU, 0
+	case "route.mtu_expires":
+		return &y.RouteMTUExpires, 0
+	case "icmp_ignore_bogus_error_responses":
+		return &y.ICMPIgnoreBogus, 0
+	case "route.error_cost":
+		return &y.RouteErrorCost, 0
+	case "route.error_burst":
+		return &y.RouteErrorBurst, 0
+	case "route.redirect_number":
+		return &y.RouteRedirectNum, 0
+	case "route.redirect_load":
+		return &y.RouteRedirectLoad, 0
 	case "neigh.default.ucast_solicit":
 		return &n.UcastSolicit, 0
 	case "neigh.default.mcast_solicit":
