@@ -107,15 +107,19 @@
 //     only on a TDT write — not on TXDCTL.ENABLE, TCTL.EN, link up or bus
 //     mastering — and runs to TDT whatever the link does: with the link
 //     down the descriptors complete and the frames count as sent (they are
-//     lost). There is no pacing by the wire: the whole ring goes at once
-//     (TestTxPacing). DD is written back for every descriptor with RS,
+//     lost). DD is written back for every descriptor with RS,
 //     context descriptors too, and the head write-back after every RS
 //     descriptor (igb_txdesc_writeback). TestProfileTxStart,
 //     TestProfileTxHeadWriteBack.
 //   - PBACLR clears MSI-X pending bits only with MSI-X on; CTRL_EXT.PBA_CLR
 //     is plain storage (igb_set_pbaclr, igb_set_ctrlext). TestMSIXMaskPBA.
 //
-// Where QEMU's behaviour would let a hostile driver reach outside the ring
+// Deliberate departures from QEMU: QEMU's igb sends a whole ring at once
+// (its hub has no line rate), but the QEMU profile keeps the datasheet
+// model's pacing by the wire (TestTxPacing runs both profiles), as e1000's
+// QEMU profile does: an unpaced device in front of a 1 Gb/s cable would
+// only measure the cable's queue. Where QEMU's behaviour would let a
+// hostile driver reach outside the ring
 // (TDT or RDT beyond the ring, TDH wrapping by QEMU's own rule) the QEMU
 // profile keeps the datasheet model's checks and counts; legacy transmit
 // descriptors, which QEMU sends as plain data, are skipped and counted on

@@ -94,15 +94,16 @@ func (d *Device) onTxResume() {
 	d.txKick()
 }
 
-// txRun processes queue q's descriptors from TDH to TDT. The datasheet
-// device stops while the wire is more than a TX packet buffer's worth of
-// line time behind (one packet may overshoot it); the pacing timer resumes
-// every queue. QEMU's igb_start_xmit runs to TDT whatever the link does.
+// txRun processes queue q's descriptors from TDH to TDT. The device stops
+// while the wire is more than a TX packet buffer's worth of line time
+// behind (one packet may overshoot it); the pacing timer resumes every
+// queue. QEMU's igb_start_xmit runs to TDT whatever the link does (the
+// QEMU profile keeps the wire's pacing: see the package documentation).
 func (d *Device) txRun(q int) {
 	if d.regs[igb.TCTL/4]&igb.TCTL_EN == 0 || d.regs[igb.TXDCTL(q)/4]&igb.XDCTL_ENABLE == 0 || !d.busMaster {
 		return
 	}
-	if !d.qemu && (!d.linkUp || d.txTimer.Pending()) {
+	if !d.linkUp && !d.qemu || d.txTimer.Pending() {
 		return
 	}
 	tdlen := d.regs[igb.TDLEN(q)/4]
@@ -123,7 +124,7 @@ func (d *Device) txRun(q int) {
 	desc := d.txDesc[:]
 	ahead := time.Duration(d.txFIFO()) * byteTime
 	for steps := uint32(0); tdh != tdt && steps < n; steps++ {
-		if !d.qemu && d.txBusyUntil-d.now() > ahead {
+		if d.txBusyUntil-d.now() > ahead {
 			d.txTimer.ResetAt(d.txBusyUntil - ahead)
 			d.ctr.TxPaced++
 			break
