@@ -1,6 +1,6 @@
 // Package stack is the network stack above the kernel model: neighbour
-// resolution (ARP), IPv4, ICMP, and later UDP, sockets, qdisc, GRO/GSO and
-// TCP. Each layer is a subpackage named after its Linux directory or file;
+// resolution (ARP), IPv4, ICMP, sockets, UDP and raw sockets, and later
+// qdisc, GRO/GSO and TCP. Each layer is a subpackage named after its Linux directory or file;
 // each function that models a Linux one names it in its doc comment, and each
 // step of a packet is a trace point under the Linux function's name
 // (ip_rcv, ip_local_deliver, icmp_rcv, arp_rcv, neigh_resolve_output, ...).
@@ -71,4 +71,22 @@
 //	gro        GRO of TCP/IPv4 on each NAPI instance (dev_gro_receive,
 //	           inet_gro_receive, tcp_gro_receive, napi_gro_complete);
 //	           ipv4.New registers it, as inet_init does
+//	socket     struct socket/sock: buffers, blocking calls, options, poll
+//	udp        udp_rcv, udp_sendmsg, ports, the Udp MIB
+//	raw        raw sockets (raw_v4_input, raw_sendmsg, IP_HDRINCL)
+//	inet       one host's stack assembled (inet_init), socket(2), PacketConn
+//
+// # Sockets
+//
+// The socket layer sits on ipv4 through two doors (stack/ipv4's
+// ip_output.go and datagram.go): RouteOutput/SendSKB/SendHdrinc for
+// transmit (ip_route_output_key, ip_make_skb's header, ip_send_skb), and
+// on receive the protocol handlers (AddProtocol), raw_local_deliver before
+// them, and err_handler for the ICMP errors icmp_unreach passes up. A
+// received skb is charged to the socket that queues it (skb_set_owner_r,
+// sock_rfree) and a sent one to its sender until the driver frees it
+// (skb_set_owner_w, sock_wfree). Calls run on the loop; a blocking one
+// takes the kernelmodel Task it sleeps in, and the return from every call
+// is a preemption point (exit to user mode). inet.PacketConn is the
+// net.PacketConn face for goroutines (real clock) and tasks.
 package stack

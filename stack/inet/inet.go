@@ -16,6 +16,7 @@ import (
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/ipv4"
 	"github.com/nicbed/nicbed/stack/neigh"
+	"github.com/nicbed/nicbed/stack/raw"
 	"github.com/nicbed/nicbed/stack/socket"
 	"github.com/nicbed/nicbed/stack/udp"
 )
@@ -52,6 +53,7 @@ type Stack struct {
 	IPv4  *ipv4.Stack
 	Neigh *neigh.Table
 	UDP   *udp.Table
+	Raw   *raw.Table
 	Core  socket.CoreSysctl
 
 	inetsw []Protosw
@@ -66,6 +68,8 @@ func New(k *kernelmodel.Kernel, cfg Config) *Stack {
 	s := &Stack{K: k, IPv4: ip, Neigh: ip.Neigh, Core: socket.DefaultCoreSysctl()}
 	s.UDP = udp.New(ip, cfg.Seed+1)
 	s.Add(Protosw{Type: socket.SOCK_DGRAM, Protocol: socket.IPPROTO_UDP, Proto: s.UDP})
+	s.Raw = raw.New(ip, cfg.Seed+2)
+	s.Add(Protosw{Type: socket.SOCK_RAW, Protocol: socket.IPPROTO_IP, Proto: s.Raw})
 	return s
 }
 

@@ -81,3 +81,27 @@ func TestConfigure(t *testing.T) {
 		t.Errorf("ip_default_ttl %d %v", v, err)
 	}
 }
+
+// TestWriteSNMP: /proc/net/snmp's lines in Linux's order with the Udp
+// line after IPv4's, its values those of the UDP MIB.
+func TestWriteSNMP(t *testing.T) {
+	s, _ := newStack(t)
+	s.UDP.MIB.InDatagrams = 5
+	s.UDP.MIB.RcvbufErrors = 2
+	var b bytes.Buffer
+	if err := s.WriteSNMP(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	var heads []string
+	for _, l := range lines {
+		heads = append(heads, strings.SplitN(l, ":", 2)[0])
+	}
+	if strings.Join(heads, " ") != "Ip Ip Icmp Icmp Udp Udp" {
+		t.Fatalf("lines %v", heads)
+	}
+	if lines[4] != "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors" ||
+		lines[5] != "Udp: 5 0 0 0 2 0 0 0 0" {
+		t.Errorf("Udp lines:\n%s\n%s", lines[4], lines[5])
+	}
+}

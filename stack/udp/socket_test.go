@@ -45,33 +45,52 @@ func newHost(t testing.TB) *host {
 // udpFrame is an Ethernet frame from B to A carrying a UDP datagram; a
 // zero csum field is filled in unless noCsum.
 func udpFrame(src, dst netip.AddrPort, payload []byte, noCsum bool) []byte {
-	f := make([]byte, 14+20+8+len(payload))
+	u := make([]byte, 8+len(payload))
+	uh := header.UDP(u)
+	uh.SetSourcePort(src.Port())
+	uh.SetDestinationPort(dst.Port())
+	uh.SetLength(uint16(8 + len(payload)))
+	copy(u[8:], payload)
+	f := ipFrame(src.Addr().As4(), dst.Addr().As4(), u)
+	if !noCsum {
+		setUDPChecksum(f)
+	}
+	return f
+}
+
+// ipFrame is an Ethernet frame from B to A with an IPv4 header (protocol
+// UDP) in front of l4.
+func ipFrame(src, dst [4]byte, l4 []byte) []byte {
+	f := make([]byte, 14+20+len(l4))
 	e := header.Ethernet(f)
 	e.SetDestination(stacktest.MACA)
 	e.SetSource(stacktest.MACB)
 	binary.BigEndian.PutUint16(f[12:], header.EtherTypeIPv4)
 	ip := header.IPv4(f[14:])
 	ip.SetVersionIHL(20)
-	ip.SetTotalLength(uint16(28 + len(payload)))
+	ip.SetTotalLength(uint16(20 + len(l4)))
 	ip.SetTTL(64)
 	ip.SetProtocol(17)
-	ip.SetSource(src.Addr().As4())
-	ip.SetDestination(dst.Addr().As4())
+	ip.SetSource(src)
+	ip.SetDestination(dst)
 	ip.SetChecksum(ip.CalculateChecksum())
-	u := header.UDP(f[34:])
-	u.SetSourcePort(src.Port())
-	u.SetDestinationPort(dst.Port())
-	u.SetLength(uint16(8 + len(payload)))
-	copy(f[42:], payload)
-	if !noCsum {
-		s, d := src.Addr().As4(), dst.Addr().As4()
-		c := ^checksum.Checksum(f[34:], checksum.PseudoHeaderIPv4(s[:], d[:], 17, uint16(8+len(payload))))
-		if c == 0 {
-			c = 0xffff
-		}
-		u.SetChecksum(c)
-	}
+	copy(f[34:], l4)
 	return f
+}
+
+// setUDPChecksum computes the checksum of the UDP datagram in frame f
+// (over its UDP length, or what the frame holds of it).
+func setUDPChecksum(f []byte) {
+	ip := header.IPv4(f[14:])
+	uh := header.UDP(f[34:])
+	uh.SetChecksum(0)
+	l := min(int(uh.Length()), len(f)-34)
+	s, d := ip.Source(), ip.Destination()
+	c := ^checksum.Checksum(f[34:34+l], checksum.PseudoHeaderIPv4(s[:], d[:], 17, uint16(l)))
+	if c == 0 {
+		c = 0xffff
+	}
+	uh.SetChecksum(c)
 }
 
 func (h *host) inject(f []byte) {

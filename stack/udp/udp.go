@@ -218,32 +218,7 @@ func (t *Table) Connect(_ *kernelmodel.Task, sk *socket.Sock, addr netip.AddrPor
 	if err := t.autobind(sk); err != nil {
 		return err
 	}
-	return Ip4DatagramConnect(t.IP, sk, addr, t.random)
-}
-
-// Ip4DatagramConnect is __ip4_datagram_connect(): route to addr (its
-// errors), EACCES for a broadcast without SO_BROADCAST, the source
-// address from the route if none is bound, the peer set, the state
-// TCP_ESTABLISHED and a fresh inet_id.
-func Ip4DatagramConnect(ip *ipv4.Stack, sk *socket.Sock, addr netip.AddrPort, random func() uint32) error {
-	dst := addr.Addr().As4()
-	rt, err := ip.RouteOutput(dst, sk.Saddr)
-	if err != nil {
-		return err
-	}
-	if rt.Type == ipv4.RTN_BROADCAST && !sk.Broadcast {
-		return syscall.EACCES
-	}
-	if sk.Saddr == ([4]byte{}) {
-		sk.Saddr = rt.Src
-	}
-	if sk.RcvSaddr == ([4]byte{}) {
-		sk.RcvSaddr = rt.Src
-	}
-	sk.Daddr, sk.Dport = dst, addr.Port()
-	sk.State = socket.TCP_ESTABLISHED
-	sk.ID = uint16(random())
-	return nil
+	return t.IP.DatagramConnect(sk, addr, uint16(t.random()))
 }
 
 // Disconnect is __udp_disconnect(): the peer forgotten, the bound address
@@ -501,7 +476,7 @@ func (t *Table) err(iph header.IPv4, typ, code uint8, info uint32) {
 		t.IP.SNMP.Icmp.InErrors++
 		return
 	}
-	e, hard, ok := IcmpErrno(sk, typ, code)
+	e, hard, ok := ipv4.IcmpErrno(sk, typ, code)
 	if !ok {
 		return
 	}
@@ -510,46 +485,6 @@ func (t *Table) err(iph header.IPv4, typ, code uint8, info uint32) {
 	}
 	t.K.TracePoint("udp_err", 0, int64(e))
 	sk.SetError(e)
-}
-
-// icmpErrConvert is icmp_err_convert[]: errno and fatality of each
-// destination unreachable code.
-var icmpErrConvert = [ipv4.NR_ICMP_UNREACH + 1]struct {
-	errno syscall.Errno
-	fatal bool
-}{
-	{syscall.ENETUNREACH, false}, {syscall.EHOSTUNREACH, false}, {syscall.ENOPROTOOPT, true},
-	{syscall.ECONNREFUSED, true}, {syscall.EMSGSIZE, false}, {syscall.EOPNOTSUPP, false},
-	{syscall.ENETUNREACH, true}, {syscall.EHOSTDOWN, true}, {syscall.ENONET, true},
-	{syscall.ENETUNREACH, true}, {syscall.EHOSTUNREACH, true}, {syscall.ENETUNREACH, false},
-	{syscall.EHOSTUNREACH, false}, {syscall.EHOSTUNREACH, true}, {syscall.EHOSTUNREACH, true},
-	{syscall.EHOSTUNREACH, true},
-}
-
-// IcmpErrno is the error a datagram socket takes from an ICMP error
-// (udp_err's and raw_err's switch): the errno, whether it is hard, and
-// false for messages that set none (source quench, redirect,
-// fragmentation needed with IP_PMTUDISC_DONT).
-func IcmpErrno(sk *socket.Sock, typ, code uint8) (syscall.Errno, bool, bool) {
-	switch typ {
-	case 4, header.ICMPv4Redirect: // source quench, redirect
-		return 0, false, false
-	case header.ICMPv4ParamProb:
-		return syscall.EPROTO, true, true
-	case header.ICMPv4DestUnreach:
-		if code == header.ICMPv4FragNeeded {
-			if sk.PMTUDisc == socket.IP_PMTUDISC_DONT {
-				return 0, false, false
-			}
-			return syscall.EMSGSIZE, true, true
-		}
-		if int(code) < len(icmpErrConvert) {
-			c := icmpErrConvert[code]
-			return c.errno, c.fatal, true
-		}
-		return syscall.EHOSTUNREACH, false, true
-	}
-	return syscall.EHOSTUNREACH, false, true // time exceeded and the rest
 }
 
 // WriteSNMP prints the Udp lines of /proc/net/snmp.

@@ -6,6 +6,7 @@ package twostack
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/nicbed/nicbed/stack/inet"
 	"github.com/nicbed/nicbed/testbed"
@@ -42,10 +43,11 @@ func New(cfg testbed.Config) (*Pair, error) {
 	return p, nil
 }
 
-// Settle is the testbed's Settle (no skb left or misused, no anomaly)
-// with the stacks' counters added to the error.
+// Settle is the testbed's Settle after 10 ms (transmit completions
+// cleaned; no skb left or misused, no anomaly), with the hosts' counters
+// added to the error.
 func (p *Pair) Settle() error {
-	if err := p.TB.Settle(0); err != nil {
+	if err := p.TB.Settle(10 * time.Millisecond); err != nil {
 		return fmt.Errorf("%w\n%s", err, p.TB.Report())
 	}
 	return nil
