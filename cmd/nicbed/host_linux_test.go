@@ -749,3 +749,61 @@ func (p *hostProc) waitOutput(t testing.TB, prefix string) string {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestHostPing: nicbed host pings Linux (--ping) from a raw ICMP socket
+// of its stack, over a TAP (a persistent one, configured before nicbed
+// attaches, so that Linux answers from the first echo) and over AF_PACKET
+// on a veth: 20 echoes of 56 bytes and of 4000 (fragmented both ways),
+// all answered intact; nicbed resolved Linux first (Linux has no entry
+// for it), and Linux counts the echoes it answered.
+func TestHostPing(t *testing.T) {
+	wires := []struct {
+		name, dev string
+		setup     func(t testing.TB, ns *netns.NS) []string
+	}{
+		{"tap", "nbptap0", func(t testing.TB, ns *netns.NS) []string {
+			ns.IP(t, "tuntap", "add", "dev", "nbptap0", "mode", "tap")
+			ns.IP(t, "addr", "add", linuxAddr+"/24", "dev", "nbptap0")
+			ns.IP(t, "link", "set", "nbptap0", "up")
+			return []string{"--tap", "nbptap0"}
+		}},
+		{"afpacket", "vlinux", func(t testing.TB, ns *netns.NS) []string {
+			return hostWires[1].before(t, ns)
+		}},
+	}
+	for _, nic := range hostNICNames() {
+		for _, w := range wires {
+			size := map[string]int{"tap": 56, "afpacket": 4000}[w.name]
+			t.Run(fmt.Sprintf("%s/%s/%d", nic, w.name, size), func(t *testing.T) {
+				ns := netns.New(t, "nbq")
+				ns.DumpOnFailure(t)
+				args := append(w.setup(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC,
+					"--ping", linuxAddr, "--ping-count", "20", "--ping-interval", "5ms", "--ping-size", strconv.Itoa(size), "--nic", nic)
+				p := startHost(t, ns, args...)
+				sum := p.waitOutput(t, "nicbed ping "+linuxAddr+": ")
+				want := "nicbed ping " + linuxAddr + ": 20 packets transmitted, 20 received, 0 damaged, 0% packet loss"
+				if sum != want {
+					t.Errorf("%q, want %q", sum, want)
+				}
+				rtt := p.waitOutput(t, "nicbed ping "+linuxAddr+": rtt ")
+				// Before nicbed exits: a TAP loses its carrier then, and
+				// Linux its neighbours on it.
+				neigh := ns.Exec(t, "ip", "neigh", "show", hostAddr, "dev", w.dev)
+				if !strings.Contains(neigh, "lladdr "+hostMAC) {
+					t.Errorf("Linux's entry for nicbed: %q", neigh)
+				}
+				r := parseHostReport(t, p.stop(t, syscall.SIGINT))
+				if li := linuxSNMP(t, ns, "Icmp"); li["InEchos"] != 20 || li["OutEchoReps"] != 20 {
+					t.Errorf("Linux's Icmp: InEchos %d, OutEchoReps %d; want 20", li["InEchos"], li["OutEchoReps"])
+				}
+				if ic := r.snmp["Icmp"]; ic["OutEchos"] != 20 || ic["InEchoReps"] != 20 {
+					t.Errorf("nicbed's Icmp: OutEchos %d, InEchoReps %d; want 20", ic["OutEchos"], ic["InEchoReps"])
+				}
+				if frags := r.snmp["Ip"]["FragOKs"]; size > 1472 && frags != 20 || size <= 1472 && frags != 0 {
+					t.Errorf("nicbed fragmented %d datagrams", frags)
+				}
+				t.Log(rtt)
+			})
+		}
+	}
+}
