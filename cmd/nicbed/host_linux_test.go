@@ -237,14 +237,15 @@ func atoi(t testing.TB, s string) uint64 {
 var rePingStats = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
 var rePingRTT = regexp.MustCompile(`rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms`)
 
-// ping runs Linux's ping in ns: count echoes of size bytes, each sent as
-// soon as the last reply came (flood mode; at most 100 ms apart), and fails
-// the test unless every one was answered. It returns the average RTT.
+// ping runs Linux's ping in ns: count echoes of size bytes, 2 ms apart
+// (not flood mode: that sends one more when a reply is slow, the first
+// one waiting for ARP, and stops at count replies without waiting for
+// it), and fails the test unless every one was answered. It returns the average RTT.
 // opts are more of ping's options.
 func ping(t testing.TB, ns *netns.NS, dst string, size, count int, opts ...string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	args := append([]string{"-n", "-q", "-f", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20"}, opts...)
+	args := append([]string{"-n", "-q", "-i", "0.002", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20"}, opts...)
 	out, err := ns.Command("ping", append(args, dst)...).CombinedOutput()
 	m := rePingStats.FindStringSubmatch(string(out))
 	if err != nil || m == nil || m[1] != strconv.Itoa(count) || m[2] != m[1] {
