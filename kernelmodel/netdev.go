@@ -83,6 +83,8 @@ type NetDevice struct {
 	rx      []RxQueue
 	tx      []TxQueue
 	qdisc   Qdisc // dev->qdisc: the root qdisc, nil until the first dev_open
+	// realNumTx is real_num_tx_queues (0: all of tx).
+	realNumTx int
 
 	promiscuity, allmulti int
 	ucPromisc             bool
@@ -299,6 +301,25 @@ func (d *NetDevice) NetifWakeQueue() { d.tx[0].Wake() }
 
 // NetifStartQueue is netif_start_queue() on queue 0.
 func (d *NetDevice) NetifStartQueue() { d.tx[0].stopped = false }
+
+// NetifSetRealNumTxQueues is netif_set_real_num_tx_queues(): of the TX
+// queues allocated, the first n are in use; dev_queue_xmit picks among
+// them.
+func (d *NetDevice) NetifSetRealNumTxQueues(n int) error {
+	if n < 1 || n > len(d.tx) {
+		return fmt.Errorf("%s: %d TX queues of %d (-EINVAL)", d.Name, n, len(d.tx))
+	}
+	d.realNumTx = n
+	return nil
+}
+
+// RealNumTxQueues is dev->real_num_tx_queues.
+func (d *NetDevice) RealNumTxQueues() int {
+	if d.realNumTx == 0 {
+		return len(d.tx)
+	}
+	return d.realNumTx
+}
 
 // NetifTxStartAllQueues is netif_tx_start_all_queues().
 func (d *NetDevice) NetifTxStartAllQueues() {
@@ -524,7 +545,7 @@ func (k *Kernel) noqueueXmit(skb *SKB, d *NetDevice, txq *TxQueue) int {
 // or the flow hash scaled to the queues. The choice is stored in
 // QueueMapping.
 func (k *Kernel) netdevCorePickTx(d *NetDevice, skb *SKB) *TxQueue {
-	n := len(d.tx)
+	n := d.RealNumTxQueues()
 	qi := 0
 	if sel, ok := d.Ops.(NetDeviceSelectQueue); ok {
 		qi = int(sel.SelectQueue(skb))

@@ -316,6 +316,9 @@ func (a *Adapter) Open(t *kernelmodel.Task) error {
 	}
 	a.rd(igb.ICR) // clear any pending interrupts
 	a.irqEnable()
+	if err := a.netdev.NetifSetRealNumTxQueues(len(a.tx)); err != nil { // igb_open
+		return err
+	}
 	for i := range a.tx {
 		a.netdev.TxQueue(i).Start()
 	}
