@@ -107,20 +107,8 @@ func (t *Table) unhash(sk *socket.Sock) {
 // one, or the wildcard; EADDRNOTAVAIL otherwise) and the identifier as
 // the port (EADDRINUSE if taken).
 func (t *Table) Bind(sk *socket.Sock, addr netip.AddrPort) error {
-	if !addr.Addr().Is4() {
-		return syscall.EAFNOSUPPORT
-	}
-	a := addr.Addr().As4()
-	typ := t.IP.InetAddrType(a)
-	if a != ([4]byte{}) && typ != ipv4.RTN_LOCAL && typ != ipv4.RTN_MULTICAST && typ != ipv4.RTN_BROADCAST {
-		return syscall.EADDRNOTAVAIL
-	}
-	if sk.State != socket.TCP_CLOSE || sk.Num != 0 {
-		return syscall.EINVAL
-	}
-	sk.RcvSaddr, sk.Saddr = a, a
-	if typ == ipv4.RTN_MULTICAST || typ == ipv4.RTN_BROADCAST {
-		sk.Saddr = [4]byte{}
+	if err := t.IP.BindAddr(sk, addr, true); err != nil {
+		return err
 	}
 	if !t.getPort(sk, addr.Port()) {
 		sk.RcvSaddr, sk.Saddr = [4]byte{}, [4]byte{}
@@ -223,24 +211,7 @@ func (t *Table) err(iph header.IPv4, typ, code uint8, info uint32) {
 // RecvMsg is ping_recvmsg(): the ICMP message (header and data, no IP
 // header) from its source address (port 0).
 func (t *Table) RecvMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, flags int) (int, netip.AddrPort, int, error) {
-	skb, err := sk.RecvDatagram(task, flags)
-	if err != nil || skb == nil {
-		return 0, netip.AddrPort{}, 0, err
-	}
-	n := copy(b, skb.Data)
-	l := skb.Len()
-	mf := 0
-	if n < l {
-		mf = socket.MSG_TRUNC
-	}
-	from := netip.AddrPortFrom(netip.AddrFrom4(ipv4.IPHdr(skb).Source()), 0)
-	if flags&socket.MSG_PEEK == 0 {
-		t.K.ConsumeSKB(skb)
-	}
-	if flags&socket.MSG_TRUNC != 0 {
-		n = l
-	}
-	return n, from, mf, nil
+	return ipv4.RecvDatagram(task, sk, b, flags)
 }
 
 // SendMsg is ping_v4_sendmsg(): b is an ICMP echo request (type 8, code
@@ -257,23 +228,11 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 	if len(b) < header.ICMPv4MinSize || b[0] != header.ICMPv4Echo || b[1] != 0 {
 		return 0, syscall.EINVAL
 	}
-	var daddr [4]byte
-	if to != nil {
-		daddr = to.Addr().As4()
-	} else {
-		if sk.State != socket.TCP_ESTABLISHED {
-			return 0, syscall.EDESTADDRREQ
-		}
-		daddr = sk.Daddr
-	}
-	rt, err := t.IP.RouteOutput(daddr, sk.Saddr)
+	daddr, _, rt, err := t.IP.DatagramDest(sk, to)
 	if err != nil {
 		return 0, err
 	}
-	if rt.Type == ipv4.RTN_BROADCAST && !sk.Broadcast {
-		return 0, syscall.EACCES
-	}
-	if len(b) > 0xFFFF-header.IPv4MinSize || sk.PMTUDisc >= socket.IP_PMTUDISC_DO && header.IPv4MinSize+len(b) > rt.MTU {
+	if ipv4.TooBig(sk, &rt, header.IPv4MinSize+len(b)) {
 		return 0, syscall.EMSGSIZE
 	}
 	skb, err := sk.AllocSendSKB(task, kernelmodel.ETH_HLEN+header.IPv4MinSize, len(b))
@@ -286,12 +245,7 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 	m[2], m[3] = 0, 0
 	header.ICMPv4(m).SetChecksum(^checksum.Checksum(m, 0))
 	t.K.TracePoint("ping_v4_sendmsg", skb.ID, int64(len(b)))
-	ttl := 0
-	if sk.UcTTL > 0 {
-		ttl = sk.UcTTL
-	}
-	err = t.IP.SendSKB(skb, &rt, ipv4.OutParams{Src: rt.Src, Dst: daddr, Proto: ipv4.IPPROTO_ICMP, TOS: sk.TOS, TTL: uint8(ttl),
-		DF: sk.PMTUDisc >= socket.IP_PMTUDISC_DO || sk.PMTUDisc == socket.IP_PMTUDISC_WANT && header.IPv4MinSize+len(b) <= rt.MTU})
+	err = t.IP.SendSKB(skb, &rt, ipv4.DatagramParams(sk, &rt, daddr, ipv4.IPPROTO_ICMP, header.IPv4MinSize+len(b)))
 	if err == syscall.ENOBUFS && !sk.RecvErr {
 		err = nil
 	}
