@@ -2,12 +2,10 @@ package testbed
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/nicbed/nicbed/e1000/driver"
 	"github.com/nicbed/nicbed/e1000/model"
 	"github.com/nicbed/nicbed/hw/irq"
-	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -47,7 +45,7 @@ func (f E1000) New(h *Host) (NIC, error) {
 	if h.Index == 1 && f.DriverB != nil {
 		opts = *f.DriverB
 	}
-	return &E1000NIC{Model: m, PCI: pdev, opts: opts}, nil
+	return &E1000NIC{nicBase: nicBase[*driver.Adapter, *model.Device]{Model: m, PCI: pdev}, opts: opts}, nil
 }
 
 // lineProxy forwards INTA# to the kernel's line once the PCI device (and so
@@ -64,10 +62,8 @@ func (p *lineProxy) SetLevel(v bool) {
 // E1000NIC is one host's 82540EM model and e1000 driver. Tests of the e1000
 // driver reach them through E1000Of.
 type E1000NIC struct {
-	Model   *model.Device
-	PCI     *kernelmodel.PCIDev
-	Adapter *driver.Adapter
-	opts    driver.Options
+	nicBase[*driver.Adapter, *model.Device]
+	opts driver.Options
 }
 
 // RxReady reports whether the model takes frames now (false while the
@@ -90,9 +86,6 @@ func (n *E1000NIC) Probe(t *kernelmodel.Task) error {
 	return nil
 }
 
-// Netdev implements NIC.
-func (n *E1000NIC) Netdev() *kernelmodel.NetDevice { return n.Adapter.Netdev() }
-
 // NAPIs implements NIC: e1000 has one NAPI instance.
 func (n *E1000NIC) NAPIs() []*kernelmodel.NAPI { return []*kernelmodel.NAPI{n.Adapter.NAPI()} }
 
@@ -101,12 +94,6 @@ func (n *E1000NIC) NAPIs() []*kernelmodel.NAPI { return []*kernelmodel.NAPI{n.Ad
 func (n *E1000NIC) Vectors() []Vector {
 	return []Vector{{Name: n.Adapter.Netdev().Name, IRQ: n.Adapter.IRQ()}}
 }
-
-// EthtoolStats implements NIC.
-func (n *E1000NIC) EthtoolStats() []Stat { return n.Adapter.EthtoolStats() }
-
-// CheckInvariants implements NIC.
-func (n *E1000NIC) CheckInvariants() error { return n.Adapter.CheckInvariants() }
 
 // ModelCounters implements NIC: model.Counters by field name.
 func (n *E1000NIC) ModelCounters() []Stat {
@@ -133,36 +120,7 @@ func (n *E1000NIC) Anomalies() []Stat {
 			out = append(out, Stat{Name: "model." + name, Value: v})
 		}
 	})
-	dc := reflect.ValueOf(n.Adapter.Counters())
-	for i := range dc.NumField() {
-		out = append(out, Stat{Name: "driver." + dc.Type().Field(i).Name, Value: dc.Field(i).Uint()})
-	}
-	return out
-}
-
-// Port implements NIC.
-func (n *E1000NIC) Port() wire.Endpoint { return n.Model.Port() }
-
-// Connect implements NIC.
-func (n *E1000NIC) Connect(l wire.Link) { n.Model.Connect(l) }
-
-// Link implements NIC.
-func (n *E1000NIC) Link() (int, bool) { return n.Adapter.Link() }
-
-// Ringparam implements NIC.
-func (n *E1000NIC) Ringparam() (rx, tx int) {
-	r := n.Adapter.GetRingparam()
-	return r.RxPending, r.TxPending
-}
-
-// SetRingparam implements NIC.
-func (n *E1000NIC) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
-	return n.Adapter.SetRingparam(t, rx, tx)
-}
-
-// ChangeMTU implements NIC.
-func (n *E1000NIC) ChangeMTU(t *kernelmodel.Task, mtu int) error {
-	return n.Adapter.ChangeMTU(t, mtu)
+	return append(out, fieldStats("driver.", n.Adapter.Counters(), nil)...)
 }
 
 // String names the NIC for messages.

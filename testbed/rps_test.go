@@ -30,13 +30,20 @@ type rpsResult struct {
 }
 
 // runRPS sends a flow of IPv4/TCP frames per 4-tuple of rpsTuples from A
-// to a 4-CPU host B whose RX queue has rps_cpus = mask, and checks each
-// flow: every frame arrived intact, in order, on one CPU, with one hash.
+// to a 4-CPU host B whose NIC interrupts CPU 0 (every vector pinned there)
+// and whose RX queues have rps_cpus = mask, and checks each flow: every
+// frame arrived intact, in order, on one CPU, with one hash. B's receive
+// hashing is off (ethtool -K rxhash off, a no-op on a NIC without it), so
+// the flow hash is the stack's.
 func runRPS(t *testing.T, nic testbed.Factory, mask uint64, seed uint64) ([]rpsResult, *testbed.Testbed) {
 	t.Helper()
 	tb := upTestbed(t, testbed.Config{NIC: nic, CPUs: 4})
-	if err := tb.B.Dev.SetRPSCPUs(0, mask); err != nil {
-		t.Fatal(err)
+	pinVectors(t, tb.B, 0)
+	tb.B.Dev.Features &^= kernelmodel.NETIF_F_RXHASH
+	for q := range tb.B.Dev.NumRxQueues() {
+		if err := tb.B.Dev.SetRPSCPUs(q, mask); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const frames = 500
 	var flows []*testbed.Flow

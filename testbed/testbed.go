@@ -7,7 +7,7 @@
 // byte for byte and in order.
 //
 // The testbed knows nothing of a particular NIC: a Factory (E1000 for the
-// 82540EM; igb's comes next) makes the device model on the host's clock and
+// 82540EM, IGB for the 82576) makes the device model on the host's clock and
 // DMA memory, wires its interrupts, and probes the driver in a task; the NIC
 // it returns exposes the net_device, the NAPI instances, the interrupt
 // vectors, ethtool -S, the driver's invariants and the model's counters. So

@@ -8,8 +8,10 @@ import (
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/intelmac"
 	"github.com/nicbed/nicbed/hw/pci"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // Adapter is struct e1000_adapter: one 82540EM bound to the driver. It is
@@ -89,14 +91,11 @@ type Adapter struct {
 // recovery actions. None of them moves in a correct run.
 type DriverCounters struct {
 	RxUnpostedWriteback uint64 // DD on a receive descriptor the driver had not posted
-	RxBadLength         uint64 // write-back length 0 or larger than the buffer
+	// The frame assembly's counts (kernelmodel/rxframe): RxBadLength,
+	// RxNoEOP, RxTooLong, RxMultiBuffer, RxFrameErrors, RxRunts,
+	// RxDiscardedDescs.
+	rxframe.Counters
 	RxBadStatus         uint64 // impossible status/error bits (reserved bits, an error for a check not done)
-	RxNoEOP             uint64 // frames that ran past the largest legal frame without EOP
-	RxTooLong           uint64 // frames with EOP longer than the MTU allows (MTU + header + VLAN tag)
-	RxMultiBuffer       uint64 // frames spanning buffers with long frames off (RCTL.LPE clear)
-	RxFrameErrors       uint64 // frames with CE/SE/SEQ/CXE/RXE errors
-	RxRunts             uint64 // frames shorter than an Ethernet header
-	RxDiscardedDescs    uint64 // descriptors recycled while discarding a frame
 	TxUnpostedWriteback uint64 // DD on a transmit descriptor the driver had not posted
 	TxBadOffload        uint64 // frames dropped: offload requested on headers the driver cannot parse
 	TxTooBig            uint64 // frames dropped: too large for the ring
@@ -437,16 +436,7 @@ func (a *Adapter) irqDisable() {
 // net_device has neither flags nor lists yet, so this is exact-match on our
 // address, broadcast, and no multicast, unless SetPromisc turned promiscuous
 // mode on.
-func (a *Adapter) setRxMode() {
-	rctl := a.rd(e1000.RCTL)
-	if a.promisc {
-		rctl |= e1000.RCTL_UPE | e1000.RCTL_MPE
-	} else {
-		rctl &^= e1000.RCTL_UPE | e1000.RCTL_MPE
-	}
-	rctl &^= e1000.RCTL_VFE
-	a.wr(e1000.RCTL, rctl)
-}
+func (a *Adapter) setRxMode() { intelmac.SetRxMode(a.hw, a.promisc) }
 
 // restoreVLAN is e1000_restore_vlan with e1000_vlan_mode: with the VLAN
 // offloads on (Linux's default features), CTRL.VME has the MAC strip a
@@ -454,13 +444,7 @@ func (a *Adapter) setRxMode() {
 // frame sent with VLE. No VLAN device is registered, so the filter table
 // stays empty and RCTL.VFE off (setRxMode).
 func (a *Adapter) restoreVLAN() {
-	ctrl := a.rd(e1000.CTRL)
-	if a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0 {
-		ctrl |= e1000.CTRL_VME
-	} else {
-		ctrl &^= e1000.CTRL_VME
-	}
-	a.wr(e1000.CTRL, ctrl)
+	intelmac.VLANMode(a.hw, a.netdev.Features&kernelmodel.NETIF_F_HW_VLAN != 0)
 }
 
 // SetPromisc turns promiscuous mode (IFF_PROMISC) on or off.

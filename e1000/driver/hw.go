@@ -1,11 +1,13 @@
 package driver
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nicbed/nicbed/e1000"
+	"github.com/nicbed/nicbed/hw/intelmac"
+	"github.com/nicbed/nicbed/hw/mii"
+	"github.com/nicbed/nicbed/hw/nvm"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -13,12 +15,12 @@ import (
 // and link setup.
 
 // ErrEEPROMChecksum is wrapped by the error Probe returns when the EEPROM's
-// words do not sum to 0xBABA.
-var ErrEEPROMChecksum = errors.New("the EEPROM checksum is not valid")
+// words do not sum to 0xBABA (hw/nvm's ErrChecksum).
+var ErrEEPROMChecksum = nvm.ErrChecksum
 
 // ErrInvalidMAC is wrapped by the error Probe returns when the EEPROM holds a
-// multicast or all-zero Ethernet address.
-var ErrInvalidMAC = errors.New("invalid MAC address")
+// multicast or all-zero Ethernet address (hw/nvm's ErrInvalidMAC).
+var ErrInvalidMAC = nvm.ErrInvalidMAC
 
 // Waits for the hardware, as Linux's e1000 bounds them (e1000_hw.c). A
 // device that never sets its done bit fails the operation after the bound,
@@ -29,13 +31,7 @@ const (
 	// 0.5 s in all).
 	eerdPolls     = 100000
 	eerdPollDelay = 5 * time.Microsecond
-	// mdicReadPolls × mdicReadDelay bounds an MDI read
-	// (e1000_read_phy_reg_ex: 64 × udelay(50) before each look, 3.2 ms);
-	// an MDI write polls 641 × udelay(5) (e1000_write_phy_reg_ex).
-	mdicReadPolls  = 64
-	mdicReadDelay  = 50 * time.Microsecond
-	mdicWritePolls = 641
-	mdicWriteDelay = 5 * time.Microsecond
+	// An MDI access waits as hw/mii's MDIC does (mii.MDICReadPolls ...).
 	// resetPolls × resetPollDelay bounds the wait for CTRL.RST to clear
 	// after the 5 ms e1000_get_auto_rd_done gives the 82540EM to reload its
 	// EEPROM. Linux does not look at CTRL.RST at all; the datasheet says it
@@ -58,41 +54,22 @@ const (
 	m88EPSCRDownshiftMask   = 0x0F00
 )
 
-// Autonegotiation advertisement (ethtool ADVERTISED_* bits as e1000 keeps
-// them in autoneg_advertised: AUTONEG_ADVERTISE_SPEED_DEFAULT).
-const (
-	advertise10Half   = 0x0001
-	advertise10Full   = 0x0002
-	advertise100Half  = 0x0004
-	advertise100Full  = 0x0008
-	advertise1000Full = 0x0020
-	advertiseDefault  = advertise10Half | advertise10Full | advertise100Half | advertise100Full | advertise1000Full
-)
+// Autonegotiation advertisement (AUTONEG_ADVERTISE_SPEED_DEFAULT).
+const advertiseDefault = mii.AdvertiseDefault
 
-// Flow control modes (e1000_fc_type).
-type flowControl int
+// Flow control modes (e1000_fc_type, hw/mii's FlowControl).
+type flowControl = mii.FlowControl
 
 const (
-	fcNone flowControl = iota
-	fcRxPause
-	fcTxPause
-	fcFull
+	fcNone    = mii.FCNone
+	fcRxPause = mii.FCRxPause
+	fcTxPause = mii.FCTxPause
+	fcFull    = mii.FCFull
 )
 
-func (f flowControl) String() string {
-	return [...]string{"None", "RX", "TX", "RX/TX"}[f]
-}
-
-// Flow control defaults (e1000_hw.h): the MAC control frame address and type,
-// the pause time and the 82540EM's receive packet buffer share (E1000_PBA_48K).
-const (
-	flowControlAddressLow  = 0x00C28001
-	flowControlAddressHigh = 0x00000100
-	flowControlType        = 0x8808
-	fcPauseTime            = 0xFFFF
-	fcrtlXONE              = 1 << 31
-	pba48K                 = 48
-)
+// The 82540EM's receive packet buffer share (E1000_PBA_48K); the flow
+// control defaults are hw/intelmac's.
+const pba48K = 48
 
 // TIPG for copper (DEFAULT_82543_TIPG_IPGT_COPPER, IPGR1, IPGR2),
 // collision threshold and distance (E1000_COLLISION_THRESHOLD,
@@ -115,34 +92,13 @@ func (a *Adapter) wr(off, v uint32)     { a.hw.Write32(off, v) }
 // out.
 func (a *Adapter) writeFlush() { a.hw.Read32(e1000.STATUS) }
 
-// msleep is msleep(): the task t sleeps for d, the CPU free meanwhile. Only
-// process context sleeps (probe, open, close, reset, ethtool); t nil is
-// atomic context, where the wait becomes a busy wait (mdelay).
-func (a *Adapter) msleep(t *kernelmodel.Task, d time.Duration) {
-	if t == nil {
-		a.udelay(nil, d)
-		return
-	}
-	t.Sleep(d)
-}
+// msleep is msleep() (kernelmodel's Msleep): t nil is atomic context,
+// where the wait becomes a busy wait.
+func (a *Adapter) msleep(t *kernelmodel.Task, d time.Duration) { a.k.Msleep(t, d) }
 
-// udelay is udelay(): a busy wait of d. The CPU is charged d; in a task, with
-// the virtual clock, the charge is paid off at once (cond_resched), so the
-// device sees the time pass before the driver looks at it again; with the
-// real clock the task sleeps d instead. In atomic context (t nil: a timer,
-// an interrupt) the time is only charged, to be paid off when the context
-// gives the CPU back.
-func (a *Adapter) udelay(t *kernelmodel.Task, d time.Duration) {
-	switch {
-	case t == nil:
-		a.k.Charge(d)
-	case a.k.Clock().Virtual():
-		a.k.Charge(d)
-		t.CondResched()
-	default:
-		t.Sleep(d)
-	}
-}
+// udelay is udelay() (kernelmodel's Udelay): a busy wait of d, paid off at
+// once in a task.
+func (a *Adapter) udelay(t *kernelmodel.Task, d time.Duration) { a.k.Udelay(t, d) }
 
 // resetHW is e1000_reset_hw: mask interrupts, stop receive and transmit,
 // reset the MAC with CTRL.RST and wait for it to come back.
@@ -169,36 +125,40 @@ func (a *Adapter) resetHW(t *kernelmodel.Task) error {
 	return nil
 }
 
+// eerd is the 82540EM's EERD layout.
+var eerd = nvm.EERD{
+	Start:     e1000.EERD_START,
+	Done:      e1000.EERD_DONE,
+	AddrShift: e1000.EERD_ADDR_SHIFT,
+	AddrMask:  e1000.EERD_ADDR_MASK,
+	DataShift: e1000.EERD_DATA_SHIFT,
+}
+
 // readEEPROM is e1000_read_eeprom through EERD (e1000_read_eeprom_eerd with
-// e1000_poll_eerd_eewr_done): start a read of one word and poll for DONE,
-// udelay(5) between looks, for at most 0.5 s. (Linux's e1000 reads the
-// 82540EM's EEPROM by bit-banging EECD; EERD, which the 82540EM has too, is
-// what Intel's shared code uses on the parts that offer it.)
+// e1000_poll_eerd_eewr_done, hw/nvm's ReadWord): start a read of one word and
+// poll for DONE, udelay(5) between looks, for at most 0.5 s. (Linux's e1000
+// reads the 82540EM's EEPROM by bit-banging EECD; EERD, which the 82540EM has
+// too, is what Intel's shared code uses on the parts that offer it.)
 func (a *Adapter) readEEPROM(t *kernelmodel.Task, word int) (uint16, error) {
-	a.wr(e1000.EERD, uint32(word)<<e1000.EERD_ADDR_SHIFT|e1000.EERD_START)
-	for i := 0; i < eerdPolls; i++ {
-		v := a.rd(e1000.EERD)
-		if v&e1000.EERD_DONE != 0 {
-			return uint16(v >> e1000.EERD_DATA_SHIFT), nil
-		}
-		a.udelay(t, eerdPollDelay)
+	v, err := a.eepromReader(t)(word)
+	if err != nil {
+		return 0, fmt.Errorf("e1000: %w", err)
 	}
-	return 0, fmt.Errorf("e1000: EEPROM read of word %#x: EERD.DONE not set after %v", word, eerdPolls*eerdPollDelay)
+	return v, nil
+}
+
+// eepromReader reads words through EERD in t (unwrapped errors).
+func (a *Adapter) eepromReader(t *kernelmodel.Task) func(int) (uint16, error) {
+	return func(word int) (uint16, error) {
+		return eerd.ReadWord(a.hw, e1000.EERD, word, eerdPolls, eerdPollDelay, func(d time.Duration) { a.udelay(t, d) })
+	}
 }
 
 // validateEEPROMChecksum is e1000_validate_eeprom_checksum: the words
 // 0x00–0x3F must sum to 0xBABA.
 func (a *Adapter) validateEEPROMChecksum(t *kernelmodel.Task) error {
-	var sum uint16
-	for i := 0; i <= e1000.EEPROM_CHECKSUM_REG; i++ {
-		w, err := a.readEEPROM(t, i)
-		if err != nil {
-			return err
-		}
-		sum += w
-	}
-	if sum != e1000.EEPROM_SUM {
-		return fmt.Errorf("e1000: %w: words 0x00-0x3F sum to %#04x, want %#04x", ErrEEPROMChecksum, sum, e1000.EEPROM_SUM)
+	if err := nvm.Validate(a.eepromReader(t)); err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
 	return nil
 }
@@ -206,17 +166,9 @@ func (a *Adapter) validateEEPROMChecksum(t *kernelmodel.Task) error {
 // readMACAddr is e1000_read_mac_addr: the Ethernet address is EEPROM words
 // 0–2, low byte first.
 func (a *Adapter) readMACAddr(t *kernelmodel.Task) error {
-	var mac [6]byte
-	for i := 0; i < 3; i++ {
-		w, err := a.readEEPROM(t, e1000.EEPROM_MAC0+i)
-		if err != nil {
-			return err
-		}
-		mac[2*i] = byte(w)
-		mac[2*i+1] = byte(w >> 8)
-	}
-	if mac[0]&1 != 0 || mac == [6]byte{} {
-		return fmt.Errorf("e1000: %w %02x:%02x:%02x:%02x:%02x:%02x", ErrInvalidMAC, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5])
+	mac, err := nvm.ReadMAC(a.eepromReader(t))
+	if err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
 	a.mac = mac
 	return nil
@@ -231,48 +183,30 @@ func (a *Adapter) ReadPHY(reg uint32) (uint16, error) { return a.readPHY(nil, re
 // through MDIC and poll for READY.
 func (a *Adapter) WritePHY(reg uint32, val uint16) error { return a.writePHY(nil, reg, val) }
 
+// mdic is the MAC's MDI control register (hw/mii's MDIC) for the PHY at
+// address 1, its busy waits in t (nil: atomic context).
+func (a *Adapter) mdic(t *kernelmodel.Task) mii.MDIC {
+	return mii.MDIC{Regs: a.hw, Reg: e1000.MDIC, PHY: e1000.PHYAddr, Udelay: func(d time.Duration) { a.udelay(t, d) }}
+}
+
 // readPHY is e1000_read_phy_reg_ex for the M88: start the MDI read, then
 // udelay(50) and look at MDIC, at most 64 times. t is the task when called
 // from process context (nil in atomic context): see udelay.
 func (a *Adapter) readPHY(t *kernelmodel.Task, reg uint32) (uint16, error) {
-	if reg > 0x1F {
-		return 0, fmt.Errorf("e1000: PHY register %#x out of range", reg)
-	}
-	a.wr(e1000.MDIC, reg<<e1000.MDIC_REG_SHIFT|e1000.PHYAddr<<e1000.MDIC_PHY_SHIFT|e1000.MDIC_OP_READ)
-	mdic, err := a.mdicWait(t, mdicReadPolls, mdicReadDelay)
+	v, err := a.mdic(t).Read(reg)
 	if err != nil {
-		return 0, fmt.Errorf("e1000: MDI read of PHY register %#x: %w", reg, err)
+		return 0, fmt.Errorf("e1000: %w", err)
 	}
-	return uint16(mdic & e1000.MDIC_DATA_MASK), nil
+	return v, nil
 }
 
 // writePHY is e1000_write_phy_reg_ex for the M88: start the MDI write, then
 // udelay(5) and look at MDIC, at most 641 times.
 func (a *Adapter) writePHY(t *kernelmodel.Task, reg uint32, val uint16) error {
-	if reg > 0x1F {
-		return fmt.Errorf("e1000: PHY register %#x out of range", reg)
-	}
-	a.wr(e1000.MDIC, uint32(val)|reg<<e1000.MDIC_REG_SHIFT|e1000.PHYAddr<<e1000.MDIC_PHY_SHIFT|e1000.MDIC_OP_WRITE)
-	if _, err := a.mdicWait(t, mdicWritePolls, mdicWriteDelay); err != nil {
-		return fmt.Errorf("e1000: MDI write of PHY register %#x: %w", reg, err)
+	if err := a.mdic(t).Write(reg, val); err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
 	return nil
-}
-
-// mdicWait waits for MDIC.READY: polls times, a busy wait of delay before
-// each look.
-func (a *Adapter) mdicWait(t *kernelmodel.Task, polls int, delay time.Duration) (uint32, error) {
-	for i := 0; i < polls; i++ {
-		a.udelay(t, delay)
-		mdic := a.rd(e1000.MDIC)
-		if mdic&e1000.MDIC_READY != 0 {
-			if mdic&e1000.MDIC_ERROR != 0 {
-				return 0, errors.New("MDIC error")
-			}
-			return mdic, nil
-		}
-	}
-	return 0, fmt.Errorf("MDIC.READY not set after %v", time.Duration(polls)*delay)
 }
 
 // phyHWReset is e1000_phy_hw_reset: hold the PHY in reset with CTRL.PHY_RST
@@ -306,15 +240,10 @@ func (a *Adapter) phyReset(t *kernelmodel.Task) error {
 // detectGigPHY is e1000_detect_gig_phy: read PHY_ID1/PHY_ID2 and check for
 // the 82540EM's M88E1011.
 func (a *Adapter) detectGigPHY(t *kernelmodel.Task) error {
-	id1, err := a.readPHY(t, e1000.PHY_ID1)
+	id, err := a.mdic(t).PHYID()
 	if err != nil {
-		return err
+		return fmt.Errorf("e1000: %w", err)
 	}
-	id2, err := a.readPHY(t, e1000.PHY_ID2)
-	if err != nil {
-		return err
-	}
-	id := uint32(id1)<<16 | uint32(id2)
 	a.phyID = id & phyRevisionMask
 	if a.phyID != m88e1011PHYID {
 		return fmt.Errorf("e1000: PHY ID %#08x is not an M88E1011 (%#08x)", id, m88e1011PHYID)
@@ -326,35 +255,10 @@ func (a *Adapter) detectGigPHY(t *kernelmodel.Task) error {
 // the copper link (PHY and autonegotiation) and program the flow control
 // registers.
 func (a *Adapter) setupLink(t *kernelmodel.Task) error {
-	icw2, err := a.readEEPROM(t, e1000.EEPROM_ICW2)
-	if err != nil {
-		return err
-	}
-	switch icw2 & e1000.EEPROM_ICW2_PAUSE_MASK {
-	case 0:
-		a.fc = fcNone
-	case e1000.EEPROM_ICW2_ASM_DIR:
-		a.fc = fcTxPause
-	default:
-		a.fc = fcFull
-	}
-	a.originalFC = a.fc
-	if err := a.setupCopperLink(t); err != nil {
-		return err
-	}
-	a.wr(e1000.FCT, flowControlType)
-	a.wr(e1000.FCAH, flowControlAddressHigh)
-	a.wr(e1000.FCAL, flowControlAddressLow)
-	a.wr(e1000.FCTTV, fcPauseTime)
-	// The receive thresholds matter only when we send pause frames.
-	if a.fc == fcTxPause || a.fc == fcFull {
-		a.wr(e1000.FCRTL, a.fcLowWater|fcrtlXONE)
-		a.wr(e1000.FCRTH, a.fcHighWater)
-	} else {
-		a.wr(e1000.FCRTL, 0)
-		a.wr(e1000.FCRTH, 0)
-	}
-	return nil
+	fc, err := intelmac.SetupLink(a.hw, func() (uint16, error) { return a.readEEPROM(t, e1000.EEPROM_ICW2) },
+		func(fc flowControl) error { a.fc = fc; return a.setupCopperLink(t) }, a.fcLowWater, a.fcHighWater)
+	a.originalFC = fc
+	return err
 }
 
 // setupCopperLink is e1000_setup_copper_link: e1000_copper_link_preconfig
@@ -363,10 +267,7 @@ func (a *Adapter) setupLink(t *kernelmodel.Task) error {
 // e1000_copper_link_autoneg (advertise and restart autonegotiation). It does
 // not wait for autonegotiation: the LSC interrupt reports the link.
 func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
-	ctrl := a.rd(e1000.CTRL)
-	ctrl |= e1000.CTRL_SLU
-	ctrl &^= e1000.CTRL_FRCSPD | e1000.CTRL_FRCDPLX
-	a.wr(e1000.CTRL, ctrl)
+	intelmac.CopperLinkPreconfig(a.hw)
 	a.phyHWReset(t)
 	if err := a.detectGigPHY(t); err != nil {
 		return err
@@ -401,13 +302,8 @@ func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
 	if err := a.phySetupAutoneg(t); err != nil {
 		return err
 	}
-	bmcr, err := a.readPHY(t, e1000.PHY_BMCR)
-	if err != nil {
-		return err
-	}
-	bmcr |= e1000.BMCR_ANENABLE | e1000.BMCR_ANRESTART
-	if err := a.writePHY(t, e1000.PHY_BMCR, bmcr); err != nil {
-		return err
+	if err := a.mdic(t).RestartAutoneg(); err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
 	a.getLinkStatus = true
 	return nil
@@ -417,81 +313,17 @@ func (a *Adapter) setupCopperLink(t *kernelmodel.Task) error {
 // registers (ANAR with the pause bits of the flow control mode, and
 // 1000BASE-T control).
 func (a *Adapter) phySetupAutoneg(t *kernelmodel.Task) error {
-	anar, err := a.readPHY(t, e1000.PHY_ANAR)
-	if err != nil {
-		return err
+	if err := a.mdic(t).SetupAutoneg(a.autonegAdvertised, a.fc); err != nil {
+		return fmt.Errorf("e1000: %w", err)
 	}
-	gcr, err := a.readPHY(t, e1000.PHY_1000T_CTRL)
-	if err != nil {
-		return err
-	}
-	anar &^= e1000.ANAR_10HALF | e1000.ANAR_10FULL | e1000.ANAR_100HALF | e1000.ANAR_100FULL |
-		e1000.ANAR_100T4 | e1000.ANAR_PAUSE | e1000.ANAR_ASM_DIR
-	anar |= e1000.ANAR_SELECTOR_8023
-	gcr &^= e1000.GCR_1000T_HD | e1000.GCR_1000T_FD
-	adv := a.autonegAdvertised
-	if adv&advertise10Half != 0 {
-		anar |= e1000.ANAR_10HALF
-	}
-	if adv&advertise10Full != 0 {
-		anar |= e1000.ANAR_10FULL
-	}
-	if adv&advertise100Half != 0 {
-		anar |= e1000.ANAR_100HALF
-	}
-	if adv&advertise100Full != 0 {
-		anar |= e1000.ANAR_100FULL
-	}
-	if adv&advertise1000Full != 0 {
-		gcr |= e1000.GCR_1000T_FD
-	}
-	switch a.fc {
-	case fcRxPause, fcFull:
-		// Symmetric and asymmetric pause: we can take both.
-		anar |= e1000.ANAR_PAUSE | e1000.ANAR_ASM_DIR
-	case fcTxPause:
-		anar |= e1000.ANAR_ASM_DIR
-	}
-	if err := a.writePHY(t, e1000.PHY_ANAR, anar); err != nil {
-		return err
-	}
-	return a.writePHY(t, e1000.PHY_1000T_CTRL, gcr)
+	return nil
 }
 
 // configFCAfterLinkUp is e1000_config_fc_after_link_up for copper with
 // autonegotiation: resolve pause from our advertisement and the partner's
 // (IEEE 802.3 annex 28B) and program CTRL.RFCE/TFCE (e1000_force_mac_fc).
 func (a *Adapter) configFCAfterLinkUp() {
-	anar, err1 := a.ReadPHY(e1000.PHY_ANAR)
-	lpar, err2 := a.ReadPHY(e1000.PHY_ANLPAR)
-	fc := fcNone
-	if err1 == nil && err2 == nil {
-		lp, lasm := lpar&e1000.ANAR_PAUSE != 0, lpar&e1000.ANAR_ASM_DIR != 0
-		p, asm := anar&e1000.ANAR_PAUSE != 0, anar&e1000.ANAR_ASM_DIR != 0
-		switch {
-		case p && lp:
-			if a.originalFC == fcFull {
-				fc = fcFull
-			} else {
-				fc = fcRxPause
-			}
-		case !p && asm && lp && lasm:
-			fc = fcTxPause
-		case p && asm && !lp && lasm:
-			fc = fcRxPause
-		}
-	}
-	a.fc = fc
-	ctrl := a.rd(e1000.CTRL) &^ (e1000.CTRL_RFCE | e1000.CTRL_TFCE)
-	switch fc {
-	case fcRxPause:
-		ctrl |= e1000.CTRL_RFCE
-	case fcTxPause:
-		ctrl |= e1000.CTRL_TFCE
-	case fcFull:
-		ctrl |= e1000.CTRL_RFCE | e1000.CTRL_TFCE
-	}
-	a.wr(e1000.CTRL, ctrl)
+	a.fc = intelmac.ConfigFCAfterLinkUp(a.hw, a.mdic(nil), a.originalFC)
 }
 
 // initHW is e1000_init_hw: VLAN filter table, receive addresses, multicast
@@ -514,13 +346,7 @@ func (a *Adapter) initHW(t *kernelmodel.Task) error {
 
 // initRxAddrs is e1000_init_rx_addrs: our address in RA[0], the rest empty.
 func (a *Adapter) initRxAddrs() {
-	m := a.mac
-	a.wr(e1000.RAL(0), uint32(m[0])|uint32(m[1])<<8|uint32(m[2])<<16|uint32(m[3])<<24)
-	a.wr(e1000.RAH(0), uint32(m[4])|uint32(m[5])<<8|e1000.RAH_AV)
-	for i := 1; i < e1000.NumRA; i++ {
-		a.wr(e1000.RAL(i), 0)
-		a.wr(e1000.RAH(i), 0)
-	}
+	intelmac.InitRxAddrs(a.hw, a.mac, e1000.NumRA, e1000.RAL, e1000.RAH)
 }
 
 // clearHWCounters is e1000_clear_hw_cntrs: read every statistics register
@@ -548,29 +374,16 @@ func (a *Adapter) checkForLink() bool {
 
 // getSpeedAndDuplex is e1000_get_speed_and_duplex from STATUS.
 func (a *Adapter) getSpeedAndDuplex() (int, bool) {
-	st := a.rd(e1000.STATUS)
-	speed := 10
-	switch st & e1000.STATUS_SPEED_MASK {
-	case e1000.STATUS_SPEED_1000, e1000.STATUS_SPEED_MASK:
-		speed = 1000
-	case e1000.STATUS_SPEED_100:
-		speed = 100
-	}
-	return speed, st&e1000.STATUS_FD != 0
+	return intelmac.SpeedDuplex(a.rd(e1000.STATUS))
 }
 
 // powerUpPHY is e1000_power_up_phy: clear BMCR power down.
-func (a *Adapter) powerUpPHY(t *kernelmodel.Task) {
-	if bmcr, err := a.readPHY(t, e1000.PHY_BMCR); err == nil && bmcr&e1000.BMCR_PDOWN != 0 {
-		a.writePHY(t, e1000.PHY_BMCR, bmcr&^e1000.BMCR_PDOWN)
-	}
-}
+func (a *Adapter) powerUpPHY(t *kernelmodel.Task) { a.mdic(t).PowerUp() }
 
 // powerDownPHY is e1000_power_down_phy: set BMCR power down (no
 // Wake-on-LAN, no manageability).
 func (a *Adapter) powerDownPHY(t *kernelmodel.Task) {
-	if bmcr, err := a.readPHY(t, e1000.PHY_BMCR); err == nil {
-		a.writePHY(t, e1000.PHY_BMCR, bmcr|e1000.BMCR_PDOWN)
+	if a.mdic(t).PowerDown() {
 		a.msleep(t, time.Millisecond)
 	}
 }

@@ -33,12 +33,12 @@ func booksAdapter(t *testing.T, n, rxNTC, rxNTU, txNTC, txNTU int) *Adapter {
 	a.tx = txRing{Ring: tr, buf: make([]txBuffer, n)}
 	a.tx.NTC, a.tx.NTU = txNTC, txNTU
 	for i := range a.tx.buf {
-		a.tx.buf[i].nextToWatch = -1
+		a.tx.buf[i].NextToWatch = -1
 	}
 	for i := txNTC; i != txNTU; i = a.tx.Next(a.tx.Next(i)) {
 		eop := a.tx.Next(i)
-		a.tx.buf[i] = txBuffer{nextToWatch: int32(eop), used: true, timeStamp: 1}
-		a.tx.buf[eop] = txBuffer{nextToWatch: -1, used: true, skb: &kernelmodel.SKB{ID: uint64(i)}}
+		a.tx.buf[i] = txBuffer{NextToWatch: int32(eop), Used: true, TimeStamp: 1}
+		a.tx.buf[eop] = txBuffer{NextToWatch: -1, Used: true, Pkt: &kernelmodel.SKB{ID: uint64(i)}}
 	}
 	return a
 }
@@ -59,12 +59,12 @@ func TestCheckInvariants(t *testing.T) {
 		{"rx slot in flight not posted", func(a *Adapter) { a.rx.buf[7].posted = false }, "rx: slot 7 posted=false"},
 		{"rx slot of the driver's posted", func(a *Adapter) { a.rx.buf[4].posted = true }, "rx: slot 4 posted=true"},
 		{"rx index outside the ring", func(a *Adapter) { a.rx.NTU = 8 }, "rx: ring: index out of range"},
-		{"tx slot in flight not used", func(a *Adapter) { a.tx.buf[1].used = false }, "tx: slot 1 used=false"},
-		{"tx free slot used", func(a *Adapter) { a.tx.buf[4].used = true }, "tx: slot 4 used=true"},
-		{"tx free slot holds an skb", func(a *Adapter) { a.tx.buf[4].skb = a.tx.buf[7].skb }, "free slot 4 still holds a frame"},
-		{"tx skb held twice", func(a *Adapter) { a.tx.buf[1].skb = a.tx.buf[7].skb }, "held twice"},
-		{"tx frame names a free last slot", func(a *Adapter) { a.tx.buf[6].nextToWatch = 4 }, "names last slot 4"},
-		{"tx frame without skb", func(a *Adapter) { a.tx.buf[7].skb = nil }, "has no skb"},
+		{"tx slot in flight not used", func(a *Adapter) { a.tx.buf[1].Used = false }, "tx: slot 1 used=false"},
+		{"tx free slot used", func(a *Adapter) { a.tx.buf[4].Used = true }, "tx: slot 4 used=true"},
+		{"tx free slot holds an skb", func(a *Adapter) { a.tx.buf[4].Pkt = a.tx.buf[7].Pkt }, "free slot 4 still holds a frame"},
+		{"tx skb held twice", func(a *Adapter) { a.tx.buf[1].Pkt = a.tx.buf[7].Pkt }, "held twice"},
+		{"tx frame names a free last slot", func(a *Adapter) { a.tx.buf[6].NextToWatch = 4 }, "names last slot 4"},
+		{"tx frame without skb", func(a *Adapter) { a.tx.buf[7].Pkt = nil }, "has no skb"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package driver
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
+)
 
 // Ring sizes (e1000.h: E1000_DEFAULT_TXD/RXD, E1000_MIN_TXD/RXD,
 // E1000_MAX_82544_TXD/RXD, REQ_TX/RX_DESCRIPTOR_MULTIPLE).
@@ -113,10 +117,7 @@ func checkITR(v int) error {
 // checkRingCount validates a ring size the way e1000_set_ringparam and
 // e1000_check_options bound it: 80–4096, rounded up to a multiple of 8.
 func checkRingCount(what string, n int) (int, error) {
-	if n < MinDescriptors || n > MaxDescriptors {
-		return 0, fmt.Errorf("e1000: %s %d out of range %d-%d", what, n, MinDescriptors, MaxDescriptors)
-	}
-	return (n + DescriptorMultiple - 1) &^ (DescriptorMultiple - 1), nil
+	return ethtool.CheckRingCount("e1000", what, n, MinDescriptors, MaxDescriptors, DescriptorMultiple)
 }
 
 func checkDelay(what string, p *int, def int) (uint32, error) {

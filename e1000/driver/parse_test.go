@@ -50,10 +50,10 @@ func TestParseHeaders(t *testing.T) {
 		frame []byte
 		want  hdrs
 	}{
-		{"ipv4 options", frame(false, v4(), layers.EthernetTypeIPv4, 0), hdrs{l3: 14, l4: 38, ipv4: true, proto: ipProtoTCP, l4Len: 20}},
-		{"vlan ipv4", frame(true, v4(), layers.EthernetTypeIPv4, 4), hdrs{l3: 18, l4: 42, ipv4: true, proto: ipProtoTCP, l4Len: 24}},
-		{"ipv6", frame(false, v6(), layers.EthernetTypeIPv6, 0), hdrs{l3: 14, l4: 54, proto: ipProtoTCP, l4Len: 20}},
-		{"vlan ipv6", frame(true, v6(), layers.EthernetTypeIPv6, 8), hdrs{l3: 18, l4: 58, proto: ipProtoTCP, l4Len: 28}},
+		{"ipv4 options", frame(false, v4(), layers.EthernetTypeIPv4, 0), hdrs{L3: 14, L4: 38, IPv4: true, Proto: ipProtoTCP, L4Len: 20}},
+		{"vlan ipv4", frame(true, v4(), layers.EthernetTypeIPv4, 4), hdrs{L3: 18, L4: 42, IPv4: true, Proto: ipProtoTCP, L4Len: 24}},
+		{"ipv6", frame(false, v6(), layers.EthernetTypeIPv6, 0), hdrs{L3: 14, L4: 54, Proto: ipProtoTCP, L4Len: 20}},
+		{"vlan ipv6", frame(true, v6(), layers.EthernetTypeIPv6, 8), hdrs{L3: 18, L4: 58, Proto: ipProtoTCP, L4Len: 28}},
 	} {
 		got, ok := parseHeaders(c.frame)
 		if !ok || got != c.want {

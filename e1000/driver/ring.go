@@ -6,6 +6,8 @@ import (
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/ring"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // rxRing is struct e1000_rx_ring with its buffers: a descriptor ring and one
@@ -16,11 +18,10 @@ type rxRing struct {
 	ring.Ring
 	buf []rxBuffer
 
-	// partial is the frame being assembled from several descriptors
-	// (rx_skb_top); discarding is set while the rest of a bad frame is
-	// skipped (adapter->discarding).
-	partial    *kernelmodel.SKB
-	discarding bool
+	// frame is the frame being assembled from several descriptors
+	// (rx_skb_top) and whether the rest of a bad frame is skipped
+	// (adapter->discarding).
+	frame rxframe.Assembler
 }
 
 // rxBuffer is struct e1000_rx_buffer: what the driver knows of a slot whose
@@ -35,20 +36,8 @@ type txRing struct {
 	buf []txBuffer
 }
 
-// txBuffer is struct e1000_tx_buffer.
-type txBuffer struct {
-	// skb is set on the last slot of a frame and freed when the frame is
-	// cleaned.
-	skb *kernelmodel.SKB
-	// nextToWatch is set on the first slot of a frame: the slot of its
-	// last descriptor, whose DD says the frame is done; -1 otherwise.
-	nextToWatch int32
-	timeStamp   uint64 // jiffies when queued; 0 when free
-	length      uint32 // bytes in this slot's buffer
-	segs        uint32 // on the last slot: segments (TSO) the frame became
-	bytecount   uint32 // on the last slot: bytes on the wire, headers of every segment included
-	used        bool   // part of a queued frame
-}
+// txBuffer is struct e1000_tx_buffer (hw/ring's TxBuffer, shared with igb).
+type txBuffer = ring.TxBuffer[*kernelmodel.SKB]
 
 // setupRxResources is e1000_setup_rx_resources: the ring and its buffers.
 func (a *Adapter) setupRxResources(r *rxRing, count int) error {
@@ -67,10 +56,7 @@ func (a *Adapter) setupTxResources(r *txRing, count int) error {
 	if err != nil {
 		return fmt.Errorf("e1000: unable to allocate memory for the transmit descriptor ring: %w", err)
 	}
-	*r = txRing{Ring: rg, buf: make([]txBuffer, count)}
-	for i := range r.buf {
-		r.buf[i].nextToWatch = -1
-	}
+	*r = txRing{Ring: rg, buf: ring.NewTxBuffers[*kernelmodel.SKB](count)}
 	return nil
 }
 
@@ -120,10 +106,10 @@ func (a *Adapter) cleanTxRing() {
 	r := &a.tx
 	for i := range r.buf {
 		b := &r.buf[i]
-		if b.skb != nil {
-			a.k.KfreeSKB(b.skb, kernelmodel.SKB_DROP_REASON_DEV_READY)
+		if b.Pkt != nil {
+			a.k.KfreeSKB(b.Pkt, kernelmodel.SKB_DROP_REASON_DEV_READY)
 		}
-		b.skb, b.nextToWatch, b.timeStamp, b.used = nil, -1, 0, false
+		b.Free()
 	}
 	r.Reset()
 	a.wr(e1000.TDH, 0)
@@ -135,11 +121,7 @@ func (a *Adapter) cleanTxRing() {
 // RDT.
 func (a *Adapter) cleanRxRing() {
 	r := &a.rx
-	if r.partial != nil {
-		a.k.KfreeSKB(r.partial, kernelmodel.SKB_DROP_REASON_DEV_READY)
-		r.partial = nil
-	}
-	r.discarding = false
+	r.frame.Reset(a.k)
 	for i := range r.buf {
 		r.buf[i].posted = false
 	}
@@ -148,11 +130,8 @@ func (a *Adapter) cleanRxRing() {
 	a.wr(e1000.RDT, 0)
 }
 
-// Ringparam is struct ethtool_ringparam for ethtool -g / -G.
-type Ringparam struct {
-	RxMaxPending, TxMaxPending int
-	RxPending, TxPending       int
-}
+// Ringparam is struct ethtool_ringparam (kernelmodel/ethtool's).
+type Ringparam = ethtool.Ringparam
 
 // GetRingparam is e1000_get_ringparam (ethtool -g).
 func (a *Adapter) GetRingparam() Ringparam {

@@ -4,6 +4,7 @@ import (
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/rxframe"
 )
 
 // Receive status and error bits the datasheet reserves (3.2.3.1, 3.2.3.2):
@@ -173,110 +174,25 @@ func (a *Adapter) cleanRxIRQ(budget int) int {
 	return work
 }
 
-// rxDescriptor handles one written-back descriptor whose buffer is data: it
-// checks what the device wrote, copies the bytes into an skb (or appends them
-// to the frame being assembled) and returns the finished frame at its EOP,
-// or nil. It never reads past data and never keeps it.
+// rxDescriptor handles one written-back descriptor whose buffer is data:
+// an impossible status drops its frame (RxBadStatus); otherwise the shared
+// frame assembly (kernelmodel/rxframe) checks the length, copies the bytes
+// and returns the finished frame at its EOP, or nil. Frames span buffers
+// only with long frames on (RCTL.LPE, MTU above 1500). It never reads past
+// data and never keeps it.
 func (a *Adapter) rxDescriptor(data []byte, length int, status, errs uint8, eop bool) *kernelmodel.SKB {
 	r := &a.rx
 	if status&rxdStatReserved != 0 || errs&rxdErrReserved != 0 ||
 		(errs&e1000.RXD_ERR_TCPE != 0 && status&e1000.RXD_STAT_TCPCS == 0) ||
 		(errs&e1000.RXD_ERR_IPE != 0 && status&e1000.RXD_STAT_IPCS == 0) {
 		a.ctr.RxBadStatus++
-		a.rxDropFrame(eop)
+		r.frame.Drop(a.k, a.netdev, eop)
 		return nil
 	}
-	if length > len(data) || (length == 0 && r.partial == nil) {
-		a.ctr.RxBadLength++
-		a.rxDropFrame(eop)
-		return nil
-	}
-	if r.discarding {
-		// The rest of a frame already dropped.
-		a.ctr.RxDiscardedDescs++
-		if eop {
-			r.discarding = false
-		}
-		return nil
-	}
-	if !eop {
-		if a.netdev.MTU <= ethDataLen {
-			// All standard frames fit in one buffer: a frame that
-			// spans buffers is dropped whole.
-			a.ctr.RxMultiBuffer++
-			a.rxDropFrame(false)
-			return nil
-		}
-		if r.partial == nil {
-			r.partial = a.k.AllocSKB(a.maxFrameSize)
-		}
-		if len(r.partial.Data)+length > a.maxFrameSize {
-			// Longer than any legal frame and no EOP yet.
-			a.ctr.RxNoEOP++
-			a.rxDropFrame(false)
-			return nil
-		}
-		copy(r.partial.Put(length), data[:length])
-		a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
-		return nil
-	}
-	// EOP: the errors byte is valid.
-	if errs&rxdErrFrameMask != 0 {
-		a.ctr.RxFrameErrors++
-		a.rxDropFrame(true)
-		return nil
-	}
-	skb := r.partial
-	if skb != nil {
-		r.partial = nil
-		if len(skb.Data)+length > a.maxFrameSize {
-			a.ctr.RxTooLong++
-			a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
-			a.netdev.Stats.RxDropped++
-			return nil
-		}
-	} else {
-		if length < ethHLen {
-			a.ctr.RxRunts++
-			a.netdev.Stats.RxDropped++
-			return nil
-		}
-		if length > a.maxFrameSize {
-			// Longer than the MTU allows (with a VLAN tag, the
-			// FCS being stripped): the device should not have
-			// taken it.
-			a.ctr.RxTooLong++
-			a.netdev.Stats.RxDropped++
-			return nil
-		}
-		skb = a.k.AllocSKB(length)
-	}
-	copy(skb.Put(length), data[:length])
-	// The copy out of the DMA buffer costs by the byte (RxPerKiB): a
-	// 9014-byte frame costs more than a 60-byte one.
-	a.k.ChargeBytes(a.k.Cost.RxPerKiB, length)
-	if len(skb.Data) < ethHLen {
-		a.ctr.RxRunts++
-		a.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
-		a.netdev.Stats.RxDropped++
-		return nil
-	}
-	return skb
-}
-
-// rxDropFrame drops the frame the current descriptor belongs to: the part
-// assembled so far, and, if this descriptor is not its last, the
-// descriptors still to come (discarding).
-func (a *Adapter) rxDropFrame(eop bool) {
-	r := &a.rx
-	if r.partial != nil {
-		a.k.KfreeSKB(r.partial, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
-		r.partial = nil
-	}
-	if !r.discarding {
-		a.netdev.Stats.RxDropped++
-	}
-	r.discarding = !eop
+	return r.frame.Add(a.k, a.netdev, &a.ctr.Counters, rxframe.Frame{
+		Data: data, Length: length, EOP: eop, FrameErr: errs&rxdErrFrameMask != 0,
+		MaxLen: a.maxFrameSize, Multi: a.netdev.MTU > ethDataLen,
+	})
 }
 
 // rxChecksum is e1000_rx_checksum: trust the device's TCP/UDP checksum when

@@ -1,13 +1,10 @@
 package driver
 
 import (
-	"encoding/binary"
-
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/hw/dma"
+	"github.com/nicbed/nicbed/hw/offload"
 	"github.com/nicbed/nicbed/kernelmodel"
-	"github.com/nicbed/nicbed/stack/checksum"
-	"github.com/nicbed/nicbed/stack/header"
 )
 
 // Transmit flags (E1000_TX_FLAGS_*).
@@ -114,7 +111,7 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	} else if csum {
 		flags |= txFlagsCsum
 	}
-	if parsed && h.ipv4 {
+	if parsed && h.IPv4 {
 		flags |= txFlagsIPv4
 	}
 	if skb.VLANTCI != 0 {
@@ -153,59 +150,13 @@ func (a *Adapter) maybeStopTx(size int) bool {
 	return false
 }
 
-// hdrs is where a frame's headers are, from the start of skb.Data.
-type hdrs struct {
-	l3, l4 int  // network and transport header offsets
-	ipv4   bool // IPv4 (else IPv6)
-	proto  uint8
-	l4Len  int // TCP header length (0 for other protocols)
-}
+// hdrs is where a frame's headers are (hw/offload's TxHeaders, shared with
+// igb).
+type hdrs = offload.TxHeaders
 
-// parseHeaders finds the IPv4 or IPv6 header (after an optional 802.1Q tag)
-// and the TCP header of a frame, checking every length against the frame
-// (what e1000_tso and e1000_tx_csum take from skb_network_offset and
-// skb_transport_offset). Ethernet, VLAN, IPv4 and TCP go through
-// stack/header; the IPv4 total length and the IPv6 payload length are not
-// checked (tso rewrites them, as Linux does). IPv6 is its fixed header:
-// extension headers are not walked.
-func parseHeaders(p []byte) (h hdrs, ok bool) {
-	eth, err := header.ParseEthernet(p)
-	if err != nil {
-		return h, false
-	}
-	l3, et := header.EthernetMinSize, eth.Type()
-	if et == header.EtherTypeVLAN {
-		v, err := header.ParseVLAN(p[l3:])
-		if err != nil {
-			return h, false
-		}
-		l3, et = l3+header.VLANSize, v.Type()
-	}
-	switch et {
-	case header.EtherTypeIPv4:
-		ip, err := header.ParseIPv4Header(p[l3:])
-		if err != nil {
-			return h, false
-		}
-		h = hdrs{l3: l3, l4: l3 + ip.HeaderLength(), ipv4: true, proto: ip.Protocol()}
-	case header.EtherTypeIPv6:
-		ip, err := header.ParseIPv6(p[l3:])
-		if err != nil {
-			return h, false
-		}
-		h = hdrs{l3: l3, l4: l3 + header.IPv6MinSize, proto: ip.NextHeader()}
-	default:
-		return h, false
-	}
-	if h.proto == header.ProtocolTCP {
-		tcp, err := header.ParseTCP(p[h.l4:])
-		if err != nil {
-			return h, false
-		}
-		h.l4Len = tcp.DataOffset()
-	}
-	return h, true
-}
+// parseHeaders is offload.ParseTxHeaders: what e1000_tso and e1000_tx_csum
+// take from skb_network_offset and skb_transport_offset.
+func parseHeaders(p []byte) (hdrs, bool) { return offload.ParseTxHeaders(p) }
 
 // tso is e1000_tso: for a GSO skb, prepare the headers the way the device
 // wants them (IPv4 total length and header checksum zero, the TCP checksum
@@ -217,42 +168,31 @@ func (a *Adapter) tso(skb *kernelmodel.SKB, h hdrs, parsed bool) (tso, ok bool) 
 	if mss == 0 {
 		return false, true
 	}
-	if !parsed || h.proto != ipProtoTCP {
+	if !parsed || h.Proto != ipProtoTCP {
 		return false, false
 	}
 	p := skb.Data
-	hdrLen := h.l4 + h.l4Len
-	if hdrLen >= len(p) || hdrLen > 0xFF || h.l4+16 > 0xFF {
+	hdrLen := h.HeaderLen()
+	if hdrLen >= len(p) || hdrLen > 0xFF || h.L4+16 > 0xFF || !offload.PrepareTSO(p, h) {
 		return false, false
 	}
-	var sum uint16
 	ipcse := 0
-	if h.ipv4 {
-		binary.BigEndian.PutUint16(p[h.l3+2:], 0)               // tot_len
-		binary.BigEndian.PutUint16(p[h.l3+10:], 0)              // check
-		sum = checksum.Checksum(p[h.l3+12:h.l3+20], ipProtoTCP) // saddr, daddr
-		ipcse = h.l4 - 1
-	} else {
-		ip := header.IPv6(p[h.l3:])
-		ip.SetPayloadLength(0)
-		sum = checksum.Checksum(ip.Addrs(), ipProtoTCP)
+	if h.IPv4 {
+		ipcse = h.L4 - 1
 	}
-	// ~csum_tcpudp_magic(saddr, daddr, 0, IPPROTO_TCP, 0): the folded,
-	// uncomplemented pseudo-header sum.
-	binary.BigEndian.PutUint16(p[h.l4+16:], sum)
 
 	r := &a.tx
 	i := r.NTU
 	d := e1000.TxContextDesc(r.Desc(i))
 	clear(d)
-	d.SetIPCSS(uint8(h.l3))
-	d.SetIPCSO(uint8(h.l3 + 10))
+	d.SetIPCSS(uint8(h.L3))
+	d.SetIPCSO(uint8(h.L3 + 10))
 	d.SetIPCSE(uint16(ipcse))
-	d.SetTUCSS(uint8(h.l4))
-	d.SetTUCSO(uint8(h.l4 + 16))
+	d.SetTUCSS(uint8(h.L4))
+	d.SetTUCSO(uint8(h.L4 + 16))
 	d.SetTUCSE(0)
 	tucmd := uint8(e1000.TXD_TUCMD_TCP | e1000.TXD_TUCMD_TSE)
-	if h.ipv4 {
+	if h.IPv4 {
 		tucmd |= e1000.TXD_TUCMD_IP
 	}
 	paylen := len(p) - hdrLen
@@ -283,7 +223,7 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 	}
 	if cso > 0xFF {
 		// skb_checksum_help: the pseudo-header sum is in the field.
-		binary.BigEndian.PutUint16(p[cso:], ^checksum.Checksum(p[css:], 0))
+		offload.ChecksumHelp(p, css, cso)
 		a.k.ChargeBytes(a.k.Cost.CsumPerKiB, len(p)-css)
 		return false, true
 	}
@@ -295,10 +235,10 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 	d.SetTUCSO(uint8(cso))
 	d.SetTUCSE(0)
 	var tucmd uint8
-	if parsed && h.proto == ipProtoTCP {
+	if parsed && h.Proto == ipProtoTCP {
 		tucmd |= e1000.TXD_TUCMD_TCP
 	}
-	if parsed && h.ipv4 {
+	if parsed && h.IPv4 {
 		tucmd |= e1000.TXD_TUCMD_IP
 	}
 	d.SetTypeLen(0, tucmd)
@@ -311,10 +251,10 @@ func (a *Adapter) txCsum(skb *kernelmodel.SKB, h hdrs, parsed bool) (csum, ok bo
 func (a *Adapter) txCtxSlot(i int) {
 	r := &a.tx
 	b := &r.buf[i]
-	b.timeStamp = a.k.Jiffies()
-	b.nextToWatch = int32(i)
-	b.length = 0
-	b.used = true
+	b.TimeStamp = a.k.Jiffies()
+	b.NextToWatch = int32(i)
+	b.Length = 0
+	b.Used = true
 	i = r.Next(i)
 	r.NTU = i
 }
@@ -340,18 +280,18 @@ func (a *Adapter) txMap(skb *kernelmodel.SKB, first, n, maxPerTxd int) int {
 		} else {
 			clear(buf[:size])
 		}
-		b.length = uint32(size)
-		b.timeStamp = now
-		b.nextToWatch = -1
-		b.used = true
+		b.Length = uint32(size)
+		b.TimeStamp = now
+		b.NextToWatch = -1
+		b.Used = true
 		off += size
 		last = i
 		i = r.Next(i)
 	}
 	lb := &r.buf[last]
-	lb.skb = skb
-	lb.segs, lb.bytecount = a.txSegs, a.txBytecount
-	r.buf[first].nextToWatch = int32(last)
+	lb.Pkt = skb
+	lb.Segs, lb.Bytecount = a.txSegs, a.txBytecount
+	r.buf[first].NextToWatch = int32(last)
 	return last
 }
 
@@ -396,13 +336,13 @@ func (a *Adapter) txQueue(flags, last int) {
 		if ext {
 			dd := e1000.TxDataDesc(d)
 			dd.SetAddr(uint64(r.BufAddr(i)))
-			dd.SetTypeLen(b.length, cmd)
+			dd.SetTypeLen(b.Length, cmd)
 			dd.SetPOPTS(popts)
 			dd.SetSpecial(special)
 		} else {
 			ld := e1000.TxDesc(d)
 			ld.SetAddr(uint64(r.BufAddr(i)))
-			ld.SetLength(uint16(b.length))
+			ld.SetLength(uint16(b.Length))
 			ld.SetCmd(cmd)
 			ld.SetSpecial(special)
 		}
@@ -431,7 +371,7 @@ func (a *Adapter) cleanTxIRQ() bool {
 	k := a.k
 	cost := k.Cost.TxDescriptor
 	i := r.NTC
-	eop := r.buf[i].nextToWatch
+	eop := r.buf[i].NextToWatch
 	count := 0
 	var totalBytes, totalPackets uint64
 	for eop >= 0 && count < r.Count() {
@@ -445,20 +385,20 @@ func (a *Adapter) cleanTxIRQ() bool {
 			b := &r.buf[i]
 			cleaned = i == int(eop)
 			if cleaned {
-				totalPackets += uint64(b.segs)
-				totalBytes += uint64(b.bytecount)
+				totalPackets += uint64(b.Segs)
+				totalBytes += uint64(b.Bytecount)
 			}
-			if b.skb != nil {
-				k.TracePoint("e1000_clean_tx_irq", b.skb.ID, 0)
-				k.ConsumeSKB(b.skb)
-				b.skb = nil
+			if b.Pkt != nil {
+				k.TracePoint("e1000_clean_tx_irq", b.Pkt.ID, 0)
+				k.ConsumeSKB(b.Pkt)
+				b.Pkt = nil
 			}
-			b.nextToWatch, b.timeStamp, b.used = -1, 0, false
+			b.NextToWatch, b.TimeStamp, b.Used = -1, 0, false
 			r.Desc(i)[e1000.TxDescStatus] = 0
 			k.Charge(cost)
 			i = r.Next(i)
 		}
-		eop = r.buf[i].nextToWatch
+		eop = r.buf[i].NextToWatch
 	}
 	r.NTC = i
 	if i == r.NTU {
@@ -480,8 +420,8 @@ func (a *Adapter) cleanTxIRQ() bool {
 		// waited longer than the timeout and flow control is not
 		// pausing us.
 		a.detectTxHung = false
-		if e := r.buf[r.NTC].nextToWatch; e >= 0 {
-			ts := r.buf[e].timeStamp
+		if e := r.buf[r.NTC].NextToWatch; e >= 0 {
+			ts := r.buf[e].TimeStamp
 			if ts != 0 && k.Jiffies() > ts+uint64(a.txTimeoutFactor)*kernelmodel.HZ &&
 				a.rd(e1000.STATUS)&e1000.STATUS_TXOFF == 0 {
 				a.ctr.TxHangs++

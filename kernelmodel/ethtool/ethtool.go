@@ -106,3 +106,20 @@ func Write(w io.Writer, stats []Stat) error {
 	}
 	return nil
 }
+
+// Ringparam is struct ethtool_ringparam (ethtool -g / -G): the largest
+// ring sizes and the ones in use.
+type Ringparam struct {
+	RxMaxPending, TxMaxPending int
+	RxPending, TxPending       int
+}
+
+// CheckRingCount validates a ring size as the Intel drivers'
+// set_ringparam and module parameters bound it: min to max descriptors,
+// rounded up to a multiple of mult. The error names the driver and what.
+func CheckRingCount(driver, what string, n, min, max, mult int) (int, error) {
+	if n < min || n > max {
+		return 0, fmt.Errorf("%s: %s %d out of range %d-%d", driver, what, n, min, max)
+	}
+	return (n + mult - 1) / mult * mult, nil
+}

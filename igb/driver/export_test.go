@@ -1,0 +1,28 @@
+package driver
+
+// What the external tests (package driver_test) see of the driver's
+// insides.
+
+// RingIndices are a ring's next_to_clean, next_to_use and size.
+type RingIndices struct{ NTC, NTU, Count int }
+
+// RxRing reports receive ring q's indices.
+func (a *Adapter) RxRing(q int) RingIndices {
+	r := a.rx[q]
+	return RingIndices{r.NTC, r.NTU, r.Count()}
+}
+
+// TxRing reports transmit ring q's indices.
+func (a *Adapter) TxRing(q int) RingIndices {
+	r := a.tx[q]
+	return RingIndices{r.NTC, r.NTU, r.Count()}
+}
+
+// HeadWriteBackAddr is transmit ring q's head write-back word, if any.
+func (a *Adapter) HeadWriteBackAddr(q int) (uint64, bool) {
+	r := a.tx[q]
+	return uint64(r.head.Addr), r.head.Bytes != nil
+}
+
+// EIMSOf is q_vector i's EIMS bit.
+func (a *Adapter) EIMSOf(i int) uint32 { return a.qv[i].eimsValue }

@@ -1,0 +1,89 @@
+package testbed
+
+import (
+	"reflect"
+
+	"github.com/nicbed/nicbed/hw/wire"
+	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/kernelmodel/ethtool"
+)
+
+// adapter is what the testbed needs of a driver's adapter (e1000's and
+// igb's are both).
+type adapter interface {
+	Netdev() *kernelmodel.NetDevice
+	EthtoolStats() []Stat
+	CheckInvariants() error
+	Link() (speedMbps int, fullDuplex bool)
+	GetRingparam() ethtool.Ringparam
+	SetRingparam(t *kernelmodel.Task, rx, tx int) error
+	ChangeMTU(t *kernelmodel.Task, mtu int) error
+}
+
+// device is what the testbed needs of a device model.
+type device interface {
+	Port() wire.Endpoint
+	Connect(l wire.Link)
+}
+
+// nicBase is the part of a NIC that only forwards to its driver's adapter
+// A and its device model M: each NIC type embeds it.
+type nicBase[A adapter, M device] struct {
+	Model   M
+	PCI     *kernelmodel.PCIDev
+	Adapter A
+}
+
+// Netdev implements NIC.
+func (n *nicBase[A, M]) Netdev() *kernelmodel.NetDevice { return n.Adapter.Netdev() }
+
+// EthtoolStats implements NIC.
+func (n *nicBase[A, M]) EthtoolStats() []Stat { return n.Adapter.EthtoolStats() }
+
+// CheckInvariants implements NIC.
+func (n *nicBase[A, M]) CheckInvariants() error { return n.Adapter.CheckInvariants() }
+
+// Port implements NIC.
+func (n *nicBase[A, M]) Port() wire.Endpoint { return n.Model.Port() }
+
+// Connect implements NIC.
+func (n *nicBase[A, M]) Connect(l wire.Link) { n.Model.Connect(l) }
+
+// Link implements NIC.
+func (n *nicBase[A, M]) Link() (int, bool) { return n.Adapter.Link() }
+
+// Ringparam implements NIC.
+func (n *nicBase[A, M]) Ringparam() (rx, tx int) {
+	r := n.Adapter.GetRingparam()
+	return r.RxPending, r.TxPending
+}
+
+// SetRingparam implements NIC.
+func (n *nicBase[A, M]) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
+	return n.Adapter.SetRingparam(t, rx, tx)
+}
+
+// ChangeMTU implements NIC.
+func (n *nicBase[A, M]) ChangeMTU(t *kernelmodel.Task, mtu int) error {
+	return n.Adapter.ChangeMTU(t, mtu)
+}
+
+// fieldStats lists the uint64 fields of the struct counters as Stats named
+// prefix + field name, those in only (if not nil) alone.
+func fieldStats(prefix string, counters any, only map[string]bool) []Stat {
+	var out []Stat
+	v := reflect.ValueOf(counters)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			// An embedded group of counters (kernelmodel/rxframe's).
+			out = append(out, fieldStats(prefix, f.Interface(), only)...)
+			continue
+		}
+		name := v.Type().Field(i).Name
+		if only == nil || only[name] {
+			out = append(out, Stat{Name: prefix + name, Value: f.Uint()})
+		}
+	}
+	return out
+}
