@@ -252,7 +252,5 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 	if err != nil {
 		return 0, err
 	}
-	t.IP.SNMP.Icmp.OutMsgs++ // icmp_out_count
-	t.IP.SNMP.Icmp.OutType[header.ICMPv4Echo]++
 	return len(b), nil
 }
