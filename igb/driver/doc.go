@@ -36,6 +36,7 @@
 //	igb_get/set_ringparam    GetRingparam / SetRingparam (ethtool -g / -G)
 //	igb_get/set_channels     GetChannels / SetChannels (ethtool -l / -L)
 //	igb_get/set_rxfh         GetRxfh / SetRxfh (ethtool -x / -X)
+//	igb_set_rss_hash_opt     SetRSSHashUDP (ethtool -N rx-flow-hash udp4/udp6)
 //	igb_change_mtu           (*Adapter).ChangeMTU
 //	igb_read_mac_addr / igb_validate_nvm_checksum   readMACAddr / validateEEPROMChecksum
 //	IGB_DESC_UNUSED          hw/ring.Unused
