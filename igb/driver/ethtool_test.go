@@ -302,7 +302,7 @@ func udpFrame(t testing.TB, sport uint16) []byte {
 // TestRSSHashUDP: by default UDP datagrams of one address pair all land on
 // one queue (MRQC hashes their addresses only, as Linux's igb does); with
 // ethtool -N rx-flow-hash udp4 sdfn (MRQC IPV4_UDP) their ports spread
-// them over every queue, and the hash is an L4 one.
+// them over every queue.
 func TestRSSHashUDP(t *testing.T) {
 	tb := bed(t, testbed.IGB{Queues: 4}, 2)
 	a := nic(t, tb.B).Adapter
