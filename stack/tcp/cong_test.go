@@ -471,11 +471,17 @@ func TestCongestionControlRegistry(t *testing.T) {
 
 func BenchmarkCubicCongAvoid(b *testing.B) {
 	s, c := cubicAfterLoss(10 * time.Millisecond)
+	benchCongAvoid(b, c, s)
+}
+
+// benchCongAvoid times ca's cong_avoid for one ACK each 10 µs in
+// congestion avoidance.
+func benchCongAvoid(b *testing.B, ca CongestionOps, s *Sock) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Now += 10 * time.Microsecond
 		s.SndUna++
-		c.CongAvoid(s, s.SndUna, 1)
+		ca.CongAvoid(s, s.SndUna, 1)
 		if s.SndCwnd > 10000 {
 			s.SndCwnd = 100
 		}

@@ -24,6 +24,25 @@
 //	rack.go       RACK-TLP (RFC 8985): tcp_rack_advance, tcp_rack_detect_loss,
 //	              tcp_rack_reo_wnd, the loss probe timeout
 //	prr.go        tcp_init_cwnd_reduction, tcp_cwnd_reduction (RFC 6937)
+//	minmax.go     lib/win_minmax.c, the windowed min_rtt filter
+//	window.go     tcp_select_initial_window, tcp_win_from_space
+//	states.go     the TCP states (tcp_states.h) with ss's names
+//	validate.go   tcp_validate_incoming's checks: PAWS (tcp_paws_check,
+//	              tcp_paws_reject, tcp_disordered_ack, RFC 7323 5),
+//	              tcp_sequence, the RST rules and challenge ACK limits of
+//	              RFC 5961 (tcp_send_challenge_ack, tcp_oow_rate_limited)
+//	delack.go     the delayed ACK engine (icsk_ack): tcp_event_data_recv's ato,
+//	              quick-ACK mode, tcp_send_delayed_ack, the delack timer
+//	timeout.go    tcp_model_timeout, retransmits_timed_out (tcp_retries2,
+//	              tcp_syn_retries)
+//	rcvsack.go    the receiver's SACK and D-SACK blocks (tcp_sack_new_ofo_skb,
+//	              tcp_sack_remove, tcp_dsack_set/extend; RFC 2018, RFC 2883)
+//	rcvwnd.go     tcp_select_window/__tcp_select_window (never shrinking, SWS
+//	              avoidance, "win 502" with the defaults), tcp_grow_window
+//	output.go     tcp_nagle_test with Minshall's check, tcp_cwnd_test,
+//	              tcp_snd_wnd_test, tcp_cwnd_restart after idle
+//	timers.go     tcp_probe0_when (zero-window probes), tcp_keepalive_timer
+//	info.go       struct tcp_info and its `ss -ti` line
 //
 // The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
 // on top of these once the socket layer exists; until then each piece is a
