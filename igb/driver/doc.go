@@ -99,5 +99,8 @@
 //     stopped queue itself; its skb has no vlan_present bit (a TCI of 0 is
 //     no tag).
 //   - The optional head write-back (Options.HeadWriteBack) is nicbed's:
-//     Linux's igb uses DD.
+//     Linux's igb uses DD. Options.NoMSIX and NoMSI stand for a platform
+//     without the capability (igb has no such module parameters).
+//   - UDP is hashed by addresses only unless SetRSSHashUDP asks for ports
+//     (Linux's default too, changed with ethtool -N rx-flow-hash).
 package driver
