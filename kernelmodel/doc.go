@@ -74,6 +74,11 @@
 //	dev_queue_xmit           noqueue device: always consumes the skb,
 //	                         NET_XMIT_* from the driver or -ENETDOWN
 //	                         (tx_dropped) when down, stopped or busy
+//	validate_xmit_skb        software GSO through the protocol's
+//	                         gso_segment (DevAddOffload) when the device
+//	                         lacks the TSO features, skb_checksum_help
+//	                         when it lacks NETIF_F_IP_CSUM (-ENOMEM and
+//	                         tx_dropped when refused; gso.go)
 //	net_tx_action            frees the completion queue (dev_kfree_skb_irq)
 //
 // Deviations kept, each on purpose:

@@ -1,10 +1,17 @@
 package kernelmodel
 
+import (
+	"errors"
+
+	"github.com/nicbed/nicbed/stack/checksum"
+)
+
 // offloadBase is offload_base: the GRO engine a NAPI instance gets
 // (gro.go) and the packet_offload callbacks of dev_add_offload.
 type offloadBase struct {
 	newGRO func(n *NAPI) GROHandler
 	list   []*PacketOffload
+	stats  GSOStats
 }
 
 // PacketOffload is a struct packet_offload: a protocol's segmentation
@@ -72,4 +79,206 @@ func (k *Kernel) SKBCopyExpand(s *SKB, newHeadroom, newTailroom int) *SKB {
 	}
 	k.tracePoint(k.cur, "skb_copy_expand", s.ID, int64(n.ID))
 	return n
+}
+
+// Feature bits of the GSO types beyond plain TSO (NETIF_F_TSO_ECN,
+// NETIF_F_TSO_MANGLEID): a device without them gets SKB_GSO_TCP_ECN and
+// SKB_GSO_TCP_FIXEDID skbs segmented in software.
+const (
+	NETIF_F_TSO_ECN      = 1 << 17
+	NETIF_F_TSO_MANGLEID = 1 << 18
+)
+
+// ENOMEM is the errno dev_queue_xmit returns when validate_xmit_skb drops
+// the skb.
+const ENOMEM = 12
+
+// SKBIsGSO is skb_is_gso(): the skb is to be segmented (gso_size set).
+func (s *SKB) SKBIsGSO() bool { return s.GSOSize != 0 }
+
+// netifSKBFeatures is netif_skb_features(): the device's features as they
+// apply to skb — netdev_fix_features' rules (TSO needs SG and checksum
+// offload), gso_features_check (a GSO skb without a gso_type gets no GSO)
+// and harmonize_features (no checksum offload, and so no TSO, for a
+// protocol NETIF_F_IP_CSUM does not cover: only IPv4 is).
+func netifSKBFeatures(skb *SKB, d *NetDevice) uint64 {
+	f := d.Features
+	if f&NETIF_F_SG == 0 || f&NETIF_F_IP_CSUM == 0 {
+		f &^= NETIF_F_TSO | NETIF_F_TSO_ECN | NETIF_F_TSO_MANGLEID
+	}
+	if skb.SKBIsGSO() && skb.GSOType == 0 {
+		f &^= NETIF_F_TSO | NETIF_F_TSO_ECN | NETIF_F_TSO_MANGLEID
+	}
+	if skb.IPSummed != CHECKSUM_NONE && xmitProtocol(skb) != ETH_P_IP {
+		f &^= NETIF_F_IP_CSUM | NETIF_F_TSO | NETIF_F_TSO_ECN | NETIF_F_TSO_MANGLEID
+	}
+	return f
+}
+
+// xmitProtocol is skb->protocol, or for an skb sent without one (a raw
+// frame) the EtherType of its Ethernet header, as packet_snd takes it
+// (dev_parse_header_protocol).
+func xmitProtocol(skb *SKB) uint16 {
+	if skb.Protocol != 0 || len(skb.Data) < ETH_HLEN {
+		return skb.Protocol
+	}
+	return uint16(skb.Data[12])<<8 | uint16(skb.Data[13])
+}
+
+// gsoOK is skb_gso_ok()/net_gso_ok(): the device segments every GSO type
+// the skb has.
+func gsoOK(skb *SKB, f uint64) bool {
+	t := skb.GSOType
+	need := uint64(0)
+	if t&SKB_GSO_TCPV4 != 0 {
+		need |= NETIF_F_TSO
+	}
+	if t&SKB_GSO_TCP_ECN != 0 {
+		need |= NETIF_F_TSO_ECN
+	}
+	if t&SKB_GSO_TCP_FIXEDID != 0 {
+		need |= NETIF_F_TSO_MANGLEID
+	}
+	if t&^(SKB_GSO_TCPV4|SKB_GSO_TCP_ECN|SKB_GSO_TCP_FIXEDID) != 0 {
+		return false // UDP fragmentation offload is gone from Linux
+	}
+	return f&need == need
+}
+
+// NetifNeedsGSO is netif_needs_gso(): a GSO skb the device cannot take as
+// it is (a GSO type it does not offer, or a checksum that is neither
+// CHECKSUM_PARTIAL nor CHECKSUM_UNNECESSARY).
+func NetifNeedsGSO(skb *SKB, features uint64) bool {
+	return skb.SKBIsGSO() && (!gsoOK(skb, features) ||
+		skb.IPSummed != CHECKSUM_PARTIAL && skb.IPSummed != CHECKSUM_UNNECESSARY)
+}
+
+// GSO counters of a kernel (no /proc file in Linux has them; the
+// segments count as packets at the driver).
+type GSOStats struct {
+	Segmented uint64 // skbs segmented in software (skb_gso_segment)
+	Segments  uint64 // segments made
+	Failed    uint64 // GSO skbs dropped because segmentation failed
+	CsumHelp  uint64 // CHECKSUM_PARTIAL skbs checksummed in software (skb_checksum_help)
+}
+
+// GSOStats are the kernel's GSO counters.
+func (k *Kernel) GSOStats() GSOStats { return k.offload.stats }
+
+// SKBGSOSegment is skb_gso_segment() (__skb_gso_segment and
+// skb_mac_gso_segment): segment skb in software with the gso_segment
+// callback of its protocol. skb, whose Data starts at the MAC header, is
+// left to the caller; the segments come back linked through Next.
+func (k *Kernel) SKBGSOSegment(skb *SKB, features uint64) (*SKB, error) {
+	for _, po := range k.offload.list {
+		if po.Type == xmitProtocol(skb) && po.GSOSegment != nil {
+			return po.GSOSegment(skb, features)
+		}
+	}
+	return nil, errProtoNoSupport
+}
+
+var errProtoNoSupport = errors.New("gso: no gso_segment for the protocol (EPROTONOSUPPORT)")
+
+// ValidateXmitSKB is validate_xmit_skb(): make skb fit the device. A GSO skb
+// the device cannot segment (NetifNeedsGSO) is segmented in software and
+// consumed, and the segments returned (linked through Next); a
+// CHECKSUM_PARTIAL skb whose checksum the device cannot insert gets it in
+// software (skb_csum_hwoffload_help). On failure the skb is freed,
+// tx_dropped counted and nil returned. Otherwise skb comes back as it was.
+func (k *Kernel) ValidateXmitSKB(skb *SKB, d *NetDevice) *SKB {
+	f := netifSKBFeatures(skb, d)
+	if NetifNeedsGSO(skb, f) {
+		segs, err := k.SKBGSOSegment(skb, f)
+		switch {
+		case err != nil:
+			k.offload.stats.Failed++
+			k.tracePoint(k.cur, "skb_gso_segment failed", skb.ID, 0)
+			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
+			d.Stats.TxDropped++
+			return nil
+		case segs != nil:
+			n := 0
+			for s := segs; s != nil; s = s.Next {
+				n++
+			}
+			k.offload.stats.Segmented++
+			k.offload.stats.Segments += uint64(n)
+			k.tracePoint(k.cur, "skb_gso_segment", skb.ID, int64(n))
+			k.ConsumeSKB(skb)
+			return segs
+		}
+		return skb
+	}
+	if skb.IPSummed == CHECKSUM_PARTIAL && f&NETIF_F_IP_CSUM == 0 {
+		if !k.SKBChecksumHelp(skb) {
+			k.KfreeSKB(skb, SKB_DROP_REASON_NOT_SPECIFIED)
+			d.Stats.TxDropped++
+			return nil
+		}
+	}
+	return skb
+}
+
+// SKBChecksumHelp is skb_checksum_help(): insert the checksum a
+// CHECKSUM_PARTIAL skb asks for (from CsumStart, counted from Data, to the
+// end, at CsumStart+CsumOffset, the field holding the pseudo-header sum;
+// a result of 0 goes out as 0xFFFF, CSUM_MANGLED_0) and make it
+// CHECKSUM_NONE. It reports false for a GSO skb or offsets outside the data.
+func (k *Kernel) SKBChecksumHelp(skb *SKB) bool {
+	if skb.SKBIsGSO() {
+		return false
+	}
+	start := int(skb.CsumStart)
+	off := start + int(skb.CsumOffset)
+	if start >= len(skb.Data) || off+2 > len(skb.Data) {
+		return false
+	}
+	if skb.Cloned() && !k.SKBCowHead(skb, 0) {
+		return false
+	}
+	p := skb.Data
+	c := ^checksum.Checksum(p[start:], 0)
+	if c == 0 {
+		c = 0xFFFF
+	}
+	p[off], p[off+1] = byte(c>>8), byte(c)
+	k.ChargeBytes(k.Cost.CsumPerKiB, len(p)-start)
+	skb.IPSummed = CHECKSUM_NONE
+	k.offload.stats.CsumHelp++
+	return true
+}
+
+// devHardStartXmitList is dev_hard_start_xmit() over a list (what
+// validate_xmit_skb returned): each skb to the driver in turn
+// (xmit_one); it stops at the first the driver does not take, or when the
+// queue stops with skbs left (NETDEV_TX_BUSY), and returns the code and
+// the skbs not sent (the caller frees or requeues them).
+func (k *Kernel) devHardStartXmitList(first *SKB, d *NetDevice, q *TxQueue) (int, *SKB) {
+	rc := NET_XMIT_SUCCESS
+	for skb := first; skb != nil; {
+		next := skb.Next
+		skb.Next = nil
+		rc = k.devHardStartXmit(skb, d)
+		if !DevXmitComplete(rc) {
+			skb.Next = next
+			return rc, skb
+		}
+		skb = next
+		if skb != nil && q.stopped {
+			return int(NETDEV_TX_BUSY), skb
+		}
+	}
+	return rc, nil
+}
+
+// KfreeSKBList is kfree_skb_list_reason(): free every skb of a list linked
+// through Next.
+func (k *Kernel) KfreeSKBList(skb *SKB, reason DropReason) {
+	for skb != nil {
+		next := skb.Next
+		skb.Next = nil
+		k.KfreeSKB(skb, reason)
+		skb = next
+	}
 }

@@ -316,14 +316,20 @@ func (k *Kernel) DevQueueXmit(skb *SKB) int {
 		return -ENETDOWN
 	}
 	q := &d.tx[int(skb.QueueMapping)%len(d.tx)]
-	if d.up && !q.stopped {
-		rc := k.devHardStartXmit(skb, d)
-		if DevXmitComplete(rc) {
-			return rc
+	if d.up {
+		if skb = k.ValidateXmitSKB(skb, d); skb == nil { // GSO, checksum (gso.go)
+			return -ENOMEM
+		}
+		if !q.stopped {
+			rc, rest := k.devHardStartXmitList(skb, d, q)
+			if DevXmitComplete(rc) {
+				return rc
+			}
+			skb = rest
 		}
 	}
 	d.Stats.TxDropped++ // dev_core_stats_tx_dropped_inc
-	k.KfreeSKB(skb, SKB_DROP_REASON_DEV_READY)
+	k.KfreeSKBList(skb, SKB_DROP_REASON_DEV_READY)
 	return -ENETDOWN
 }
 

@@ -71,6 +71,9 @@
 //	gro        GRO of TCP/IPv4 on each NAPI instance (dev_gro_receive,
 //	           inet_gro_receive, tcp_gro_receive, napi_gro_complete);
 //	           ipv4.New registers it, as inet_init does
+//	gso        software segmentation of TCP/IPv4 GSO skbs for devices
+//	           without TSO (inet_gso_segment, tcp_gso_segment), called
+//	           by validate_xmit_skb; ipv4.New registers it
 //	socket     struct socket/sock: buffers, blocking calls, options, poll
 //	udp        udp_rcv, udp_sendmsg, ports, the Udp MIB
 //	raw        raw sockets (raw_v4_input, raw_sendmsg, IP_HDRINCL)

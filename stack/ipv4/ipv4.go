@@ -72,6 +72,7 @@ import (
 
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/gro"
+	"github.com/nicbed/nicbed/stack/gso"
 	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/neigh"
 )
@@ -178,6 +179,7 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	s.icmp.credit = uint32(s.Sysctl.ICMPMsgsBurst)
 	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv, ListFunc: s.ipListRcv})
 	s.GRO = gro.Register(k) // inet_init: ip_packet_offload, tcpv4_offload
+	gso.Register(k)
 	s.protos[IPPROTO_ICMP] = s.icmpRcv
 	s.fnhe = make(map[[4]byte]*fibNhException)
 	k.RegisterNetdevNotifier(s.netdevEvent)
