@@ -282,3 +282,18 @@ func (k *Kernel) KfreeSKBList(skb *SKB, reason DropReason) {
 		skb = next
 	}
 }
+
+// SKBGSOValidateNetworkLen is skb_gso_validate_network_len(): each segment
+// of a GSO skb — its IP and TCP headers (from NetHeader) and gso_size
+// bytes of payload — fits mtu.
+func SKBGSOValidateNetworkLen(skb *SKB, mtu int) bool {
+	b, nh := skb.buf, skb.NetHeader
+	if nh < 0 || nh+20 > len(b) {
+		return false
+	}
+	th := nh + int(b[nh]&0xF)*4
+	if th+20 > len(b) {
+		return false
+	}
+	return th-nh+int(b[th+12]>>4)*4+int(skb.GSOSize) <= mtu
+}

@@ -32,6 +32,11 @@
 // shorter than 20 bytes or beyond the data, SKB_GSO_TCP_FIXEDID without DF,
 // no SKB_GSO_TCPV4, and a payload not longer than gso_size.
 //
+// Segment also runs at the IP layer (ip_finish_output_gso, Data at the IP
+// header, NetHeader there): csum_start then counts the Ethernet header
+// neigh_output will push, as the model's CsumStart counts from the MAC
+// header.
+//
 // Deviation: the segments get no owner socket or destructor (Linux moves
 // tcp_wfree's accounting to them for TCP Small Queues); the original skb's
 // destructor runs when validate_xmit_skb consumes it.
@@ -141,13 +146,22 @@ func Segment(k *kernelmodel.Kernel, skb *kernelmodel.SKB, features uint64) (*ker
 			seg.SetChecksum(seg.CalculateChecksum())
 		}
 		nskb.GSOSize, nskb.GSOSegs, nskb.GSOType = 0, 0, 0
-		nskb.MACHeader = nskb.BufOffset()
-		nskb.NetHeader = nskb.MACHeader + macLen
+		nskb.MACHeader = -1
+		if macLen > 0 {
+			nskb.MACHeader = nskb.BufOffset()
+		}
+		nskb.NetHeader = nskb.BufOffset() + macLen
 		nskb.TransHeader = nskb.NetHeader + ihl
 		if csum {
 			header.TCP(frame[l4:]).SetChecksum(seg.PseudoHeaderChecksum(uint16(len(frame) - l4)))
 			nskb.IPSummed = kernelmodel.CHECKSUM_PARTIAL
-			nskb.CsumStart, nskb.CsumOffset = uint16(l4), header.TCPChecksum
+			// csum_start counts from the MAC header, as from Data at
+			// transmit: one still to come is an Ethernet header.
+			start := l4
+			if macLen == 0 {
+				start += kernelmodel.ETH_HLEN
+			}
+			nskb.CsumStart, nskb.CsumOffset = uint16(start), header.TCPChecksum
 		} else {
 			nskb.IPSummed = kernelmodel.CHECKSUM_NONE
 			k.ChargeBytes(k.Cost.CsumPerKiB, len(frame)-l4)

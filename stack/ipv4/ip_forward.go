@@ -38,7 +38,7 @@ func (s *Stack) ipForward(skb *kernelmodel.SKB, r *Route) {
 		return
 	}
 	skb.CB[cbFlags] |= IPSKB_FORWARDED
-	if mtu := s.dstMTU(r, h.Destination(), true); skb.Len() > mtu && h.Flags()&header.IPv4FlagDF != 0 {
+	if mtu := s.dstMTU(r, h.Destination(), true); skb.Len() > mtu && h.Flags()&header.IPv4FlagDF != 0 && !gsoFits(skb, mtu) {
 		s.SNMP.Ip.FragFails++
 		s.IcmpSendInfo(skb, header.ICMPv4DestUnreach, header.ICMPv4FragNeeded, uint32(mtu))
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_BIG)

@@ -668,6 +668,9 @@ func (s *Stack) dstOutput(skb *kernelmodel.SKB, r *Route) int {
 func (s *Stack) ipFinishOutput(skb *kernelmodel.SKB, r *Route) int {
 	h := header.IPv4(skb.Data)
 	mtu := s.dstMTU(r, h.Destination(), skb.CB[cbFlags]&IPSKB_FORWARDED != 0)
+	if skb.SKBIsGSO() {
+		return s.ipFinishOutputGSO(skb, r, mtu) // gso.go
+	}
 	if skb.Len() > mtu {
 		return s.ipFragment(skb, r, mtu)
 	}

@@ -19,7 +19,7 @@ func BenchmarkFastParseOptions(b *testing.B) {
 	rx := RxOptions{TstampOK: true, SackOK: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		if !FastParseOptions(seg, &sys, &rx) {
+		if !FastParseOptions(seg, &sys, 0, &rx) || !rx.SawTstamp {
 			b.Fatal("no timestamp")
 		}
 	}

@@ -121,9 +121,11 @@ const alignedTS = header.TCPOptionNOP<<24 | header.TCPOptionNOP<<16 | header.TCP
 // FastParseOptions is tcp_fast_parse_options: on an established connection
 // a header with no options, or with exactly the NOP, NOP, timestamp layout
 // Linux sends (tcp_parse_aligned_timestamp), is read without the general
-// walk; anything else goes through ParseOptions. It reports whether the
-// segment had a timestamp (rx.SawTstamp).
-func FastParseOptions(th header.TCP, sys *Sysctl, rx *RxOptions) bool {
+// walk; anything else goes through ParseOptions. A nonzero echo has the
+// connection's timestamp offset tsoffset taken off (RcvTSecr is then on
+// the connection's own clock). It reports whether the header had options
+// at all; rx.SawTstamp whether one was a timestamp.
+func FastParseOptions(th header.TCP, sys *Sysctl, tsoffset uint32, rx *RxOptions) bool {
 	switch th.DataOffset() {
 	case header.TCPMinSize:
 		rx.SawTstamp = false
@@ -137,12 +139,18 @@ func FastParseOptions(th header.TCP, sys *Sysctl, rx *RxOptions) bool {
 				rx.NumSACK = 0
 				rx.RcvTSval = binary.BigEndian.Uint32(o[4:])
 				rx.RcvTSecr = binary.BigEndian.Uint32(o[8:])
+				if rx.RcvTSecr != 0 {
+					rx.RcvTSecr -= tsoffset
+				}
 				return true
 			}
 		}
 	}
 	ParseOptions(th.Options(), th.Flags()&header.TCPFlagSYN != 0, true, sys, rx)
-	return rx.SawTstamp
+	if rx.SawTstamp && rx.RcvTSecr != 0 {
+		rx.RcvTSecr -= tsoffset
+	}
+	return true
 }
 
 // The options a segment carries (Linux's OPTION_* bits of struct

@@ -209,29 +209,32 @@ func TestFastParseOptions(t *testing.T) {
 		copy(b[header.TCPMinSize:], opts)
 		return b
 	}
-	ts := []byte{1, 1, 8, 10, 0, 0, 1, 0, 0, 0, 2, 0}
+	ts := []byte{1, 1, 8, 10, 0, 0, 1, 0, 0, 0, 2, 0} // TSval 256, TSecr 512
 	for _, c := range []struct {
 		name string
 		th   header.TCP
 		pre  RxOptions
+		opts bool // the return value: options present
 		saw  bool
 		tsv  uint32
+		ecr  uint32 // after the offset of 12
 		nack int
 	}{
-		{"no options", seg(nil, header.TCPFlagACK), RxOptions{TstampOK: true, SawTstamp: true}, false, 0, 0},
-		{"aligned timestamp", seg(ts, header.TCPFlagACK), RxOptions{TstampOK: true}, true, 256, 0},
-		{"aligned layout, not negotiated", seg(ts, header.TCPFlagACK), RxOptions{}, false, 0, 0},
-		{"other layout goes the slow way", seg([]byte{8, 10, 0, 0, 0, 5, 0, 0, 0, 6, 1, 1}, header.TCPFlagACK), RxOptions{TstampOK: true}, true, 5, 0},
+		{"no options", seg(nil, header.TCPFlagACK), RxOptions{TstampOK: true, SawTstamp: true}, false, false, 0, 0, 0},
+		{"aligned timestamp", seg(ts, header.TCPFlagACK), RxOptions{TstampOK: true}, true, true, 256, 500, 0},
+		{"aligned layout, not negotiated", seg(ts, header.TCPFlagACK), RxOptions{}, true, false, 0, 0, 0},
+		{"echo 0 keeps 0", seg([]byte{1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0}, header.TCPFlagACK), RxOptions{TstampOK: true}, true, true, 9, 0, 0},
+		{"other layout goes the slow way", seg([]byte{8, 10, 0, 0, 0, 5, 0, 0, 0, 20, 1, 1}, header.TCPFlagACK), RxOptions{TstampOK: true}, true, true, 5, 8, 0},
 		{"timestamp and sack", seg(append(append([]byte{}, ts...), 1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2), header.TCPFlagACK),
-			RxOptions{TstampOK: true, SackOK: true}, true, 256, 1},
+			RxOptions{TstampOK: true, SackOK: true}, true, true, 256, 500, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rx := c.pre
-			if got := FastParseOptions(c.th, &sys, &rx); got != c.saw || rx.SawTstamp != c.saw {
-				t.Fatalf("saw timestamp %v (%v), want %v", got, rx.SawTstamp, c.saw)
+			if got := FastParseOptions(c.th, &sys, 12, &rx); got != c.opts || rx.SawTstamp != c.saw {
+				t.Fatalf("options %v, saw timestamp %v; want %v, %v", got, rx.SawTstamp, c.opts, c.saw)
 			}
-			if c.saw && rx.RcvTSval != c.tsv {
-				t.Errorf("tsval %d, want %d", rx.RcvTSval, c.tsv)
+			if c.saw && (rx.RcvTSval != c.tsv || rx.RcvTSecr != c.ecr) {
+				t.Errorf("tsval %d tsecr %d, want %d %d", rx.RcvTSval, rx.RcvTSecr, c.tsv, c.ecr)
 			}
 			if rx.NumSACK != c.nack {
 				t.Errorf("%d sack blocks, want %d", rx.NumSACK, c.nack)
