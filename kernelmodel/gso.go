@@ -297,3 +297,12 @@ func SKBGSOValidateNetworkLen(skb *SKB, mtu int) bool {
 	}
 	return th-nh+int(b[th+12]>>4)*4+int(skb.GSOSize) <= mtu
 }
+
+// SKBCsumUnnecessary is skb_csum_unnecessary(): the L4 checksum needs no
+// check on receive — the device verified it (CHECKSUM_UNNECESSARY) or it is
+// still to be computed (CHECKSUM_PARTIAL: a GRO aggregate, whose segments
+// were verified, or a looped-back packet). tcp_v4_rcv's checksum init must
+// accept both.
+func SKBCsumUnnecessary(skb *SKB) bool {
+	return skb.IPSummed == CHECKSUM_UNNECESSARY || skb.IPSummed == CHECKSUM_PARTIAL
+}
