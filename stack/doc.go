@@ -67,7 +67,9 @@
 //	checksum   the Internet checksum (RFC 1071)
 //	header     Ethernet/VLAN/IPv4/TCP/UDP/ARP/ICMP headers as byte slices
 //	neigh      neighbour table with NUD states, ARP (RFC 826)
-//	ipv4       ip_rcv, routing (FIB), ip_local_deliver, ip_output, ICMP
+//	ipv4       ip_rcv, routing (FIB), ip_local_deliver, ip_forward, netfilter
+//	           hooks, ip_output, ICMP
+//	tun        a tun device: a raw IP link whose far end is the caller
 //	gro        GRO of TCP/IPv4 on each NAPI instance (dev_gro_receive,
 //	           inet_gro_receive, tcp_gro_receive, napi_gro_complete);
 //	           ipv4.New registers it, as inet_init does

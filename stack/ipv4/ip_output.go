@@ -33,25 +33,23 @@ func (s *Stack) InetAddrType(ip [4]byte) int { return s.addrType(nil, ip) }
 // from src (zero: the route's source). No route is ENETUNREACH
 // (OutNoRoutes counted, as udp_sendmsg does); a src that is not one of
 // our addresses is EINVAL (ip_route_output_slow's __ip_dev_find). A
-// local destination is ENETUNREACH too: there is no loopback device yet.
+// local destination goes through the loopback device (ENETUNREACH
+// without one); MTU is the path MTU (ip_skb_dst_mtu).
 func (s *Stack) RouteOutput(dst, src [4]byte) (Rtable, error) {
 	if src != ([4]byte{}) && s.addrType(nil, src) != RTN_LOCAL {
 		return Rtable{}, syscall.EINVAL
 	}
-	r := s.FIB.lookup(dst)
-	if r == nil || r.Dev == nil || r.Type == RTN_LOCAL {
+	r, rsrc := s.ipRouteOutput(dst)
+	if r == nil {
 		s.SNMP.Ip.OutNoRoutes++
 		return Rtable{}, syscall.ENETUNREACH
 	}
-	rt := Rtable{Dev: r.Dev, Src: src, Dst: dst, Type: RTN_UNICAST, MTU: r.Dev.MTU, r: r}
+	rt := Rtable{Dev: r.Dev, Src: src, Dst: dst, Type: RTN_UNICAST, MTU: s.dstMTU(r, dst, false), r: r}
 	if r.Type == RTN_BROADCAST || dst == [4]byte{255, 255, 255, 255} {
 		rt.Type = RTN_BROADCAST
 	}
 	if rt.Src == ([4]byte{}) {
-		rt.Src = r.Src
-		if rt.Src == ([4]byte{}) {
-			rt.Src, _ = s.selectAddr(r.Dev, dst)
-		}
+		rt.Src = rsrc
 	}
 	return rt, nil
 }

@@ -151,7 +151,8 @@ type Stack struct {
 	GRO    *gro.Engine // receive offload of TCP on the kernel's NAPI instances
 
 	// Loopback is net->loopback_dev: output to a local address goes
-	// through it (nil: such output fails with ENETUNREACH).
+	// through it (nil: such output fails with ENETUNREACH). The first
+	// IFF_LOOPBACK device that comes up becomes it, with 127.0.0.1/8.
 	Loopback *kernelmodel.NetDevice
 
 	addrs   []Ifaddr
@@ -197,14 +198,24 @@ func (s *Stack) AddAddress(dev *kernelmodel.NetDevice, local [4]byte, plen int) 
 	if plen < 0 || plen > 32 {
 		return fmt.Errorf("ip addr: prefix length %d", plen)
 	}
-	for _, a := range s.addrs {
-		if a.Dev == dev && a.Local == local {
-			return fmt.Errorf("ip addr: %s/%d on %s: file exists", ipString(local), plen, dev.Name)
-		}
+	if s.hasAddr(dev, local) {
+		return fmt.Errorf("ip addr: %s/%d on %s: file exists", ipString(local), plen, dev.Name)
 	}
 	a := Ifaddr{Dev: dev, Local: local, PrefixLen: plen, Broadcast: ip4(u32(local) | ^mask(plen))}
 	s.addrs = append(s.addrs, a)
 	return s.fibAddIfaddr(a)
+}
+
+var loopbackAddr = [4]byte{127, 0, 0, 1} // INADDR_LOOPBACK
+
+// hasAddr reports whether local is an address of dev.
+func (s *Stack) hasAddr(dev *kernelmodel.NetDevice, local [4]byte) bool {
+	for _, a := range s.addrs {
+		if a.Dev == dev && a.Local == local {
+			return true
+		}
+	}
+	return false
 }
 
 // fibAddIfaddr is fib_add_ifaddr(). Routes that exist are left alone.
@@ -216,7 +227,13 @@ func (s *Stack) fibAddIfaddr(a Ifaddr) error {
 			rs = append(rs, Route{Table: RT_TABLE_LOCAL, Type: RTN_BROADCAST, Dst: a.Broadcast, PrefixLen: 32, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local})
 		}
 		if plen < 32 {
-			rs = append(rs, Route{Table: RT_TABLE_MAIN, Type: RTN_UNICAST, Dst: local, PrefixLen: plen, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local})
+			// On the loopback device the prefix is local too (local
+			// 127.0.0.0/8 dev lo scope host, in table local).
+			pr := Route{Table: RT_TABLE_MAIN, Type: RTN_UNICAST, Dst: local, PrefixLen: plen, Dev: dev, Scope: RT_SCOPE_LINK, Kernel: true, Src: local}
+			if isLoopbackDev(dev) {
+				pr.Table, pr.Type, pr.Scope = RT_TABLE_LOCAL, RTN_LOCAL, RT_SCOPE_HOST
+			}
+			rs = append(rs, pr)
 		}
 	}
 	for _, r := range rs {
@@ -299,6 +316,16 @@ func (s *Stack) selectAddr(dev *kernelmodel.NetDevice, dst [4]byte) ([4]byte, bo
 func (s *Stack) netdevEvent(ev int, d *kernelmodel.NetDevice) {
 	switch ev {
 	case kernelmodel.NETDEV_UP:
+		if isLoopbackDev(d) {
+			// inetdev_event: the loopback device gets 127.0.0.1/8 and is
+			// the namespace's loopback_dev.
+			if s.Loopback == nil {
+				s.Loopback = d
+			}
+			if !s.hasAddr(d, loopbackAddr) {
+				s.addrs = append(s.addrs, Ifaddr{Dev: d, Local: loopbackAddr, PrefixLen: 8, Broadcast: [4]byte{127, 255, 255, 255}})
+			}
+		}
 		// inetdev_event → fib_netdev_event: the routes of d's addresses.
 		for _, a := range s.addrs {
 			if a.Dev == d {

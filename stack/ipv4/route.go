@@ -315,6 +315,8 @@ func (s *Stack) routeInput(skb *kernelmodel.SKB, h header.IPv4) (typ int, r *Rou
 	return RTN_UNICAST, r, 0
 }
 
+const ipMaxMTU = 0xFFF0 // IP_MAX_MTU
+
 // fibNhException is a struct fib_nh_exception's path MTU: what an ICMP
 // fragmentation needed taught about one destination, until it expires.
 type fibNhException struct {
@@ -376,5 +378,5 @@ func (s *Stack) dstMTU(r *Route, dst [4]byte, forwarding bool) int {
 	if r.MTU != 0 {
 		return r.MTU
 	}
-	return min(r.Dev.MTU, 0xFFFF)
+	return min(r.Dev.MTU, ipMaxMTU)
 }

@@ -15,7 +15,7 @@ func (t *Table) arpRcv(skb *kernelmodel.SKB) {
 	k := t.K
 	k.TracePoint("arp_rcv", skb.ID, int64(skb.Len()))
 	dev := skb.Dev
-	if skb.PktType == kernelmodel.PACKET_OTHERHOST {
+	if dev.Flags&kernelmodel.IFF_NOARP != 0 || skb.PktType == kernelmodel.PACKET_OTHERHOST {
 		k.ConsumeSKB(skb)
 		return
 	}

@@ -149,7 +149,8 @@ type Neighbour struct {
 	arpQueue kernelmodel.SKBHead
 	qBytes   int // arp_queue_len_bytes
 	hh       [header.EthernetMinSize]byte
-	hhLen    int // hh_len: 0 until neigh_hh_init
+	hhLen    int  // hh_len: 0 until neigh_hh_init
+	direct   bool // output is neigh_direct_output (no link-layer header)
 }
 
 // QueueLen is the number of packets waiting for resolution and their
@@ -265,20 +266,32 @@ func (t *Table) Lookup(dev *kernelmodel.NetDevice, ip [4]byte) *Neighbour {
 // Entries are the table's entries (ip neigh show), oldest first.
 func (t *Table) Entries() []*Neighbour { return append([]*Neighbour(nil), t.list...) }
 
-// create is __neigh_create() with arp_constructor: broadcast and multicast
-// addresses are NUD_NOARP with their fixed link-layer address.
+// create is __neigh_create() with arp_constructor: on a device without a
+// link-layer header (ARPHRD_NONE, tun) the entry is NUD_NOARP and sends
+// straight to the device (neigh_direct_output); multicast addresses, any
+// address on an IFF_NOARP or IFF_LOOPBACK device (the device's own address)
+// and broadcast addresses or any on an IFF_POINTOPOINT device (the
+// broadcast address) are NUD_NOARP with that fixed link-layer address.
 func (t *Table) create(dev *kernelmodel.NetDevice, ip [4]byte) *Neighbour {
 	n := &Neighbour{Key: ip, Dev: dev, tbl: t}
 	now := t.K.Jiffies()
 	n.Updated, n.Used = now, now
 	t.K.TimerSetup(&n.timer, n.timerHandler)
-	switch t.addrType(dev, ip) {
-	case RTN_BROADCAST:
+	typ := t.addrType(dev, ip)
+	switch {
+	case dev.Type == kernelmodel.ARPHRD_NONE:
+		// No header_ops (a tun device): arp_direct_ops, neigh_direct_output.
 		n.State = NUD_NOARP
-		n.HA = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	case RTN_MULTICAST:
+		n.direct = true
+	case typ == RTN_MULTICAST:
 		n.State = NUD_NOARP
 		n.HA = [6]byte{0x01, 0x00, 0x5e, ip[1] & 0x7f, ip[2], ip[3]} // ip_eth_mc_map
+	case dev.Flags&(kernelmodel.IFF_NOARP|kernelmodel.IFF_LOOPBACK) != 0:
+		n.State = NUD_NOARP
+		n.HA = dev.Addr
+	case typ == RTN_BROADCAST || dev.Flags&kernelmodel.IFF_POINTOPOINT != 0:
+		n.State = NUD_NOARP
+		n.HA = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	}
 	t.entries[key{dev.Ifindex, ip}] = n
 	t.list = append(t.list, n)
@@ -537,6 +550,13 @@ func (n *Neighbour) hhInit() {
 // skb while the address resolves. It returns dev_queue_xmit's code, or
 // NET_XMIT_SUCCESS for a queued skb. skb is consumed on every path.
 func (n *Neighbour) Output(skb *kernelmodel.SKB) int {
+	if n.direct {
+		// neigh_direct_output: dev_queue_xmit as it is.
+		n.tbl.K.TracePoint("neigh_direct_output", skb.ID, 0)
+		skb.Dev = n.Dev
+		skb.MACHeader = skb.BufOffset()
+		return n.tbl.K.DevQueueXmit(skb)
+	}
 	if n.State&NUD_CONNECTED != 0 && n.hhLen != 0 {
 		return n.hhOutput(skb)
 	}
