@@ -103,6 +103,7 @@ func (s *serveFlag) Set(v string) error {
 // hostNICs are the NICs nicbed host runs: each a testbed factory.
 var hostNICs = map[string]func() testbed.Factory{
 	"e1000": func() testbed.Factory { return testbed.E1000{} },
+	"igb":   func() testbed.Factory { return testbed.IGB{} },
 }
 
 // hostNICNames are hostNICs' names, sorted.
@@ -173,9 +174,6 @@ func hostUsage(stderr io.Writer, format string, args ...any) error {
 // check validates the flags and fills in the parsed values.
 func (f *hostFlags) check() error {
 	if _, ok := hostNICs[f.nic]; !ok {
-		if f.nic == "igb" {
-			return errors.New("--nic igb: the igb driver is not part of nicbed yet; use --nic e1000")
-		}
 		return fmt.Errorf("--nic %q: unknown NIC (want e1000 or igb)", f.nic)
 	}
 	switch {

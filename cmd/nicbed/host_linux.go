@@ -17,6 +17,7 @@ import (
 	"github.com/nicbed/nicbed/hw/wire"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/inet"
+	"github.com/nicbed/nicbed/stack/ipv4"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -191,8 +192,8 @@ func openError(stderr io.Writer, kind, name string, err error) error {
 
 // writeHostReport prints the host's counters on exit: the demo's summary
 // (interrupts, NAPI, softnet, drop reasons, ethtool -S not zero), then
-// /proc/net/softnet_stat, /proc/net/snmp, ip neigh and the port's
-// counters.
+// /proc/net/softnet_stat, /proc/net/snmp, ip route, ip neigh and the
+// port's counters.
 func writeHostReport(w io.Writer, h *testbed.Host, st *inet.Stack, port *wire.Port, kind string, ran time.Duration) {
 	writeSummary(w, h, ran)
 	ds := h.Dev.Stats
@@ -202,6 +203,8 @@ func writeHostReport(w io.Writer, h *testbed.Host, st *inet.Stack, port *wire.Po
 	h.Kernel.WriteSoftnetStat(w)
 	fmt.Fprintln(w, "/proc/net/snmp:")
 	st.WriteSNMP(w)
+	fmt.Fprintln(w, "ip route:")
+	st.IPv4.FIB.WriteRoutes(w, ipv4.RT_TABLE_MAIN)
 	fmt.Fprintln(w, "ip neigh:")
 	st.Neigh.WriteNeigh(w)
 	ps := port.Stats()

@@ -169,6 +169,7 @@ type hostReport struct {
 	drops map[string]uint64
 	snmp  map[string]map[string]uint64 // Ip, Icmp, IcmpMsg: name → value
 	neigh []string                     // ip neigh lines
+	route []string                     // ip route lines
 	port  string                       // the port's line
 	text  string
 }
@@ -197,6 +198,8 @@ func parseHostReport(t testing.TB, out string) hostReport {
 			section = ""
 		case section == "ip neigh:" && l != "":
 			r.neigh = append(r.neigh, l)
+		case section == "ip route:" && l != "":
+			r.route = append(r.route, l)
 		case section == "/proc/net/snmp:":
 			prefix, rest, ok := strings.Cut(l, ": ")
 			if !ok {
@@ -234,13 +237,16 @@ func atoi(t testing.TB, s string) uint64 {
 var rePingStats = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
 var rePingRTT = regexp.MustCompile(`rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms`)
 
-// ping runs Linux's ping in ns: count echoes of size bytes, each sent as
-// soon as the last reply came (flood mode; at most 100 ms apart), and fails
-// the test unless every one was answered. It returns the average RTT.
-func ping(t testing.TB, ns *netns.NS, dst string, size, count int) time.Duration {
+// ping runs Linux's ping in ns: count echoes of size bytes, 2 ms apart
+// (not flood mode: that sends one more when a reply is slow, the first
+// one waiting for ARP, and stops at count replies without waiting for
+// it), and fails the test unless every one was answered. It returns the average RTT.
+// opts are more of ping's options.
+func ping(t testing.TB, ns *netns.NS, dst string, size, count int, opts ...string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	out, err := ns.Command("ping", "-n", "-q", "-f", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20", dst).CombinedOutput()
+	args := append([]string{"-n", "-q", "-i", "0.002", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20"}, opts...)
+	out, err := ns.Command("ping", append(args, dst)...).CombinedOutput()
 	m := rePingStats.FindStringSubmatch(string(out))
 	if err != nil || m == nil || m[1] != strconv.Itoa(count) || m[2] != m[1] {
 		t.Fatalf("ping -s %d -c %d %s: %v\n%s", size, count, dst, err, out)
@@ -679,7 +685,8 @@ func TestHostOpenErrors(t *testing.T) {
 // (ip tuntap add), answers pings on it, ends on SIGTERM with exit status 0,
 // and the TAP stays (it is Linux's, not nicbed's). Options on the way: an
 // MTU of 9000 on both sides (a 8000-byte ping goes whole, no fragments),
-// a default gateway, and a text trace that follows the echoes through
+// a default gateway (the replies to an address off nicbed's network go
+// through it), and a text trace that follows the echoes through
 // the driver and the stack.
 func TestHostPersistentTap(t *testing.T) {
 	ns := netns.New(t, "nbp")
@@ -692,9 +699,17 @@ func TestHostPersistentTap(t *testing.T) {
 	ns.IP(t, "link", "set", "nbptap0", "up")
 	ns.WaitReady(t, "nbptap0")
 	ping(t, ns, hostAddr, 8000, 20)
+	// From an address of Linux's off nicbed's network: the replies go by
+	// the default route, through the gateway.
+	ns.IP(t, "addr", "add", "10.88.0.1/32", "dev", "lo")
+	ping(t, ns, hostAddr, 56, 5, "-I", "10.88.0.1")
 	r := parseHostReport(t, p.stop(t, syscall.SIGTERM))
-	if ip := r.snmp["Ip"]; ip["ReasmReqds"] != 0 || ip["FragCreates"] != 0 || r.snmp["Icmp"]["OutEchoReps"] != 20 {
-		t.Errorf("at MTU 9000: Ip %v, Icmp OutEchoReps %d; want 20 replies, no fragments", ip, r.snmp["Icmp"]["OutEchoReps"])
+	wantRoutes := []string{"default via " + linuxAddr + " dev eth0", "10.77.0.0/24 dev eth0 proto kernel scope link src " + hostAddr}
+	if strings.Join(r.route, "\n") != strings.Join(wantRoutes, "\n") {
+		t.Errorf("ip route: %q, want %q", r.route, wantRoutes)
+	}
+	if ip := r.snmp["Ip"]; ip["ReasmReqds"] != 0 || ip["FragCreates"] != 0 || ip["OutNoRoutes"] != 0 || r.snmp["Icmp"]["OutEchoReps"] != 25 {
+		t.Errorf("at MTU 9000: Ip %v, Icmp OutEchoReps %d; want 25 replies, no fragments", ip, r.snmp["Icmp"]["OutEchoReps"])
 	}
 	if !strings.Contains(ns.Exec(t, "ip", "-o", "link", "show"), "nbptap0") {
 		t.Error("the persistent TAP is gone after nicbed exited")
@@ -733,5 +748,63 @@ func (p *hostProc) waitOutput(t testing.TB, prefix string) string {
 			t.Fatalf("no %q after 10 s:\n%s", prefix, p.output())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestHostPing: nicbed host pings Linux (--ping) from a raw ICMP socket
+// of its stack, over a TAP (a persistent one, configured before nicbed
+// attaches, so that Linux answers from the first echo) and over AF_PACKET
+// on a veth: 20 echoes of 56 bytes and of 4000 (fragmented both ways),
+// all answered intact; nicbed resolved Linux first (Linux has no entry
+// for it), and Linux counts the echoes it answered.
+func TestHostPing(t *testing.T) {
+	wires := []struct {
+		name, dev string
+		setup     func(t testing.TB, ns *netns.NS) []string
+	}{
+		{"tap", "nbptap0", func(t testing.TB, ns *netns.NS) []string {
+			ns.IP(t, "tuntap", "add", "dev", "nbptap0", "mode", "tap")
+			ns.IP(t, "addr", "add", linuxAddr+"/24", "dev", "nbptap0")
+			ns.IP(t, "link", "set", "nbptap0", "up")
+			return []string{"--tap", "nbptap0"}
+		}},
+		{"afpacket", "vlinux", func(t testing.TB, ns *netns.NS) []string {
+			return hostWires[1].before(t, ns)
+		}},
+	}
+	for _, nic := range hostNICNames() {
+		for _, w := range wires {
+			size := map[string]int{"tap": 56, "afpacket": 4000}[w.name]
+			t.Run(fmt.Sprintf("%s/%s/%d", nic, w.name, size), func(t *testing.T) {
+				ns := netns.New(t, "nbq")
+				ns.DumpOnFailure(t)
+				args := append(w.setup(t, ns), "--addr", hostAddr+"/24", "--mac", hostMAC,
+					"--ping", linuxAddr, "--ping-count", "20", "--ping-interval", "5ms", "--ping-size", strconv.Itoa(size), "--nic", nic)
+				p := startHost(t, ns, args...)
+				sum := p.waitOutput(t, "nicbed ping "+linuxAddr+": ")
+				want := "nicbed ping " + linuxAddr + ": 20 packets transmitted, 20 received, 0 damaged, 0% packet loss"
+				if sum != want {
+					t.Errorf("%q, want %q", sum, want)
+				}
+				rtt := p.waitOutput(t, "nicbed ping "+linuxAddr+": rtt ")
+				// Before nicbed exits: a TAP loses its carrier then, and
+				// Linux its neighbours on it.
+				neigh := ns.Exec(t, "ip", "neigh", "show", hostAddr, "dev", w.dev)
+				if !strings.Contains(neigh, "lladdr "+hostMAC) {
+					t.Errorf("Linux's entry for nicbed: %q", neigh)
+				}
+				r := parseHostReport(t, p.stop(t, syscall.SIGINT))
+				if li := linuxSNMP(t, ns, "Icmp"); li["InEchos"] != 20 || li["OutEchoReps"] != 20 {
+					t.Errorf("Linux's Icmp: InEchos %d, OutEchoReps %d; want 20", li["InEchos"], li["OutEchoReps"])
+				}
+				if ic := r.snmp["Icmp"]; ic["OutEchos"] != 20 || ic["InEchoReps"] != 20 {
+					t.Errorf("nicbed's Icmp: OutEchos %d, InEchoReps %d; want 20", ic["OutEchos"], ic["InEchoReps"])
+				}
+				if frags := r.snmp["Ip"]["FragOKs"]; size > 1472 && frags != 20 || size <= 1472 && frags != 0 {
+					t.Errorf("nicbed fragmented %d datagrams", frags)
+				}
+				t.Log(rtt)
+			})
+		}
 	}
 }

@@ -106,7 +106,18 @@ func (s *Stack) SendSKB(skb *kernelmodel.SKB, rt *Rtable, p OutParams) error {
 	h.SetProtocol(p.Proto)
 	h.SetSource(p.Src)
 	h.SetDestination(p.Dst)
+	if p.Proto == IPPROTO_ICMP && skb.Len() > header.IPv4MinSize {
+		s.icmpOutCount(skb.Data[header.IPv4MinSize]) // __ip_make_skb: a raw socket's ICMP
+	}
 	return s.sendSKB(skb, rt)
+}
+
+// icmpOutCount is icmp_out_count(): an ICMP message of type typ sent
+// (OutMsgs and its OutType), as __ip_make_skb and raw_send_hdrinc count
+// what raw sockets send.
+func (s *Stack) icmpOutCount(typ uint8) {
+	s.SNMP.Icmp.OutMsgs++
+	s.SNMP.Icmp.OutType[typ]++
 }
 
 // sendSKB is ip_send_skb() for an skb with its IP header at Data.
@@ -151,6 +162,9 @@ func (s *Stack) SendHdrinc(skb *kernelmodel.SKB, rt *Rtable) error {
 	h.SetTotalLength(uint16(skb.Len()))
 	if h.ID() == 0 {
 		h.SetID(s.nextID())
+	}
+	if hl := int(h[0]&0xf) * 4; h.Protocol() == IPPROTO_ICMP && skb.Len() > hl {
+		s.icmpOutCount(skb.Data[hl])
 	}
 	return s.sendSKB(skb, rt)
 }
