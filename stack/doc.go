@@ -79,6 +79,7 @@
 //	socket     struct socket/sock: buffers, blocking calls, options, poll
 //	udp        udp_rcv, udp_sendmsg, ports, the Udp MIB
 //	raw        raw sockets (raw_v4_input, raw_sendmsg, IP_HDRINCL)
+//	ping       ICMP echo sockets (SOCK_DGRAM IPPROTO_ICMP, ping_rcv)
 //	inet       one host's stack assembled (inet_init), socket(2), PacketConn
 //	tcp        TCP's building blocks: options, RTO, congestion control
 //	           (reno, cubic), ISNs, SYN cookies, SACK/RACK/PRR, counters

@@ -16,6 +16,7 @@ import (
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/ipv4"
 	"github.com/nicbed/nicbed/stack/neigh"
+	"github.com/nicbed/nicbed/stack/ping"
 	"github.com/nicbed/nicbed/stack/raw"
 	"github.com/nicbed/nicbed/stack/socket"
 	"github.com/nicbed/nicbed/stack/udp"
@@ -54,6 +55,7 @@ type Stack struct {
 	Neigh *neigh.Table
 	UDP   *udp.Table
 	Raw   *raw.Table
+	Ping  *ping.Table
 	Core  socket.CoreSysctl
 
 	inetsw []Protosw
@@ -68,6 +70,8 @@ func New(k *kernelmodel.Kernel, cfg Config) *Stack {
 	s := &Stack{K: k, IPv4: ip, Neigh: ip.Neigh, Core: socket.DefaultCoreSysctl()}
 	s.UDP = udp.New(ip, cfg.Seed+1)
 	s.Add(Protosw{Type: socket.SOCK_DGRAM, Protocol: socket.IPPROTO_UDP, Proto: s.UDP})
+	s.Ping = ping.New(ip, cfg.Seed+3)
+	s.Add(Protosw{Type: socket.SOCK_DGRAM, Protocol: socket.IPPROTO_ICMP, Proto: s.Ping})
 	s.Raw = raw.New(ip, cfg.Seed+2)
 	s.Add(Protosw{Type: socket.SOCK_RAW, Protocol: socket.IPPROTO_IP, Proto: s.Raw})
 	return s

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"syscall"
 
+	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/socket"
 )
@@ -72,4 +73,98 @@ func IcmpErrno(sk *socket.Sock, typ, code uint8) (syscall.Errno, bool, bool) {
 		return syscall.EHOSTUNREACH, false, true
 	}
 	return syscall.EHOSTUNREACH, false, true // time exceeded and the rest
+}
+
+// DatagramDest is the destination and route of a datagram socket's send
+// (the common head of udp_sendmsg, raw_sendmsg and ping_v4_sendmsg): to,
+// or the connected peer (EDESTADDRREQ if none); the route's errors;
+// EACCES for a broadcast without SO_BROADCAST.
+func (s *Stack) DatagramDest(sk *socket.Sock, to *netip.AddrPort) (daddr [4]byte, dport uint16, rt Rtable, err error) {
+	if to != nil {
+		daddr, dport = to.Addr().As4(), to.Port()
+	} else {
+		if sk.State != socket.TCP_ESTABLISHED {
+			return daddr, 0, rt, syscall.EDESTADDRREQ
+		}
+		daddr, dport = sk.Daddr, sk.Dport
+	}
+	rt, err = s.RouteOutput(daddr, sk.Saddr)
+	if err != nil {
+		return daddr, dport, rt, err
+	}
+	if rt.Type == RTN_BROADCAST && !sk.Broadcast {
+		return daddr, dport, rt, syscall.EACCES
+	}
+	return daddr, dport, rt, nil
+}
+
+// DatagramParams are the IP header fields of a datagram of l3len bytes
+// (IP header included) from sk over rt: its TTL and TOS, and DF as
+// __ip_make_skb sets it (IP_PMTUDISC_DO, or IP_PMTUDISC_WANT — Linux's
+// default — when the datagram fits the MTU).
+func DatagramParams(sk *socket.Sock, rt *Rtable, daddr [4]byte, proto uint8, l3len int) OutParams {
+	ttl := 0
+	if sk.UcTTL > 0 {
+		ttl = sk.UcTTL
+	}
+	return OutParams{Src: rt.Src, Dst: daddr, Proto: proto, TOS: sk.TOS, TTL: uint8(ttl),
+		DF: sk.PMTUDisc >= socket.IP_PMTUDISC_DO || sk.PMTUDisc == socket.IP_PMTUDISC_WANT && l3len <= rt.MTU}
+}
+
+// TooBig reports whether a datagram of l3len bytes (IP header included)
+// is EMSGSIZE for sk over rt: beyond 65535, or beyond the MTU with
+// IP_PMTUDISC_DO (ip_append_data's limits).
+func TooBig(sk *socket.Sock, rt *Rtable, l3len int) bool {
+	return l3len > 0xFFFF || sk.PMTUDisc >= socket.IP_PMTUDISC_DO && l3len > rt.MTU
+}
+
+// BindAddr is the address part of __inet_bind (raw_bind, ping_bind): the
+// address must be ours, broadcast or multicast, or the wildcard
+// (EADDRNOTAVAIL otherwise, ip_nonlocal_bind being 0), and the socket
+// neither connected nor, with checkNum, bound to a port (EINVAL). The
+// bound and source addresses are set; the source stays unset for a
+// broadcast or multicast address.
+func (s *Stack) BindAddr(sk *socket.Sock, addr netip.AddrPort, checkNum bool) error {
+	if !addr.Addr().Is4() {
+		return syscall.EAFNOSUPPORT
+	}
+	a := addr.Addr().As4()
+	typ := s.InetAddrType(a)
+	if a != ([4]byte{}) && typ != RTN_LOCAL && typ != RTN_MULTICAST && typ != RTN_BROADCAST {
+		return syscall.EADDRNOTAVAIL
+	}
+	if sk.State != socket.TCP_CLOSE || checkNum && sk.Num != 0 {
+		return syscall.EINVAL
+	}
+	sk.RcvSaddr, sk.Saddr = a, a
+	if typ == RTN_MULTICAST || typ == RTN_BROADCAST {
+		sk.Saddr = [4]byte{}
+	}
+	return nil
+}
+
+// RecvDatagram is the receive of raw and ping sockets (raw_recvmsg,
+// ping_recvmsg): the first datagram's bytes from Data (raw: the IP
+// header; ping: the ICMP header) copied to b — MSG_TRUNC in the message
+// flags when cut, the full length returned with MSG_TRUNC in flags —,
+// from its IP source (port 0), freed unless MSG_PEEK.
+func RecvDatagram(task *kernelmodel.Task, sk *socket.Sock, b []byte, flags int) (int, netip.AddrPort, int, error) {
+	skb, err := sk.RecvDatagram(task, flags)
+	if err != nil || skb == nil {
+		return 0, netip.AddrPort{}, 0, err
+	}
+	n := copy(b, skb.Data)
+	l := skb.Len()
+	mf := 0
+	if n < l {
+		mf = socket.MSG_TRUNC
+	}
+	from := netip.AddrPortFrom(netip.AddrFrom4(IPHdr(skb).Source()), 0)
+	if flags&socket.MSG_PEEK == 0 {
+		sk.K.ConsumeSKB(skb)
+	}
+	if flags&socket.MSG_TRUNC != 0 {
+		n = l
+	}
+	return n, from, mf, nil
 }

@@ -86,7 +86,9 @@ func (s *Stack) icmpRcv(skb *kernelmodel.SKB) {
 	case header.ICMPv4Echo:
 		s.icmpEcho(skb)
 	case header.ICMPv4EchoReply:
-		// ping_rcv: no ping socket yet.
+		if s.pingRcv(skb) { // ping_rcv (ip_output.go): a ping socket took it
+			return
+		}
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NO_SOCKET)
 		return
 	case header.ICMPv4DestUnreach, icmpSourceQuench, header.ICMPv4TimeExceeded, header.ICMPv4ParamProb:

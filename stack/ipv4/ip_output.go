@@ -190,6 +190,16 @@ type sockHooks struct {
 	raw RawDeliver
 	// rawErr is raw_icmp_error(): the raw sockets' share of ICMP errors.
 	rawErr ErrHandler
+	// ping is ping_rcv(): an echo reply for a ping socket.
+	ping func(skb *kernelmodel.SKB) bool
+}
+
+// SetPingRcv sets ping_rcv: given each echo reply (Data at the ICMP
+// header), it reports whether a ping socket took it (and the skb with it).
+func (s *Stack) SetPingRcv(fn func(skb *kernelmodel.SKB) bool) { s.hooks.ping = fn }
+
+func (s *Stack) pingRcv(skb *kernelmodel.SKB) bool {
+	return s.hooks.ping != nil && s.hooks.ping(skb)
 }
 
 // AddErrHandler sets the err_handler of protocol proto.

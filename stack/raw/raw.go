@@ -150,22 +150,7 @@ func (t *Table) icmpError(iph header.IPv4, typ, code uint8, info uint32) {
 // Bind is raw_bind(): an address of ours, a broadcast or multicast one,
 // or the wildcard (EADDRNOTAVAIL otherwise); the port is ignored.
 func (t *Table) Bind(sk *socket.Sock, addr netip.AddrPort) error {
-	if !addr.Addr().Is4() {
-		return syscall.EAFNOSUPPORT
-	}
-	if sk.State != socket.TCP_CLOSE {
-		return syscall.EINVAL
-	}
-	a := addr.Addr().As4()
-	typ := t.IP.InetAddrType(a)
-	if a != ([4]byte{}) && typ != ipv4.RTN_LOCAL && typ != ipv4.RTN_MULTICAST && typ != ipv4.RTN_BROADCAST {
-		return syscall.EADDRNOTAVAIL
-	}
-	sk.RcvSaddr, sk.Saddr = a, a
-	if typ == ipv4.RTN_MULTICAST || typ == ipv4.RTN_BROADCAST {
-		sk.Saddr = [4]byte{}
-	}
-	return nil
+	return t.IP.BindAddr(sk, addr, false)
 }
 
 // Connect is ip4_datagram_connect().
@@ -219,24 +204,7 @@ func (t *Table) GetSockOpt(sk *socket.Sock, level, name int) (int, error) {
 // RecvMsg is raw_recvmsg(): the datagram with its IP header, cut to b
 // (MSG_TRUNC), from its source address (port 0).
 func (t *Table) RecvMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, flags int) (int, netip.AddrPort, int, error) {
-	skb, err := sk.RecvDatagram(task, flags)
-	if err != nil || skb == nil {
-		return 0, netip.AddrPort{}, 0, err
-	}
-	n := copy(b, skb.Data)
-	l := skb.Len()
-	mf := 0
-	if n < l {
-		mf = socket.MSG_TRUNC
-	}
-	from := netip.AddrPortFrom(netip.AddrFrom4(header.IPv4(skb.Data).Source()), 0)
-	if flags&socket.MSG_PEEK == 0 {
-		t.K.ConsumeSKB(skb)
-	}
-	if flags&socket.MSG_TRUNC != 0 {
-		n = l
-	}
-	return n, from, mf, nil
+	return ipv4.RecvDatagram(task, sk, b, flags)
 }
 
 // SendMsg is raw_sendmsg(): b is the payload after an IP header the
@@ -248,26 +216,14 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 	if len(b) > 0xFFFF {
 		return 0, syscall.EMSGSIZE
 	}
-	var daddr [4]byte
-	if to != nil {
-		daddr = to.Addr().As4()
-	} else {
-		if sk.State != socket.TCP_ESTABLISHED {
-			return 0, syscall.EDESTADDRREQ
-		}
-		daddr = sk.Daddr
-	}
-	rt, err := t.IP.RouteOutput(daddr, sk.Saddr)
+	daddr, _, rt, err := t.IP.DatagramDest(sk, to)
 	if err != nil {
 		return 0, err
-	}
-	if rt.Type == ipv4.RTN_BROADCAST && !sk.Broadcast {
-		return 0, syscall.EACCES
 	}
 	head := kernelmodel.ETH_HLEN
 	if !sk.Hdrincl {
 		head += header.IPv4MinSize
-		if len(b) > 0xFFFF-header.IPv4MinSize || sk.PMTUDisc >= socket.IP_PMTUDISC_DO && header.IPv4MinSize+len(b) > rt.MTU {
+		if ipv4.TooBig(sk, &rt, header.IPv4MinSize+len(b)) {
 			return 0, syscall.EMSGSIZE
 		}
 	} else if len(b) > rt.MTU {
@@ -282,12 +238,7 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 	if sk.Hdrincl {
 		err = t.IP.SendHdrinc(skb, &rt)
 	} else {
-		ttl := 0
-		if sk.UcTTL > 0 {
-			ttl = sk.UcTTL
-		}
-		err = t.IP.SendSKB(skb, &rt, ipv4.OutParams{Src: rt.Src, Dst: daddr, Proto: uint8(sk.Num), TOS: sk.TOS, TTL: uint8(ttl),
-			DF: sk.PMTUDisc >= socket.IP_PMTUDISC_DO || sk.PMTUDisc == socket.IP_PMTUDISC_WANT && header.IPv4MinSize+len(b) <= rt.MTU})
+		err = t.IP.SendSKB(skb, &rt, ipv4.DatagramParams(sk, &rt, daddr, uint8(sk.Num), header.IPv4MinSize+len(b)))
 	}
 	if err == syscall.ENOBUFS && !sk.RecvErr {
 		err = nil // as udp: a dropped transmit is not the sender's error

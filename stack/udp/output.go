@@ -37,31 +37,16 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 	if len(b) > 0xFFFF {
 		return 0, syscall.EMSGSIZE
 	}
-	var daddr [4]byte
-	var dport uint16
-	connected := false
-	if to != nil {
-		daddr, dport = to.Addr().As4(), to.Port()
-		if dport == 0 {
-			return 0, syscall.EINVAL
-		}
-	} else {
-		if sk.State != socket.TCP_ESTABLISHED {
-			return 0, syscall.EDESTADDRREQ
-		}
-		daddr, dport = sk.Daddr, sk.Dport
-		connected = true
+	if to != nil && to.Port() == 0 {
+		return 0, syscall.EINVAL
 	}
-	rt, err := t.IP.RouteOutput(daddr, sk.Saddr)
+	daddr, dport, rt, err := t.IP.DatagramDest(sk, to)
 	if err != nil {
 		return 0, err
 	}
-	if rt.Type == ipv4.RTN_BROADCAST && !sk.Broadcast {
-		return 0, syscall.EACCES
-	}
 	saddr := rt.Src
 	ulen := header.UDPSize + len(b)
-	if len(b) > MaxPayload || sk.PMTUDisc >= socket.IP_PMTUDISC_DO && header.IPv4MinSize+ulen > rt.MTU {
+	if ipv4.TooBig(sk, &rt, header.IPv4MinSize+ulen) {
 		return 0, syscall.EMSGSIZE
 	}
 	skb, err := sk.AllocSendSKB(task, Headroom, ulen)
@@ -88,13 +73,8 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 		c = 0xFFFF
 	}
 	uh.SetChecksum(c)
-	ttl := 0
-	if sk.UcTTL > 0 {
-		ttl = sk.UcTTL
-	}
-	op := ipv4.OutParams{Src: saddr, Dst: daddr, Proto: ipv4.IPPROTO_UDP, TOS: sk.TOS, TTL: uint8(ttl),
-		DF: sk.PMTUDisc >= socket.IP_PMTUDISC_DO || sk.PMTUDisc == socket.IP_PMTUDISC_WANT && header.IPv4MinSize+ulen <= rt.MTU}
-	if connected {
+	op := ipv4.DatagramParams(sk, &rt, daddr, ipv4.IPPROTO_UDP, header.IPv4MinSize+ulen)
+	if to == nil {
 		op.SockID = &sk.ID
 	}
 	k.TracePoint("udp_send_skb", skb.ID, int64(ulen))

@@ -506,3 +506,55 @@ func mustUDP(s *inet.Stack) *socket.Socket {
 	}
 	return so
 }
+
+// TestSndbuf: datagrams waiting for ARP stay charged to the sender
+// (sk_wmem_alloc, until sock_wfree); with the send buffer full a
+// non-blocking sendto is EAGAIN (SndbufErrors) and poll drops EPOLLOUT;
+// a blocking sender sleeps until the buffer drains — here when ARP gives
+// up and the queued datagrams are freed — and then sends.
+func TestSndbuf(t *testing.T) {
+	h := newHost(t)
+	// Room for everything in the unresolved queue, so that it does not
+	// drop (and uncharge) the oldest.
+	if err := h.s.SetSysctl("net.ipv4.neigh.default.unres_qlen_bytes", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	so := mustUDP(h.s)
+	dst := netip.AddrPortFrom(ipB, 9) // B never answers ARP
+	msg := make([]byte, 100)
+	sent := 0
+	for sent < 1000 {
+		_, err := so.SendTo(nil, msg, 0, dst)
+		if err != nil {
+			if !errors.Is(err, syscall.EAGAIN) {
+				t.Fatal(err)
+			}
+			break
+		}
+		sent++
+	}
+	sk := so.Sk
+	if sk.WmemAlloc < sk.Sndbuf || sent == 0 || h.s.UDP.MIB.SndbufErrors != 1 || so.Poll()&socket.EPOLLOUT != 0 {
+		t.Fatalf("sent %d: wmem %d, sndbuf %d, SndbufErrors %d, poll %#x", sent, sk.WmemAlloc, sk.Sndbuf, h.s.UDP.MIB.SndbufErrors, so.Poll())
+	}
+	var woke time.Duration
+	h.s.K.Spawn(0, "sender", func(tk *kernelmodel.Task) {
+		if _, err := so.SendTo(tk, msg, 0, dst); err != nil {
+			t.Error(err)
+		}
+		woke = h.s.K.Now()
+	})
+	start := h.s.K.Now()
+	h.s.K.Clock().RunFor(5 * time.Second)
+	if d := woke - start; woke == 0 || d < 2*time.Second || d > 4*time.Second {
+		t.Errorf("the blocked sender went on after %v (ARP gives up after 3 s)", d)
+	}
+	if so.Poll()&socket.EPOLLOUT == 0 {
+		t.Errorf("poll %#x after the buffer drained", so.Poll())
+	}
+	so.Close()
+	h.s.K.Clock().RunFor(5 * time.Second)
+	if err := h.s.K.SKBAudit(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -173,21 +173,10 @@ const (
 
 // Bind is inet_bind() (__inet_bind) with udp_v4_get_port.
 func (t *Table) Bind(sk *socket.Sock, addr netip.AddrPort) error {
-	if !addr.Addr().Is4() {
-		return syscall.EAFNOSUPPORT
+	if err := t.IP.BindAddr(sk, addr, true); err != nil {
+		return err
 	}
 	a := addr.Addr().As4()
-	typ := t.IP.InetAddrType(a)
-	if a != ([4]byte{}) && typ != ipv4.RTN_LOCAL && typ != ipv4.RTN_MULTICAST && typ != ipv4.RTN_BROADCAST {
-		return syscall.EADDRNOTAVAIL
-	}
-	if sk.State != socket.TCP_CLOSE || sk.Num != 0 {
-		return syscall.EINVAL
-	}
-	sk.RcvSaddr, sk.Saddr = a, a
-	if typ == ipv4.RTN_MULTICAST || typ == ipv4.RTN_BROADCAST {
-		sk.Saddr = [4]byte{}
-	}
 	if !t.getPort(sk, addr.Port()) {
 		sk.RcvSaddr, sk.Saddr = [4]byte{}, [4]byte{}
 		return syscall.EADDRINUSE
