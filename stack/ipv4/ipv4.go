@@ -184,6 +184,9 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	s.protos[IPPROTO_ICMP] = s.icmpRcv
 	s.fnhe = make(map[[4]byte]*fibNhException)
 	k.RegisterNetdevNotifier(s.netdevEvent)
+	if lo := k.DevGetByName("lo"); lo != nil && isLoopbackDev(lo) && lo.IsUp() {
+		s.netdevEvent(kernelmodel.NETDEV_UP, lo) // lo came up at boot, before the stack
+	}
 	return s
 }
 

@@ -150,3 +150,23 @@ func TestLoopbackNoRateLimit(t *testing.T) {
 	}
 	e.settle(t)
 }
+
+// TestLoopbackBeforeStack: a loopback device up before the stack is made
+// (as the kernel's lo is at boot) is adopted with 127.0.0.1/8.
+func TestLoopbackBeforeStack(t *testing.T) {
+	f, err := stacktest.New(stacktest.MACA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, err := stacktest.NewLoopback(f.K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(f.K, 1)
+	if s.Loopback != lo.D || !s.hasAddr(lo.D, loopbackAddr) {
+		t.Fatalf("lo not adopted: %v", s.Loopback)
+	}
+	if r := s.FIB.lookup([4]byte{127, 9, 9, 9}); r == nil || r.Type != RTN_LOCAL || r.Dev != lo.D {
+		t.Fatalf("127.9.9.9: %+v", r)
+	}
+}
