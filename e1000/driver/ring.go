@@ -133,6 +133,9 @@ func (a *Adapter) cleanRxRing() {
 // Ringparam is struct ethtool_ringparam (kernelmodel/ethtool's).
 type Ringparam = ethtool.Ringparam
 
+// ringLimits are the ring sizes ethtool -G takes.
+var ringLimits = ethtool.Limits{Driver: "e1000", Min: MinDescriptors, Max: MaxDescriptors, Mult: DescriptorMultiple}
+
 // GetRingparam is e1000_get_ringparam (ethtool -g).
 func (a *Adapter) GetRingparam() Ringparam {
 	return Ringparam{RxMaxPending: MaxDescriptors, TxMaxPending: MaxDescriptors, RxPending: a.rxRingCount, TxPending: a.txRingCount}
@@ -144,16 +147,9 @@ func (a *Adapter) GetRingparam() Ringparam {
 // before the old ones are freed) and comes back up. t is the task of the
 // caller (ethtool runs in process context).
 func (a *Adapter) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
-	rxc, err := checkRingCount("rx ring size", rx)
-	if err != nil {
+	rxc, txc, change, err := ringLimits.NewRingSizes(a.GetRingparam(), rx, tx)
+	if err != nil || !change {
 		return err
-	}
-	txc, err := checkRingCount("tx ring size", tx)
-	if err != nil {
-		return err
-	}
-	if rxc == a.rxRingCount && txc == a.txRingCount {
-		return nil
 	}
 	if !a.open {
 		a.rxRingCount, a.txRingCount = rxc, txc

@@ -56,6 +56,8 @@ type Adapter struct {
 	rssIndir     [RETASize]uint8 // rss_indir_tbl
 	rssIndirInit int             // rss_indir_tbl_init: the queue count it was spread over
 	rssKey       [igb.RSSKeySize]byte
+	rssUDP4      bool // IGB_FLAG_RSS_FIELD_IPV4_UDP
+	rssUDP6      bool // IGB_FLAG_RSS_FIELD_IPV6_UDP
 
 	rxRingCount, txRingCount int // sizes for the next setup (ethtool -G)
 	promisc                  bool

@@ -36,6 +36,7 @@
 //	igb_get/set_ringparam    GetRingparam / SetRingparam (ethtool -g / -G)
 //	igb_get/set_channels     GetChannels / SetChannels (ethtool -l / -L)
 //	igb_get/set_rxfh         GetRxfh / SetRxfh (ethtool -x / -X)
+//	igb_set_rss_hash_opt     SetRSSHashUDP (ethtool -N rx-flow-hash udp4/udp6)
 //	igb_change_mtu           (*Adapter).ChangeMTU
 //	igb_read_mac_addr / igb_validate_nvm_checksum   readMACAddr / validateEEPROMChecksum
 //	IGB_DESC_UNUSED          hw/ring.Unused
@@ -98,5 +99,8 @@
 //     stopped queue itself; its skb has no vlan_present bit (a TCI of 0 is
 //     no tag).
 //   - The optional head write-back (Options.HeadWriteBack) is nicbed's:
-//     Linux's igb uses DD.
+//     Linux's igb uses DD. Options.NoMSIX and NoMSI stand for a platform
+//     without the capability (igb has no such module parameters).
+//   - UDP is hashed by addresses only unless SetRSSHashUDP asks for ports
+//     (Linux's default too, changed with ethtool -N rx-flow-hash).
 package driver

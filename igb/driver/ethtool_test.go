@@ -3,9 +3,13 @@ package driver_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
 
 	"github.com/nicbed/nicbed/igb"
 	"github.com/nicbed/nicbed/igb/driver"
@@ -276,6 +280,67 @@ func TestRxfh(t *testing.T) {
 	final := stats(t, tb.B, "rx_queue_0_packets", "rx_queue_1_packets")
 	if final[0] == after[0] || final[1] == after[1] {
 		t.Errorf("RETA alternating: queue 0 got %d, queue 1 %d", final[0]-after[0], final[1]-after[1])
+	}
+	settle(t, tb)
+}
+
+// udpFrame is an Ethernet/IPv4/UDP frame from A to B with the given source
+// port, built by gopacket.
+func udpFrame(t testing.TB, sport uint16) []byte {
+	t.Helper()
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2)}
+	udp := &layers.UDP{SrcPort: layers.UDPPort(sport), DstPort: 9}
+	udp.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	eth := &layers.Ethernet{SrcMAC: testbed.MACA[:], DstMAC: testbed.MACB[:], EthernetType: layers.EthernetTypeIPv4}
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, udp, gopacket.Payload(make([]byte, 64))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestRSSHashUDP: by default UDP datagrams of one address pair all land on
+// one queue (MRQC hashes their addresses only, as Linux's igb does); with
+// ethtool -N rx-flow-hash udp4 sdfn (MRQC IPV4_UDP) their ports spread
+// them over every queue.
+func TestRSSHashUDP(t *testing.T) {
+	tb := bed(t, testbed.IGB{Queues: 4}, 2)
+	a := nic(t, tb.B).Adapter
+	send := func() []uint64 {
+		before := make([]uint64, 4)
+		for q := range 4 {
+			before[q] = stats(t, tb.B, fmt.Sprintf("rx_queue_%d_packets", q))[0]
+		}
+		for i := range 64 {
+			sendSKB(t, tb.A, udpFrame(t, uint16(20000+17*i)), func(*kernelmodel.SKB) {})
+		}
+		tb.Clock.RunFor(2 * time.Millisecond)
+		for q := range 4 {
+			before[q] = stats(t, tb.B, fmt.Sprintf("rx_queue_%d_packets", q))[0] - before[q]
+		}
+		return before
+	}
+	used := func(per []uint64) int {
+		n := 0
+		for _, v := range per {
+			if v != 0 {
+				n++
+			}
+		}
+		return n
+	}
+	if per := send(); used(per) != 1 {
+		t.Errorf("UDP without port hashing on %d queues: %v", used(per), per)
+	}
+	if reg(tb.B, igb.MRQC)&igb.MRQC_RSS_FIELD_IPV4_UDP != 0 {
+		t.Error("MRQC hashes UDP ports by default")
+	}
+	a.SetRSSHashUDP(true, false)
+	if reg(tb.B, igb.MRQC)&igb.MRQC_RSS_FIELD_IPV4_UDP == 0 {
+		t.Error("MRQC IPV4_UDP not set")
+	}
+	if per := send(); used(per) != 4 {
+		t.Errorf("UDP with port hashing on %d queues: %v", used(per), per)
 	}
 	settle(t, tb)
 }

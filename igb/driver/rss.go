@@ -30,7 +30,25 @@ func (a *Adapter) setupMRQC() {
 	a.wr(igb.RXCSUM, a.rd(igb.RXCSUM)|igb.RXCSUM_PCSD|igb.RXCSUM_CRCOFL|igb.RXCSUM_IPOFLD|igb.RXCSUM_TUOFLD)
 	mrqc := uint32(igb.MRQC_RSS_FIELD_IPV4 | igb.MRQC_RSS_FIELD_IPV4_TCP | igb.MRQC_RSS_FIELD_IPV6 |
 		igb.MRQC_RSS_FIELD_IPV6_TCP | igb.MRQC_RSS_FIELD_IPV6_TCP_EX | igb.MRQC_ENABLE_RSS)
+	if a.rssUDP4 {
+		mrqc |= igb.MRQC_RSS_FIELD_IPV4_UDP
+	}
+	if a.rssUDP6 {
+		mrqc |= igb.MRQC_RSS_FIELD_IPV6_UDP
+	}
 	a.wr(igb.MRQC, mrqc)
+}
+
+// SetRSSHashUDP is igb_set_rss_hash_opt for UDP (ethtool -N eth0
+// rx-flow-hash udp4 sdfn / sd, and udp6): hash UDP datagrams by their
+// ports too (IGB_FLAG_RSS_FIELD_IPV4_UDP, _IPV6_UDP), or by their
+// addresses only, Linux's default (fragments of one datagram then stay on
+// one queue). MRQC is written at once on a running interface.
+func (a *Adapter) SetRSSHashUDP(ipv4, ipv6 bool) {
+	a.rssUDP4, a.rssUDP6 = ipv4, ipv6
+	if a.open {
+		a.setupMRQC()
+	}
 }
 
 // writeRSSIndirTbl is igb_write_rss_indir_tbl: four entries per RETA

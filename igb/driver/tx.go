@@ -120,8 +120,13 @@ func (a *Adapter) SelectQueue(skb *kernelmodel.SKB) int {
 func (a *Adapter) xmitFrameRing(skb *kernelmodel.SKB, r *txRing) kernelmodel.NetdevTx {
 	k := a.k
 	nd := a.netdev
-	if len(skb.Data) < minTxLen {
-		n := len(skb.Data)
+	if n := len(skb.Data); n < minTxLen {
+		if skb.Tailroom() < minTxLen-n {
+			// skb_put_padto could not grow it: the skb is freed.
+			nd.Stats.TxDropped++
+			k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
+			return kernelmodel.NETDEV_TX_OK
+		}
 		clear(skb.Put(minTxLen - n))
 	}
 	n := len(skb.Data)

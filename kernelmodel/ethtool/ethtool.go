@@ -123,3 +123,22 @@ func CheckRingCount(driver, what string, n, min, max, mult int) (int, error) {
 	}
 	return (n + mult - 1) / mult * mult, nil
 }
+
+// Limits are a driver's ring size limits (its set_ringparam's bounds).
+type Limits struct {
+	Driver         string
+	Min, Max, Mult int
+}
+
+// NewRingSizes is the argument checking of the Intel drivers'
+// set_ringparam: both sizes validated (CheckRingCount), and whether they
+// differ from cur at all.
+func (l Limits) NewRingSizes(cur Ringparam, rx, tx int) (nrx, ntx int, change bool, err error) {
+	if nrx, err = CheckRingCount(l.Driver, "rx ring size", rx, l.Min, l.Max, l.Mult); err != nil {
+		return 0, 0, false, err
+	}
+	if ntx, err = CheckRingCount(l.Driver, "tx ring size", tx, l.Min, l.Max, l.Mult); err != nil {
+		return 0, 0, false, err
+	}
+	return nrx, ntx, nrx != cur.RxPending || ntx != cur.TxPending, nil
+}

@@ -66,3 +66,22 @@ func TestCheck(t *testing.T) {
 		t.Errorf("31-byte name refused: %v", err)
 	}
 }
+
+// TestNewRingSizes: sizes out of range are refused with the driver's name,
+// in-range ones rounded up to the multiple, and no change reported when
+// both match.
+func TestNewRingSizes(t *testing.T) {
+	l := Limits{Driver: "igb", Min: 64, Max: 4096, Mult: 8}
+	cur := Ringparam{RxPending: 256, TxPending: 256}
+	if rx, tx, ch, err := l.NewRingSizes(cur, 100, 256); err != nil || rx != 104 || tx != 256 || !ch {
+		t.Errorf("100/256: %d %d %v %v", rx, tx, ch, err)
+	}
+	if _, _, ch, err := l.NewRingSizes(cur, 250, 256); err != nil || ch {
+		t.Errorf("250 rounds to 256: change %v %v", ch, err)
+	}
+	for _, bad := range [][2]int{{63, 256}, {256, 4097}} {
+		if _, _, _, err := l.NewRingSizes(cur, bad[0], bad[1]); err == nil || !strings.HasPrefix(err.Error(), "igb: ") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
