@@ -25,6 +25,7 @@ const (
 	patOff     = 9
 	ethHLen    = 14
 	tcpHLen    = ethHLen + 20 + 20
+	udpHLen    = ethHLen + 20 + 8
 	minFrame   = 60
 	patMod     = 16381 // prime: pattern offsets spread
 	patLen     = patMod + 16384
@@ -69,6 +70,9 @@ type FlowConfig struct {
 type TCPFlow struct {
 	Src, Dst         [4]byte
 	SrcPort, DstPort uint16
+	// UDP makes the frames IPv4/UDP datagrams of the 4-tuple (valid UDP
+	// checksum) instead of TCP segments.
+	UDP bool
 }
 
 // Flow is a stream of numbered, patterned frames from From to To, checked on
@@ -88,6 +92,9 @@ type Flow struct {
 	// CPUs counts, per CPU of the receiving host, the frames whose
 	// protocol handler ran there (after RPS steering).
 	CPUs []uint64
+	// RxQueues counts the frames per receive queue the driver recorded
+	// (skb->queue_mapping).
+	RxQueues [16]uint64
 	// Hash is skb->hash of the first frame that arrived; HashChanges
 	// counts frames whose hash differed from it.
 	Hash        uint32
@@ -121,6 +128,9 @@ func (tb *Testbed) StartFlow(from, to *Host, cfg FlowConfig) (*Flow, error) {
 	hlen, least := ethHLen, minFrame
 	if cfg.TCP != nil {
 		hlen, least = tcpHLen, 64
+		if cfg.TCP.UDP {
+			hlen = udpHLen
+		}
 	}
 	if cfg.MinSize == 0 {
 		cfg.MinSize = least
@@ -176,8 +186,12 @@ func (f *Flow) tcpSeq(seq uint64) uint32 { return uint32(seq) * uint32(f.Cfg.Max
 
 // header writes the IPv4 and TCP headers of p (IPv4 header, TCP header,
 // payload) for a segment with IP id and TCP sequence from seq, with both
-// checksums.
+// checksums (or the IPv4 and UDP headers with UDP).
 func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
+	if t.UDP {
+		t.udpHeader(p, seq)
+		return
+	}
 	ip, tcp := header.IPv4(p[:header.IPv4MinSize]), header.TCP(p[header.IPv4MinSize:])
 	ip.SetVersionIHL(header.IPv4MinSize)
 	ip[header.IPv4TOS] = 0
@@ -199,6 +213,26 @@ func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
 	tcp[header.TCPUrgent], tcp[header.TCPUrgent+1] = 0, 0
 	tcp.SetChecksum(0)
 	tcp.SetChecksum(^checksum.Checksum(tcp, ip.PseudoHeaderChecksum(uint16(len(tcp)))))
+}
+
+// udpHeader writes the IPv4 and UDP headers of p for datagram seq.
+func (t *TCPFlow) udpHeader(p []byte, seq uint64) {
+	ip, udp := header.IPv4(p[:header.IPv4MinSize]), header.UDP(p[header.IPv4MinSize:])
+	ip.SetVersionIHL(header.IPv4MinSize)
+	ip[header.IPv4TOS] = 0
+	ip.SetTotalLength(uint16(len(p)))
+	ip.SetID(uint16(seq))
+	ip.SetFlagsFragment(header.IPv4FlagDF, 0)
+	ip.SetTTL(64)
+	ip.SetProtocol(header.ProtocolUDP)
+	ip.SetSource(t.Src)
+	ip.SetDestination(t.Dst)
+	ip.SetChecksum(ip.CalculateChecksum())
+	udp.SetSourcePort(t.SrcPort)
+	udp.SetDestinationPort(t.DstPort)
+	udp.SetLength(uint16(len(udp)))
+	udp.SetChecksum(0)
+	udp.SetChecksum(^checksum.Checksum(udp, ip.PseudoHeaderChecksum(uint16(len(udp)))))
 }
 
 // addFlow installs the host's sink for the flow's kind of frames on first
@@ -223,13 +257,21 @@ func (h *Host) sink(skb *kernelmodel.SKB) {
 	p := skb.Data // after the Ethernet header
 	off := 0
 	if skb.Protocol == kernelmodel.ETH_P_IP {
-		if len(p) < 20 || p[9] != 6 || len(p) < int(p[0]&0xF)*4+20 {
+		l4 := 20
+		if len(p) >= 20 && p[9] == 17 {
+			l4 = 8
+		}
+		if len(p) < 20 || p[9] != 6 && p[9] != 17 || len(p) < int(p[0]&0xF)*4+l4 {
 			h.StrayFrames++
 			h.Kernel.ConsumeSKB(skb)
 			return
 		}
 		off = int(p[0]&0xF) * 4
-		off += int(p[off+12]>>4) * 4
+		if p[9] == 6 {
+			off += int(p[off+12]>>4) * 4
+		} else {
+			off += 8
+		}
 	}
 	if len(p) < off+patOff || int(p[off+flowOff]) >= len(h.flows) {
 		h.StrayFrames++
@@ -256,6 +298,9 @@ func (f *Flow) fail(format string, args ...any) {
 func (f *Flow) check(skb *kernelmodel.SKB) {
 	if c := f.To.Kernel.CurrentCPU(); c != nil {
 		f.CPUs[c.ID]++
+	}
+	if q := int(skb.QueueMapping); q < len(f.RxQueues) {
+		f.RxQueues[q]++
 	}
 	if f.Received+f.Bad == 0 {
 		f.Hash = skb.Hash

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"github.com/nicbed/nicbed/e1000/driver"
 	"github.com/nicbed/nicbed/e1000/model"
 	"github.com/nicbed/nicbed/hw/wire"
+	igbdriver "github.com/nicbed/nicbed/igb/driver"
+	igbmodel "github.com/nicbed/nicbed/igb/model"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/testbed"
 )
@@ -23,13 +26,19 @@ B checks every frame byte for byte and in order. Then it prints a summary:
 per flow the frames and the throughput (frames/s and Mb/s in model time),
 model and wall time, and per host the interrupts per vector, NAPI polls and
 packets per poll, softnet_stat's time_squeeze and drops, the kernel's drop
-reasons and the ethtool -S counters that are not zero. --verbose adds every
+reasons, softnet_stat per CPU and the ethtool -S counters that are not zero;
+with --nic igb also each q_vector: its vector, CPU, hardirqs, NAPI polls and
+the EITR value the adaptive moderation (igb_set_itr) chose. --flows N sends
+N IPv4/TCP flows of distinct 4-tuples per direction, so that RSS spreads
+them over --queues queue pairs. --verbose adds every
 counter: the full ethtool -S list, the model's counters and
 /proc/net/softnet_stat. Runs in virtual time: the same flags and seed give
 the same run (--clock real paces it by wall time instead).`
 
 type demoFlags struct {
 	nic       string
+	queues    int
+	flows     int
 	frames    uint64
 	minSize   int
 	maxSize   int
@@ -47,6 +56,7 @@ type demoFlags struct {
 	profile   string
 	sysctls   sysctlFlag
 	verbose   bool
+	itrSet    bool
 }
 
 // sysctlFlag collects --sysctl name=value settings.
@@ -80,7 +90,9 @@ func (s *sysctlFlag) Set(v string) error {
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	var f demoFlags
 	fs := newFlagSet("demo", "[flags]", demoDescription, stdout, stderr)
-	fs.StringVar(&f.nic, "nic", "e1000", "NIC model and driver: e1000 (82540EM)")
+	fs.StringVar(&f.nic, "nic", "e1000", "NIC model and driver: e1000 (82540EM) or igb (82576, MSI-X, RSS)")
+	fs.IntVar(&f.queues, "queues", 0, "igb: queue pairs per host (ethtool -L combined), 1-8; 0 for one per CPU")
+	fs.IntVar(&f.flows, "flows", 1, "flows per direction, 1-128; more than one are IPv4/TCP flows of distinct 4-tuples (RSS spreads them)")
 	fs.Uint64Var(&f.frames, "frames", 100000, "frames to send per direction")
 	fs.IntVar(&f.minSize, "min-size", 60, "smallest frame, bytes without FCS (>= 60)")
 	fs.IntVar(&f.maxSize, "max-size", 1514, "largest frame, bytes without FCS (up to MTU+14)")
@@ -95,12 +107,17 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
 	fs.BoolVar(&f.verbose, "verbose", false, "after the summary, print every counter of both hosts (ethtool -S, model, softnet_stat)")
 	fs.DurationVar(&f.limit, "limit", 10*time.Minute, "stop after this much model time")
-	fs.StringVar(&f.profile, "profile", "datasheet", "e1000 model behaviour: datasheet (the 8254x manual) or qemu (QEMU's e1000, the device the VFIO path meets)")
+	fs.StringVar(&f.profile, "profile", "datasheet", "model behaviour: datasheet (the 8254x or 82576 datasheet) or qemu (QEMU's e1000 or igb, the device the VFIO path meets)")
 	fs.StringVar(&f.clock, "clock", "virtual", "virtual (deterministic, as fast as the machine goes) or real (paced by wall time, as the TAP and VFIO paths run; CPU time is not modelled)")
 	fs.Var(&f.sysctls, "sysctl", "set a tunable on both hosts, e.g. net.core.netdev_budget=600 (repeatable;\nnetdev_budget, netdev_budget_usecs, dev_weight, netdev_max_backlog, gro_normal_batch)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "itr" {
+			f.itrSet = true
+		}
+	})
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "nicbed demo: %v\n", err)
 		return errUsage
@@ -111,10 +128,21 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 func (f *demoFlags) check() error {
 	switch f.nic {
 	case "e1000":
+		if f.queues != 0 {
+			return errors.New("--queues: the e1000 has one queue; use --nic igb")
+		}
 	case "igb":
-		return errors.New("--nic igb: the 82576 model and driver are not part of nicbed yet; use --nic e1000")
+		if f.queues < 0 || f.queues > igbdriver.MaxRSSQueues {
+			return fmt.Errorf("--queues %d: want 1-%d, or 0 for one per CPU", f.queues, igbdriver.MaxRSSQueues)
+		}
+		if f.itrSet {
+			return errors.New("--itr is the e1000's InterruptThrottleRate; igb moderates adaptively (igb_set_itr)")
+		}
 	default:
-		return fmt.Errorf("--nic %q: unknown NIC (want e1000)", f.nic)
+		return fmt.Errorf("--nic %q: unknown NIC (want e1000 or igb)", f.nic)
+	}
+	if f.flows < 1 || f.flows > 128 {
+		return fmt.Errorf("--flows %d: want 1-128", f.flows)
 	}
 	switch f.profile {
 	case "datasheet", "qemu":
@@ -150,17 +178,12 @@ func (f *demoFlags) check() error {
 func demo(f demoFlags, stdout io.Writer) (err error) {
 	cfg := testbed.Config{
 		CPUs:          f.cpus,
-		NIC:           testbed.E1000{Driver: driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu}},
+		NIC:           demoNIC(f),
 		Cable:         wire.CableConfig{SpeedBPS: f.speed, Seed: f.seed, Loss: f.loss},
 		InfiniteSpeed: f.speed == 0,
 	}
 	if f.clock == "real" {
 		cfg.Clock = kernelmodel.NewRealClock()
-	}
-	if f.profile == "qemu" {
-		nic := cfg.NIC.(testbed.E1000)
-		nic.Model = func(_ *testbed.Host, c *model.Config) { c.Profile = model.ProfileQEMU }
-		cfg.NIC = nic
 	}
 	if f.pcapFile != "" {
 		pw, done, err := createPcap(f.pcapFile)
@@ -200,20 +223,9 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 	if err := tb.Up(10 * time.Second); err != nil {
 		return err
 	}
-	fc := testbed.FlowConfig{Count: f.frames, MinSize: f.minSize, MaxSize: f.maxSize, Seed: f.seed}
-	flows := []*testbed.Flow{}
-	ab, err := tb.StartFlow(tb.A, tb.B, fc)
+	flows, err := startDemoFlows(tb, f)
 	if err != nil {
 		return err
-	}
-	flows = append(flows, ab)
-	if f.bidir {
-		fc.Seed++
-		ba, err := tb.StartFlow(tb.B, tb.A, fc)
-		if err != nil {
-			return err
-		}
-		flows = append(flows, ba)
 	}
 	start := tb.Clock.Now()
 	wall := time.Now()
@@ -269,6 +281,60 @@ func demo(f demoFlags, stdout io.Writer) (err error) {
 	return errors.Join(failed...)
 }
 
+// demoNIC is the NIC factory the flags ask for.
+func demoNIC(f demoFlags) testbed.Factory {
+	if f.nic == "igb" {
+		nic := testbed.IGB{Queues: f.queues, Driver: igbdriver.Options{MTU: f.mtu}}
+		if f.profile == "qemu" {
+			nic.Model = func(_ *testbed.Host, c *igbmodel.Config) { c.Profile = igbmodel.ProfileQEMU }
+		}
+		return nic
+	}
+	nic := testbed.E1000{Driver: driver.Options{InterruptThrottleRate: driver.Int(f.itr), MTU: f.mtu}}
+	if f.profile == "qemu" {
+		nic.Model = func(_ *testbed.Host, c *model.Config) { c.Profile = model.ProfileQEMU }
+	}
+	return nic
+}
+
+// startDemoFlows starts --flows flows from A to B (and B to A with
+// --bidir), sharing --frames between them: one flow of test frames, or
+// IPv4/TCP flows of distinct 4-tuples.
+func startDemoFlows(tb *testbed.Testbed, f demoFlags) ([]*testbed.Flow, error) {
+	var flows []*testbed.Flow
+	dirs := [][2]*testbed.Host{{tb.A, tb.B}}
+	if f.bidir {
+		dirs = append(dirs, [2]*testbed.Host{tb.B, tb.A})
+	}
+	seed := f.seed
+	for d, hosts := range dirs {
+		for i := range f.flows {
+			n := f.frames / uint64(f.flows)
+			if uint64(i) < f.frames%uint64(f.flows) {
+				n++
+			}
+			if n == 0 {
+				continue
+			}
+			fc := testbed.FlowConfig{Count: n, MinSize: f.minSize, MaxSize: f.maxSize, Seed: seed}
+			seed++
+			if f.flows > 1 {
+				fc.TCP = &testbed.TCPFlow{
+					Src: [4]byte{10, byte(d), 0, byte(1 + i)}, Dst: [4]byte{10, byte(d), 1, byte(1 + i*3)},
+					SrcPort: uint16(30000 + 17*i), DstPort: uint16(5001 + i%4),
+				}
+				fc.MinSize = max(fc.MinSize, 64)
+			}
+			fl, err := tb.StartFlow(hosts[0], hosts[1], fc)
+			if err != nil {
+				return nil, err
+			}
+			flows = append(flows, fl)
+		}
+	}
+	return flows, nil
+}
+
 func cableStats(tb *testbed.Testbed) [2]wire.Stats {
 	ab, ba := tb.Cable.Stats()
 	return [2]wire.Stats{ab, ba}
@@ -308,6 +374,13 @@ func writeSummary(w io.Writer, h *testbed.Host, elapsed time.Duration) {
 		rps += sd.ReceivedRPS
 	}
 	fmt.Fprintf(w, "softnet: processed %d, time_squeeze %d, dropped %d, received_rps %d\n", processed, squeeze, dropped, rps)
+	for c := range h.Kernel.NumCPUs() {
+		sd := &h.Kernel.CPU(c).Softnet
+		fmt.Fprintf(w, "softnet_stat cpu%d: processed %d, dropped %d, time_squeeze %d, received_rps %d\n", c, sd.Processed, sd.Dropped, sd.TimeSqueeze, sd.ReceivedRPS)
+	}
+	if n := testbed.IGBOf(h); n != nil {
+		writeQVectors(w, n, elapsed)
+	}
 	fmt.Fprintf(w, "drops:")
 	none := true
 	for r, c := range h.Kernel.Drops.Reason {
@@ -326,6 +399,37 @@ func writeSummary(w io.Writer, h *testbed.Host, elapsed time.Duration) {
 			fmt.Fprintf(w, "     %s: %d\n", s.Name, s.Value)
 		}
 	}
+}
+
+// writeQVectors prints each igb q_vector: its MSI-X vector and the CPUs its
+// hardirqs and NAPI polls ran on, its counts, and the EITR value
+// igb_set_itr/igb_update_ring_itr chose last (with the rate it allows).
+func writeQVectors(w io.Writer, n *testbed.IGBNIC, elapsed time.Duration) {
+	for _, q := range n.Adapter.QVectors() {
+		rate := 0.0
+		if s := elapsed.Seconds(); s > 0 {
+			rate = float64(q.Hardirqs) / s
+		}
+		fmt.Fprintf(w, "q_vector %s: vector %d, hardirqs %d (%.0f/s) on cpus %s, polls %d on cpus %s, EITR %d (%d ints/s, %d writes)\n",
+			q.Name, q.Vector, q.Hardirqs, rate, cpuList(q.HardirqCPUs), q.Polls, cpuList(q.PollCPUs), q.ITR.ITRVal, q.ITR.Rate, q.ITR.Writes)
+	}
+}
+
+// cpuList prints a CPU bit mask as a list: "0,2", or "-" for none.
+func cpuList(mask uint64) string {
+	var b strings.Builder
+	for c := range 64 {
+		if mask&(1<<c) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%d", c)
+		}
+	}
+	if b.Len() == 0 {
+		return "-"
+	}
+	return b.String()
 }
 
 // runFlows runs the clock until every flow is complete, or its sender is done

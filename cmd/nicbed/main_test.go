@@ -34,7 +34,11 @@ func TestCommandLine(t *testing.T) {
 		{"bad flag", []string{"demo", "--bogus"}, 2, "", "flag provided but not defined: -bogus\nUsage: nicbed demo"},
 		{"bad number", []string{"demo", "--frames", "many"}, 2, "", "invalid value"},
 		{"extra argument", []string{"demo", "now"}, 2, "", "unexpected argument"},
-		{"igb not yet", []string{"demo", "--nic", "igb"}, 2, "", "--nic igb"},
+		{"igb queues", []string{"demo", "--nic", "igb", "--queues", "9"}, 2, "", "--queues 9: want 1-8"},
+		{"e1000 queues", []string{"demo", "--queues", "2"}, 2, "", "--queues: the e1000 has one queue"},
+		{"igb itr", []string{"demo", "--nic", "igb", "--itr", "1"}, 2, "", "--itr is the e1000's"},
+		{"zero flows", []string{"demo", "--flows", "0"}, 2, "", "--flows 0"},
+		{"demo --help igb", []string{"demo", "--help"}, 0, "-queues", ""},
 		{"unknown nic", []string{"demo", "--nic", "rtl8139"}, 2, "", "unknown NIC"},
 		{"zero frames", []string{"demo", "--frames", "0"}, 2, "", "--frames"},
 		{"runt", []string{"demo", "--min-size", "20"}, 2, "", "at least 60"},
@@ -86,6 +90,20 @@ type hostSummary struct {
 	processed, squeeze, dropped, receivedRPS uint64
 	drops                                    map[string]uint64
 	ethtool                                  map[string]uint64 // the non-zero ones listed
+	cpus                                     []softnetCPU      // softnet_stat per CPU
+	qvectors                                 []qvectorSummary  // igb only
+}
+
+// softnetCPU is one CPU's softnet_stat line.
+type softnetCPU struct{ processed, dropped, squeeze, receivedRPS uint64 }
+
+// qvectorSummary is one igb q_vector's line.
+type qvectorSummary struct {
+	name                  string
+	vector                int
+	hardirqs, polls       uint64
+	hardirqCPUs, pollCPUs string
+	eitr, rate            uint64
 }
 
 // demoSummary is the demo's summary, parsed; verbose is what follows it.
@@ -112,6 +130,8 @@ func parseSummary(t *testing.T, out string) demoSummary {
 		reIntr     = regexp.MustCompile(` (\S+) (\d+) \(\d+/s\)`)
 		reNAPI     = regexp.MustCompile(`^napi: (\d+) polls, (\d+) rx packets, ([\d.]+) packets per poll, (\d+) polls used the whole weight$`)
 		reSoftnet  = regexp.MustCompile(`^softnet: processed (\d+), time_squeeze (\d+), dropped (\d+), received_rps (\d+)$`)
+		reCPU      = regexp.MustCompile(`^softnet_stat cpu(\d+): processed (\d+), dropped (\d+), time_squeeze (\d+), received_rps (\d+)$`)
+		reQVector  = regexp.MustCompile(`^q_vector (\S+): vector (\d+), hardirqs (\d+) \(\d+/s\) on cpus (\S+), polls (\d+) on cpus (\S+), EITR (\d+) \((\d+) ints/s, \d+ writes\)$`)
 		reDrop     = regexp.MustCompile(` ([A-Z_]+) (\d+)`)
 		reEthtool  = regexp.MustCompile(`^ethtool -S \S+ \(not zero; --verbose for all\):$`)
 		reStatLine = regexp.MustCompile(`^     (\w+): (\d+)$`)
@@ -180,6 +200,14 @@ func parseSummary(t *testing.T, out string) demoSummary {
 			h.polls, h.rxPackets, h.perPoll, h.fullWeight = num(m[1]), num(m[2]), flt(m[3]), num(m[4])
 		} else if m := reSoftnet.FindStringSubmatch(l); m != nil {
 			h.processed, h.squeeze, h.dropped, h.receivedRPS = num(m[1]), num(m[2]), num(m[3]), num(m[4])
+		} else if m := reCPU.FindStringSubmatch(l); m != nil {
+			if int(num(m[1])) != len(h.cpus) {
+				t.Fatalf("softnet_stat line for cpu%s after %d CPUs", m[1], len(h.cpus))
+			}
+			h.cpus = append(h.cpus, softnetCPU{num(m[2]), num(m[3]), num(m[4]), num(m[5])})
+		} else if m := reQVector.FindStringSubmatch(l); m != nil {
+			h.qvectors = append(h.qvectors, qvectorSummary{name: m[1], vector: int(num(m[2])), hardirqs: num(m[3]),
+				hardirqCPUs: m[4], polls: num(m[5]), pollCPUs: m[6], eitr: num(m[7]), rate: num(m[8])})
 		} else if rest, ok := strings.CutPrefix(l, "drops:"); ok {
 			if rest != " none" {
 				for _, m := range reDrop.FindAllStringSubmatch(rest, -1) {
