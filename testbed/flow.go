@@ -192,17 +192,7 @@ func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
 		t.udpHeader(p, seq)
 		return
 	}
-	ip, tcp := header.IPv4(p[:header.IPv4MinSize]), header.TCP(p[header.IPv4MinSize:])
-	ip.SetVersionIHL(header.IPv4MinSize)
-	ip[header.IPv4TOS] = 0
-	ip.SetTotalLength(uint16(len(p)))
-	ip.SetID(uint16(seq))
-	ip.SetFlagsFragment(header.IPv4FlagDF, 0)
-	ip.SetTTL(64)
-	ip.SetProtocol(header.ProtocolTCP)
-	ip.SetSource(t.Src)
-	ip.SetDestination(t.Dst)
-	ip.SetChecksum(ip.CalculateChecksum())
+	ip, tcp := t.ipHeader(p, seq, header.ProtocolTCP), header.TCP(p[header.IPv4MinSize:])
 	tcp.SetSourcePort(t.SrcPort)
 	tcp.SetDestinationPort(t.DstPort)
 	tcp.SetSequenceNumber(tcpSeq)
@@ -215,19 +205,26 @@ func (t *TCPFlow) header(p []byte, seq uint64, tcpSeq uint32) {
 	tcp.SetChecksum(^checksum.Checksum(tcp, ip.PseudoHeaderChecksum(uint16(len(tcp)))))
 }
 
-// udpHeader writes the IPv4 and UDP headers of p for datagram seq.
-func (t *TCPFlow) udpHeader(p []byte, seq uint64) {
-	ip, udp := header.IPv4(p[:header.IPv4MinSize]), header.UDP(p[header.IPv4MinSize:])
+// ipHeader writes the IPv4 header of p for packet seq of the flow: no
+// options, DF, TTL 64, the ID from seq, and its checksum.
+func (t *TCPFlow) ipHeader(p []byte, seq uint64, proto uint8) header.IPv4 {
+	ip := header.IPv4(p[:header.IPv4MinSize])
 	ip.SetVersionIHL(header.IPv4MinSize)
 	ip[header.IPv4TOS] = 0
 	ip.SetTotalLength(uint16(len(p)))
 	ip.SetID(uint16(seq))
 	ip.SetFlagsFragment(header.IPv4FlagDF, 0)
 	ip.SetTTL(64)
-	ip.SetProtocol(header.ProtocolUDP)
+	ip.SetProtocol(proto)
 	ip.SetSource(t.Src)
 	ip.SetDestination(t.Dst)
 	ip.SetChecksum(ip.CalculateChecksum())
+	return ip
+}
+
+// udpHeader writes the IPv4 and UDP headers of p for datagram seq.
+func (t *TCPFlow) udpHeader(p []byte, seq uint64) {
+	ip, udp := t.ipHeader(p, seq, header.ProtocolUDP), header.UDP(p[header.IPv4MinSize:])
 	udp.SetSourcePort(t.SrcPort)
 	udp.SetDestinationPort(t.DstPort)
 	udp.SetLength(uint16(len(udp)))
