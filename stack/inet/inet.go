@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/nicbed/nicbed/kernelmodel"
@@ -60,6 +61,9 @@ type Stack struct {
 
 	inetsw []Protosw
 	snmp   []SNMPWriter
+
+	srcOnce sync.Once
+	src     *kernelmodel.Source // the Go adapters' inbox on a real clock's loop
 }
 
 // New assembles the stack of k: ARP, IPv4 with ICMP, and the socket
