@@ -226,3 +226,7 @@ func (c *countingConn) CloseWrite() error {
 	}
 	return nil
 }
+
+// Counters are the server's Stats (for a caller that holds it as an
+// interface).
+func (b *base) Counters() *Stats { return &b.Stats }
