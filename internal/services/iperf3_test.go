@@ -23,14 +23,15 @@ type iperfReport struct {
 			Bytes uint64 `json:"bytes"`
 		} `json:"sum_sent"`
 		SumReceived struct {
-			Bytes uint64 `json:"bytes"`
+			Bytes         uint64  `json:"bytes"`
+			BitsPerSecond float64 `json:"bits_per_second"`
 		} `json:"sum_received"`
 	} `json:"end"`
 }
 
 // iperf3 runs Linux's iperf3 client against addr with args and returns
 // its JSON report (and whether it exited 0).
-func iperf3(t *testing.T, addr string, args ...string) (iperfReport, bool) {
+func iperf3(t testing.TB, addr string, args ...string) (iperfReport, bool) {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(tool(t, "iperf3"), append([]string{"-c", host, "-p", port, "--json"}, args...)...)

@@ -78,7 +78,7 @@ func dial(t *testing.T, addr string) net.Conn {
 
 // tool is the path of a command the test needs: it fails (make deps
 // installs them) when it is missing.
-func tool(t *testing.T, name string) string {
+func tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
