@@ -431,7 +431,7 @@ func (t *iperfTest) results(end time.Time) *iperfResults {
 	if t.p.Reverse || t.p.Bidirectional {
 		r.SenderHasRetransmits = 0 // no TCP_INFO through net.Conn
 	}
-	secs := end.Sub(t.start).Seconds()
+	secs := end.Sub(t.omitUntil).Seconds() // -O's seconds do not count, as iperf_reset_stats() has it
 	var sent, rcvd uint64
 	for _, sp := range t.streams {
 		b := atomic.LoadUint64(&sp.bytes)
