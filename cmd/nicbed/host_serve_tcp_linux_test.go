@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nicbed/nicbed/internal/linuxbench"
 	"github.com/nicbed/nicbed/internal/netns"
 	"github.com/nicbed/nicbed/internal/services"
 )
@@ -176,4 +177,44 @@ func lookTool(t *testing.T, name string) string {
 		t.Fatalf("%s is needed (make deps installs it): %v", name, err)
 	}
 	return p
+}
+
+// BenchmarkHostIperf3 is iperf3 -c -t 2 from Linux over a TAP to nicbed
+// host's iperf3 server, next to iperf3 between two Linux namespaces over
+// a veth in the same run (issue 9's benchmark: TAP ≥ 0.25× veth), forward
+// and -R; it reports both figures and the ratio, one sub-benchmark per
+// NIC.
+func BenchmarkHostIperf3(b *testing.B) {
+	for _, nic := range hostNICNames() {
+		for _, rev := range []bool{false, true} {
+			name := nic + "/forward"
+			if rev {
+				name = nic + "/reverse"
+			}
+			b.Run(name, func(b *testing.B) { benchHostIperf3(b, nic, rev) })
+		}
+	}
+}
+
+func benchHostIperf3(b *testing.B, nic string, reverse bool) {
+	v := linuxbench.NewVeth(b)
+	linuxbench.StartIperf3Server(b, v.Server, 5201)
+	ns := v.Client
+	w := hostWires[0]
+	p := startHost(b, ns, append(w.before(b, ns), "--nic", nic, "--addr", hostAddr+"/24", "--mac", hostMAC, "--serve", "iperf3=5201")...)
+	w.after(b, ns)
+	args := []string{"-t", "2"}
+	if reverse {
+		args = append(args, "-R")
+	}
+	var bps [2]float64
+	for range b.N {
+		bps[0] += linuxbench.Iperf3(b, ns, hostAddr, 5201, args...).BitsPerSecond
+		bps[1] += linuxbench.Iperf3(b, ns, linuxbench.ServerAddr, 5201, args...).BitsPerSecond
+	}
+	n := float64(b.N)
+	b.ReportMetric(bps[0]/n, "nicbed-tap-bits/s")
+	b.ReportMetric(bps[1]/n, "linux-veth-bits/s")
+	b.ReportMetric(bps[0]/bps[1], "ratio")
+	p.stop(b, syscall.SIGINT)
 }

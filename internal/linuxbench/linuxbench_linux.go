@@ -17,15 +17,15 @@ import (
 )
 
 // Veth is two fresh namespaces joined by a veth pair: the server side at
-// ServerAddr, the client side at ClientAddr (10.77.0.0/24, inside the
+// ServerAddr, the client side at ClientAddr (10.76.0.0/24, inside the
 // namespaces only).
 type Veth struct {
 	Server, Client *netns.NS
 }
 
 const (
-	ServerAddr = "10.77.0.1"
-	ClientAddr = "10.77.0.2"
+	ServerAddr = "10.76.0.1"
+	ClientAddr = "10.76.0.2"
 )
 
 // NewVeth makes the namespaces and the veth (each end eth0 in its

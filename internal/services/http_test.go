@@ -72,8 +72,12 @@ func TestHTTPCurl(t *testing.T) {
 			t.Errorf("curl %v: %v: %q, want %s", c.args, err, out, c.code)
 		}
 	}
-	if s.Requests.Load() != 3+9 || s.Errors.Load() != 8 {
-		t.Errorf("requests %d, errors %d; want 12 and 8 (the 4xx answers)", s.Requests.Load(), s.Errors.Load())
+	if out, err := exec.Command(curl, "-sS", "-I", url+"/bytes/12345").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "HTTP/1.1 200 OK") || !strings.Contains(string(out), "Content-Length: 12345") {
+		t.Errorf("curl -I /bytes/12345: %v: %q, want 200 and Content-Length: 12345", err, out)
+	}
+	if s.Requests.Load() != 3+9+1 || s.Errors.Load() != 8 {
+		t.Errorf("requests %d, errors %d; want 13 and 8 (the 4xx answers)", s.Requests.Load(), s.Errors.Load())
 	}
 	if in, out := s.BytesIn.Load(), s.BytesOut.Load(); in < 2*n || out < n || in > 2*n+1<<16 || out > n+1<<16 {
 		t.Errorf("bytes in %d, out %d: want 2×%d and %d with the headers", in, out, n, n)

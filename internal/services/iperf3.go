@@ -50,6 +50,10 @@ const (
 	// the server gives up on the client's TEST_END: iperf3's server
 	// timer, 4 s of round trip for each of 10 state changes.
 	iperfGrace = 40 * time.Second
+	// iperfDrainIdle and iperfDrainMax bound how long receiving streams
+	// read after TEST_END (drain).
+	iperfDrainIdle = 50 * time.Millisecond
+	iperfDrainMax  = 2 * time.Second
 )
 
 // Iperf3 is a server for the iperf3 3.x client's TCP tests (iperf3 -c
@@ -130,6 +134,9 @@ type iperfTest struct {
 	all       chan struct{} // closed when want streams are in
 
 	running   atomic.Bool
+	ending    atomic.Bool // TEST_END came: receivers drain (drain)
+	drainEnd  time.Time   // set before ending
+	rwg       sync.WaitGroup
 	omitUntil time.Time
 	start     time.Time
 	wg        sync.WaitGroup
@@ -317,8 +324,22 @@ func (s *Iperf3) runTest(t *iperfTest) error {
 	if err := iperfState(c, iperfCreateStreams); err != nil {
 		return err
 	}
+	// The client's next state (TEST_END, or its going away) is read from
+	// now on, so a client that closes while its streams are awaited ends
+	// the test at once (IECTRLCLOSE on iperf3 -s).
+	var st [1]byte
+	next := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(c, st[:])
+		next <- err
+	}()
 	select {
 	case <-t.all:
+	case err := <-next:
+		if err == nil {
+			err = fmt.Errorf("state %d", int8(st[0]))
+		}
+		return fmt.Errorf("iperf3: the client, while its streams were awaited: %w", err)
 	case <-time.After(iperfSetupTimeout):
 		return errors.New("iperf3: the client did not connect its streams")
 	}
@@ -332,6 +353,9 @@ func (s *Iperf3) runTest(t *iperfTest) error {
 	}
 	for _, sp := range t.streams {
 		t.wg.Add(1)
+		if !sp.sender {
+			t.rwg.Add(1)
+		}
 		go s.stream(t, sp)
 	}
 	if err := iperfState(c, iperfTestRunning); err != nil {
@@ -341,8 +365,7 @@ func (s *Iperf3) runTest(t *iperfTest) error {
 	if p.Time > 0 {
 		c.SetReadDeadline(t.start.Add(time.Duration((p.Time+p.Omit)*float64(time.Second)) + iperfGrace))
 	}
-	var st [1]byte
-	if _, err := io.ReadFull(c, st[:]); err != nil {
+	if err := <-next; err != nil {
 		return fmt.Errorf("iperf3: waiting for TEST_END: %w", err)
 	}
 	switch int8(st[0]) {
@@ -352,8 +375,9 @@ func (s *Iperf3) runTest(t *iperfTest) error {
 	default:
 		return fmt.Errorf("iperf3: state %d while running", int8(st[0]))
 	}
-	t.running.Store(false)
 	end := time.Now()
+	t.drain()
+	t.running.Store(false)
 	t.closeStreams()
 	t.wg.Wait()
 
@@ -387,6 +411,9 @@ func (s *Iperf3) runTest(t *iperfTest) error {
 // Blocking writes of the whole block stand for iperf3's non-blocking ones.
 func (s *Iperf3) stream(t *iperfTest, sp *iperfStream) {
 	defer t.wg.Done()
+	if !sp.sender {
+		defer t.rwg.Done()
+	}
 	buf := make([]byte, t.blksize)
 	if sp.sender {
 		SequenceAt(buf, 0)
@@ -411,7 +438,31 @@ func (s *Iperf3) stream(t *iperfTest, sp *iperfStream) {
 		if err != nil {
 			return
 		}
+		if !sp.sender && t.ending.Load() {
+			d := time.Now().Add(iperfDrainIdle)
+			if d.After(t.drainEnd) {
+				d = t.drainEnd
+			}
+			sp.c.SetReadDeadline(d)
+		}
 	}
+}
+
+// drain lets the receiving streams read, after TEST_END, what the client
+// wrote before it: what is in flight or in their receive queues, until
+// none has had anything for iperfDrainIdle (iperfDrainMax at most).
+// iperf3 -s closes them at once and loses it; over a slow link that is
+// much, and the client's count and the server's would differ by it.
+func (t *iperfTest) drain() {
+	now := time.Now()
+	t.drainEnd = now.Add(iperfDrainMax)
+	t.ending.Store(true)
+	for _, sp := range t.streams {
+		if !sp.sender {
+			sp.c.SetReadDeadline(now.Add(iperfDrainIdle))
+		}
+	}
+	t.rwg.Wait()
 }
 
 func (t *iperfTest) closeStreams() {
@@ -503,4 +554,11 @@ func (s *Iperf3) runningNow() bool {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	return s.cur != nil && s.cur.running.Load()
+}
+
+// busy says whether a test is being set up or run.
+func (s *Iperf3) busy() bool {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	return s.cur != nil
 }

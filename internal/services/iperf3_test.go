@@ -2,6 +2,7 @@ package services
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"os/exec"
 	"strings"
@@ -121,4 +122,82 @@ func TestIperf3(t *testing.T) {
 			t.Errorf("the first client: %q, %d bytes", first.Error, first.End.SumReceived.Bytes)
 		}
 	})
+}
+
+// TestIperf3Hostile: clients that break the protocol — a bad JSON
+// length, a stream with a wrong cookie, a control connection that goes
+// away while the test runs — end their test, are counted as errors, and
+// the next iperf3 client is served.
+func TestIperf3Hostile(t *testing.T) {
+	s := &Iperf3{}
+	addr := listen(t, s)
+	cookie := []byte("abcdefghijklmnopqrstuvwxyz0123456789\x00")
+	params := func(c net.Conn) {
+		t.Helper()
+		if _, err := c.Write(cookie); err != nil {
+			t.Fatal(err)
+		}
+		st := make([]byte, 1)
+		if _, err := io.ReadFull(c, st); err != nil || st[0] != iperfParamExchange {
+			t.Fatalf("after the cookie: %v %v, want PARAM_EXCHANGE", st, err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		run  func(c net.Conn)
+	}{
+		{"huge JSON length", func(c net.Conn) {
+			params(c)
+			c.Write([]byte{0x7f, 0xff, 0xff, 0xff})
+			if _, err := io.ReadAll(c); err != nil {
+				t.Errorf("the server did not close: %v", err)
+			}
+		}},
+		{"bad JSON", func(c net.Conn) {
+			params(c)
+			c.Write([]byte{0, 0, 0, 5, '{', 'x', 'x', 'x', '}'})
+			io.ReadAll(c)
+		}},
+		{"wrong cookie on a stream", func(c net.Conn) {
+			params(c)
+			writeJSON(c, map[string]any{"tcp": true, "time": 1, "parallel": 1})
+			st := make([]byte, 1)
+			if _, err := io.ReadFull(c, st); err != nil || st[0] != iperfCreateStreams {
+				t.Fatalf("after the parameters: %v %v, want CREATE_STREAMS", st, err)
+			}
+			d := dial(t, addr)
+			d.Write([]byte("ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ\x00"))
+			if _, err := io.ReadFull(d, st); err != nil || int8(st[0]) != iperfAccessDenied {
+				t.Errorf("a stream with a wrong cookie: %v %v, want ACCESS_DENIED", st, err)
+			}
+		}},
+		{"gone while running", func(c net.Conn) {
+			params(c)
+			writeJSON(c, map[string]any{"tcp": true, "time": 1, "parallel": 1})
+			st := make([]byte, 1)
+			io.ReadFull(c, st)
+			d := dial(t, addr)
+			d.Write(cookie)
+			io.ReadFull(c, st[:1]) // TEST_START
+			io.ReadFull(c, st[:1]) // TEST_RUNNING
+			if st[0] != iperfTestRunning {
+				t.Errorf("state %d, want TEST_RUNNING", st[0])
+			}
+			d.Write(make([]byte, 1000))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			errs, tests := s.Errors.Load(), s.Tests.Load()
+			conn := dial(t, addr)
+			c.run(conn)
+			conn.Close()
+			eventually(t, "the broken test ends", func() bool { return !s.busy() })
+			if s.Errors.Load() == errs || s.Tests.Load() != tests {
+				t.Errorf("errors %d → %d, tests %d → %d: want an error and no test", errs, s.Errors.Load(), tests, s.Tests.Load())
+			}
+			if r, _ := iperf3(t, addr, "-n", "1M"); r.Error != "" || r.End.SumReceived.Bytes == 0 {
+				t.Errorf("the next client: %q", r.Error)
+			}
+		})
+	}
 }
