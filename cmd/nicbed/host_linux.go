@@ -136,7 +136,11 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	if !ready() && ctx.Err() == nil {
 		return fmt.Errorf("%s: no carrier 10 s after ip link set up", h.Dev.Name)
 	}
-	servers, err := startServers(st, k, f.serve)
+	// The services open their sockets off the loop, while it runs.
+	var servers []*server
+	if !offLoop(clk, func() { servers, err = startServers(st, f.serve) }) {
+		return errors.New("--serve: the services did not start in 10 s")
+	}
 	if err != nil {
 		return err
 	}
@@ -153,6 +157,8 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	ran := clk.Now() - start
+	// The services close off the loop, while it runs.
+	offLoop(clk, func() { closeServers(servers) })
 	closeErr := port.Close()
 
 	w := bufio.NewWriter(stdout)

@@ -168,7 +168,6 @@ func (a *Adapter) xmitFrameRing(skb *kernelmodel.SKB, r *txRing) kernelmodel.Net
 	a.txMap(r, skb, first, flags, hdrLen, segs, bytecount)
 	k.ChargeBytes(k.Cost.TxPerKiB, n)
 	k.TracePoint("igb_xmit_frame_ring", skb.ID, int64(r.idx))
-	a.transStart = k.Jiffies()
 	// Make sure there is room in the ring for the next frame.
 	a.maybeStopTx(r, DescNeeded)
 	a.wr(igb.TDT(r.idx), uint32(r.NTU))
