@@ -54,6 +54,7 @@ type hostFlags struct {
 	traceFile string
 	verbose   bool
 	ping      pingFlags
+	netem     netemFlag
 
 	// Filled in by check.
 	prefix netip.Prefix // the address and its prefix length
@@ -142,6 +143,7 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.IntVar(&f.ping.size, "ping-size", 56, "--ping: data bytes per echo request (0-65507; above 1472 they go in fragments)")
 	fs.DurationVar(&f.ping.interval, "ping-interval", time.Second, "--ping: time between echo requests")
 	fs.DurationVar(&f.ping.timeout, "ping-timeout", time.Second, "--ping: how long to wait for each reply")
+	fs.Var(&f.netem, "netem", netemUsage)
 	fs.BoolVar(&f.verbose, "verbose", false, "on exit, print every counter (the full ethtool -S list, the model's counters)")
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)

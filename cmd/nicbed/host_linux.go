@@ -71,6 +71,11 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		Pcap:      pcap,
 		SpeedBPS:  testbed.DefaultSpeedBPS,
 	}
+	var nm *netem
+	if f.netem.set {
+		nm = newNetem(clk, f.netem, nic.Port())
+		cfg.Endpoint = nicEnd{nm}
+	}
 	var port *wire.Port
 	kind := "tap"
 	if f.tap != "" {
@@ -85,7 +90,12 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		return openError(stderr, kind, f.tap+f.afpacket, err)
 	}
 	defer port.Close()
-	nic.Connect(port)
+	if nm != nil {
+		nm.portSide.port = port
+		nic.Connect(nm.nicLink)
+	} else {
+		nic.Connect(port)
+	}
 
 	task := func(name string, fn func(tk *kernelmodel.Task) error) error {
 		var err error
@@ -155,6 +165,7 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
 	writeHostReport(w, h, st, port, kind, ran)
 	writeServers(w, servers)
+	writeNetem(w, nm)
 	if pinger != nil && !pinger.done {
 		pinger.writeSummary(w) // interrupted
 	}
