@@ -8,13 +8,17 @@ BIN      := bin/nicbed
 all: build
 
 # deps installs what the project needs on a fresh Debian 12 (run as root for
-# the apt part: ping for the tests with Linux as the peer; later QEMU, a
-# kernel). It is idempotent and fast when everything is there.
+# the apt part: ping for the tests with Linux as the peer, curl and iperf3
+# for the services' tests; later QEMU, a kernel). It is idempotent and fast
+# when everything is there.
 deps:
 	@command -v $(GO) >/dev/null || { echo "nicbed: Go 1.26 is needed (https://go.dev/dl/)"; exit 1; }
 	@command -v ping >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iputils-ping >/dev/null; } || \
 	  { echo "nicbed: the tests with Linux as the peer need ping: apt-get install iputils-ping"; exit 1; }
+	@command -v curl >/dev/null && command -v iperf3 >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl iperf3 >/dev/null; } || \
+	  { echo "nicbed: the services' tests need curl and iperf3: apt-get install curl iperf3"; exit 1; }
 	$(GO) mod download
 
 build: deps

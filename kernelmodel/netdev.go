@@ -76,6 +76,13 @@ type NetDevice struct {
 	// DEFAULT_TX_QUEUE_LEN): the default qdisc's limit per band, read when
 	// the qdisc is made (the first dev_open).
 	TxQueueLen int
+	// WatchdogTimeo is dev->watchdog_timeo, in jiffies: how long a stopped
+	// TX queue may go without transmitting before dev_watchdog calls
+	// ndo_tx_timeout (NetDeviceTxTimeout); 0 is 5 * HZ.
+	WatchdogTimeo int
+	// Driver is the name of the driver (netdev_drivername: the parent
+	// device's driver), for the watchdog's message.
+	Driver string
 
 	k       *Kernel
 	up      bool
@@ -89,6 +96,9 @@ type NetDevice struct {
 	promiscuity, allmulti int
 	ucPromisc             bool
 	registered            bool
+
+	watchdogTimer  TimerList // dev->watchdog_timer: dev_watchdog
+	watchdogWarned bool      // the NETDEV WATCHDOG message was given
 }
 
 // Private flags (IFF_*, enum netdev_priv_flags).
@@ -128,10 +138,15 @@ type TxQueue struct {
 	// queue's noop_qdisc.
 	qdisc, qdiscSleeping, noop Qdisc
 	// DQL is the queue's byte queue limit (dev_queue->dql).
-	DQL       DQL
-	Restarts  uint64
-	Stops     uint64
-	BQLErrors uint64 // completions of more bytes than were queued (Linux BUG()s)
+	DQL DQL
+	// TransStart is txq->trans_start: the jiffies of the queue's last
+	// transmit (netdev_start_xmit, netif_trans_update); TransTimeout is
+	// txq->trans_timeout, the times dev_watchdog found it timed out.
+	TransStart   uint64
+	TransTimeout uint64
+	Restarts     uint64
+	Stops        uint64
+	BQLErrors    uint64 // completions of more bytes than were queued (Linux BUG()s)
 }
 
 // AllocEtherdev is alloc_etherdev_mqs(): a net_device with n TX and RX
@@ -248,11 +263,16 @@ func (k *Kernel) callNetdevNotifiers(event int, d *NetDevice) {
 func (d *NetDevice) IsUp() bool { return d.up }
 
 // NetifCarrierOn is netif_carrier_on(); a change is reported to the netdev
-// notifiers (NETDEV_CHANGE).
+// notifiers (NETDEV_CHANGE). On a running device the transmit watchdog
+// starts again with fresh trans_start stamps (linkwatch's dev_activate and
+// __netdev_watchdog_up; the model's qdiscs stay active without carrier).
 func (d *NetDevice) NetifCarrierOn() {
 	if !d.carrier {
 		d.carrier = true
 		d.Flags |= IFF_LOWER_UP
+		if d.up {
+			d.k.devWatchdogActivate(d)
+		}
 		d.k.callNetdevNotifiers(NETDEV_CHANGE, d)
 	}
 }
@@ -594,7 +614,7 @@ func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice, txq *TxQueue) (*SKB, i
 	for skb != nil {
 		next := skb.Next
 		skb.Next = nil
-		rc = k.xmitOne(skb, d, next != nil)
+		rc = k.xmitOne(skb, d, txq, next != nil)
 		if !DevXmitComplete(rc) {
 			skb.Next = next
 			return skb, rc
@@ -610,16 +630,27 @@ func (k *Kernel) devHardStartXmit(skb *SKB, d *NetDevice, txq *TxQueue) (*SKB, i
 // xmitOne is xmit_one(): the taps get a copy (dev_queue_xmit_nit), then
 // the driver gets skb (netdev_start_xmit with xmit_more). On NETDEV_TX_BUSY
 // the caller still owns skb.
-func (k *Kernel) xmitOne(skb *SKB, d *NetDevice, more bool) int {
+func (k *Kernel) xmitOne(skb *SKB, d *NetDevice, txq *TxQueue, more bool) int {
 	if k.devNitActive(d) {
 		k.devQueueXmitNit(skb, d)
 	}
 	id := skb.ID
 	q := TxQueueName(int(skb.QueueMapping))
 	k.tracePointQ(k.cur, "net_dev_start_xmit", id, int64(len(skb.Data)), q)
-	skb.XmitMore = more
-	rc := int(d.Ops.StartXmit(skb))
+	rc := int(d.NetdevStartXmit(skb, txq, more))
 	k.tracePointQ(k.cur, "net_dev_xmit", id, int64(rc), q)
+	return rc
+}
+
+// NetdevStartXmit is netdev_start_xmit(): ndo_start_xmit with xmit_more
+// (skb.XmitMore), and on NETDEV_TX_OK the queue's trans_start
+// (txq_trans_update), which dev_watchdog reads. pktgen calls it directly.
+func (d *NetDevice) NetdevStartXmit(skb *SKB, txq *TxQueue, more bool) NetdevTx {
+	skb.XmitMore = more
+	rc := d.Ops.StartXmit(skb)
+	if rc == NETDEV_TX_OK {
+		txq.txqTransUpdate()
+	}
 	return rc
 }
 

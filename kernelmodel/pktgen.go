@@ -68,7 +68,7 @@ func (p *Pktgen) run(t *Task) {
 			k.Charge(k.Cost.PktgenPacket)
 		}
 		k.tracePointQ(k.cur, "pktgen_xmit", skb.ID, int64(len(skb.Data)), TxQueueName(p.cfg.Queue))
-		if !DevXmitComplete(int(d.Ops.StartXmit(skb))) {
+		if !DevXmitComplete(int(d.NetdevStartXmit(skb, q, false))) {
 			// pktgen_xmit: NETDEV_TX_BUSY, the skb is still ours.
 			p.Busy++
 			t.CondResched()

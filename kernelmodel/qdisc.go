@@ -388,8 +388,10 @@ func (k *Kernel) attachDefaultQdiscs(d *NetDevice) {
 
 // devActivate is dev_activate(): attach the default qdiscs the first time,
 // then make each queue's qdisc_sleeping its active qdisc
-// (transition_one_qdisc). Linux waits for the carrier (linkwatch); the
-// model activates at once.
+// (transition_one_qdisc), and start the transmit watchdog (trans_start
+// stamps fresh, dev_watchdog_up). Linux waits for the carrier (linkwatch);
+// the model activates at once, and the watchdog, which looks at the
+// carrier, starts again at netif_carrier_on.
 func (k *Kernel) devActivate(d *NetDevice) {
 	if d.qdisc == nil {
 		k.attachDefaultQdiscs(d)
@@ -400,12 +402,15 @@ func (k *Kernel) devActivate(d *NetDevice) {
 		q.Common().state &^= qdiscStateDeactivated
 		txq.qdisc = q
 	}
+	k.devWatchdogActivate(d)
 }
 
 // devDeactivate is dev_deactivate(): every queue gets noop_qdisc (which
 // drops) and its own qdisc is marked deactivated and reset: what it held is
-// freed (qdisc_reset, with the requeued packets).
+// freed (qdisc_reset, with the requeued packets); the transmit watchdog
+// stops (dev_watchdog_down).
 func (k *Kernel) devDeactivate(d *NetDevice) {
+	d.devWatchdogDown()
 	for i := range d.tx {
 		txq := &d.tx[i]
 		if txq.qdiscSleeping == nil {

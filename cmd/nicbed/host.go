@@ -26,7 +26,8 @@ the host's answers back out the same way. It runs until SIGINT or SIGTERM,
 then prints its counters (softnet_stat, the ethtool -S counters that are
 not zero, /proc/net/snmp's Ip, Icmp, IcmpMsg and Udp, the kfree_skb drop
 reasons, the neighbour table, the port's and each service's counters) and
-exits 0. --serve runs services on the host's sockets: echo=7 is UDP echo.
+exits 0. --serve runs services on the host's sockets: echo, discard and
+chargen on UDP and TCP, http and iperf3 on TCP (once the stack has TCP).
 
 Once it is up it prints a line starting "nicbed host: ready" on stdout.
 It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET).
@@ -53,6 +54,7 @@ type hostFlags struct {
 	traceFile string
 	verbose   bool
 	ping      pingFlags
+	netem     netemFlag
 
 	// Filled in by check.
 	prefix netip.Prefix // the address and its prefix length
@@ -71,11 +73,6 @@ type serveFlag []service
 
 func (s *serveFlag) String() string { return "" }
 
-// knownServices are the services --serve offers, with what each is.
-var knownServices = map[string]string{
-	"echo": "UDP echo (RFC 862): every datagram goes back to its sender",
-}
-
 func (s *serveFlag) Set(v string) error {
 	for _, item := range strings.Split(v, ",") {
 		item = strings.TrimSpace(item)
@@ -83,8 +80,8 @@ func (s *serveFlag) Set(v string) error {
 		if !ok {
 			return fmt.Errorf("want name=PORT, got %q", item)
 		}
-		if _, ok := knownServices[name]; !ok {
-			return fmt.Errorf("unknown service %q (want echo)", name)
+		if _, ok := lookupService(name); !ok {
+			return fmt.Errorf("unknown service %q (want one of %s)", name, serviceNames())
 		}
 		p, err := strconv.ParseUint(port, 10, 16)
 		if err != nil || p == 0 {
@@ -138,7 +135,7 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.StringVar(&f.mac, "mac", testbed.MACString(testbed.MACA), "the NIC's Ethernet address (its EEPROM's)")
 	fs.IntVar(&f.mtu, "mtu", 1500, "MTU of the host's interface (68-16110; above 1500 the NIC takes long frames)")
 	fs.IntVar(&f.cpus, "cpus", 2, "CPUs of the modelled host")
-	fs.Var(&f.serve, "serve", "services to run, a comma-separated list of name=PORT (repeatable), e.g. echo=7:\n  echo   UDP echo (RFC 862)")
+	fs.Var(&f.serve, "serve", serveUsage())
 	fs.StringVar(&f.pcapFile, "pcap", "", "write every frame the host receives and sends to this libpcap file")
 	fs.StringVar(&f.traceFile, "trace", "", "write the trace to this file: Perfetto JSON, or text if it ends in .txt")
 	fs.StringVar(&f.ping.dst, "ping", "", "once up, ping this address from a raw ICMP socket of the host's stack, e.g. 10.99.0.1;\n  the summary, as ping's, goes to stdout")
@@ -146,6 +143,7 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.IntVar(&f.ping.size, "ping-size", 56, "--ping: data bytes per echo request (0-65507; above 1472 they go in fragments)")
 	fs.DurationVar(&f.ping.interval, "ping-interval", time.Second, "--ping: time between echo requests")
 	fs.DurationVar(&f.ping.timeout, "ping-timeout", time.Second, "--ping: how long to wait for each reply")
+	fs.Var(&f.netem, "netem", netemUsage)
 	fs.BoolVar(&f.verbose, "verbose", false, "on exit, print every counter (the full ethtool -S list, the model's counters)")
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)

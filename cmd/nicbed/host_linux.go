@@ -71,6 +71,11 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		Pcap:      pcap,
 		SpeedBPS:  testbed.DefaultSpeedBPS,
 	}
+	var nm *netem
+	if f.netem.set {
+		nm = newNetem(clk, f.netem, nic.Port())
+		cfg.Endpoint = nicEnd{nm}
+	}
 	var port *wire.Port
 	kind := "tap"
 	if f.tap != "" {
@@ -85,7 +90,12 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		return openError(stderr, kind, f.tap+f.afpacket, err)
 	}
 	defer port.Close()
-	nic.Connect(port)
+	if nm != nil {
+		nm.portSide.port = port
+		nic.Connect(nm.nicLink)
+	} else {
+		nic.Connect(port)
+	}
 
 	task := func(name string, fn func(tk *kernelmodel.Task) error) error {
 		var err error
@@ -126,7 +136,11 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	if !ready() && ctx.Err() == nil {
 		return fmt.Errorf("%s: no carrier 10 s after ip link set up", h.Dev.Name)
 	}
-	servers, err := startServers(st, k, f.serve)
+	// The services open their sockets off the loop, while it runs.
+	var servers []*server
+	if !offLoop(clk, func() { servers, err = startServers(st, f.serve) }) {
+		return errors.New("--serve: the services did not start in 10 s")
+	}
 	if err != nil {
 		return err
 	}
@@ -143,12 +157,15 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	ran := clk.Now() - start
+	// The services close off the loop, while it runs.
+	offLoop(clk, func() { closeServers(servers) })
 	closeErr := port.Close()
 
 	w := bufio.NewWriter(stdout)
 	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
 	writeHostReport(w, h, st, port, kind, ran)
 	writeServers(w, servers)
+	writeNetem(w, nm)
 	if pinger != nil && !pinger.done {
 		pinger.writeSummary(w) // interrupted
 	}

@@ -808,3 +808,48 @@ func TestHostPing(t *testing.T) {
 		}
 	}
 }
+
+// TestHostNetem: --netem impairs the wire in the direction it names. With
+// 20% loss on frames from Linux, Linux answers each of nicbed's 200 echo
+// requests (its Icmp InEchos is 200: nothing to Linux is lost) while
+// nicbed sees only the replies that were not lost; the report counts the
+// losses, and every echo request is either answered or lost.
+func TestHostNetem(t *testing.T) {
+	ns := netns.New(t, "nbn")
+	ns.DumpOnFailure(t)
+	ns.IP(t, "tuntap", "add", "dev", "nbntap0", "mode", "tap")
+	ns.IP(t, "addr", "add", linuxAddr+"/24", "dev", "nbntap0")
+	ns.IP(t, "link", "set", "nbntap0", "up")
+	p := startHost(t, ns, "--tap", "nbntap0", "--addr", hostAddr+"/24", "--mac", hostMAC, "--netem", "loss=20%,dir=in,seed=3,delay=100us",
+		"--ping", linuxAddr, "--ping-count", "200", "--ping-interval", "2ms", "--ping-timeout", "200ms")
+	sum := p.waitOutput(t, "nicbed ping "+linuxAddr+": ")
+	var sent, got int
+	if _, err := fmt.Sscanf(sum, "nicbed ping "+linuxAddr+": %d packets transmitted, %d received", &sent, &got); err != nil {
+		t.Fatalf("summary %q: %v", sum, err)
+	}
+	out := p.stop(t, syscall.SIGINT)
+	var in struct{ sent, delivered, lost, dup, reord, dropped uint64 }
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "netem linux->nicbed: ") {
+			line = l
+		}
+	}
+	if _, err := fmt.Sscanf(line, "netem linux->nicbed: sent %d delivered %d lost %d duplicated %d reordered %d dropped %d",
+		&in.sent, &in.delivered, &in.lost, &in.dup, &in.reord, &in.dropped); err != nil {
+		t.Fatalf("netem line %q: %v\n%s", line, err, out)
+	}
+	if li := linuxSNMP(t, ns, "Icmp"); li["InEchos"] != 200 {
+		t.Errorf("Linux's InEchos = %d, want 200 (nicbed->linux is not impaired)", li["InEchos"])
+	}
+	switch {
+	case sent != 200:
+		t.Errorf("%d echo requests sent, want 200", sent)
+	case in.lost < 10 || in.lost > 80:
+		t.Errorf("lost %d of %d frames from Linux at 20%%", in.lost, in.sent)
+	case got >= 200 || got+int(in.lost) < 200:
+		t.Errorf("%d replies received with %d frames lost: want fewer than 200, and every request answered or lost", got, in.lost)
+	case in.delivered+in.lost != in.sent || in.dup != 0 || in.reord != 0:
+		t.Errorf("netem linux->nicbed counters do not add up: %+v", in)
+	}
+}

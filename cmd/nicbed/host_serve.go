@@ -4,78 +4,195 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
-	"syscall"
+	"strings"
+	"time"
 
+	"github.com/nicbed/nicbed/internal/services"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/inet"
-	"github.com/nicbed/nicbed/stack/socket"
 )
 
-// server is one running --serve service and its counters.
-type server struct {
-	service
-	so       *socket.Socket
-	requests uint64 // datagrams received
-	bytes    uint64 // their bytes
-	replies  uint64 // datagrams sent back
-	sendErrs uint64 // sends that failed (the reply is lost, as a server's would be)
-	err      error  // why the server stopped, if it did
+// serviceDef is one service --serve offers.
+type serviceDef struct {
+	name string
+	help string
+	udp  bool // it has a UDP form, served next to the TCP one
+	new  func() hostService
 }
 
-// startServers opens and binds each service's socket (socket, bind to the
-// wildcard address and its port) and starts its task: an RFC 862 UDP echo
-// server sends every datagram back to its sender. A service that cannot
-// open its socket is an error: nicbed host does not start without it.
-func startServers(st *inet.Stack, k *kernelmodel.Kernel, list serveFlag) ([]*server, error) {
+// hostService is a service of internal/services.
+type hostService interface {
+	Serve(l net.Listener) error
+	Close() error
+	Counters() *services.Stats
+}
+
+// serviceDefs are the services, in --help's order.
+var serviceDefs = []serviceDef{
+	{"echo", "echo (RFC 862), TCP and UDP: what arrives goes back", true, func() hostService { return &services.Echo{} }},
+	{"discard", "discard (RFC 863), TCP and UDP: what arrives is thrown away", true, func() hostService { return &services.Discard{} }},
+	{"chargen", "chargen (RFC 864), TCP and UDP: 72-character lines of the 95 printable characters;\n    on UDP one datagram of 0-512 bytes of them for each received", true, func() hostService { return &services.Chargen{} }},
+	{"http", "HTTP/1.1, TCP: GET /bytes/N is N bytes of a fixed pseudo-random sequence,\n    PUT or POST /sink answers the body's length and hex SHA-256", false, func() hostService { return &services.HTTP{} }},
+	{"iperf3", "an iperf3 3.x server, TCP: iperf3 -c ADDR -p PORT [-R] [-P N] [-t S | -n BYTES] from Linux", false, func() hostService { return &services.Iperf3{} }},
+}
+
+func lookupService(name string) (serviceDef, bool) {
+	for _, d := range serviceDefs {
+		if d.name == name {
+			return d, true
+		}
+	}
+	return serviceDef{}, false
+}
+
+// serviceNames are the services' names, for messages.
+func serviceNames() string {
+	var names []string
+	for _, d := range serviceDefs {
+		names = append(names, d.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// serveUsage is --serve's text in --help.
+func serveUsage() string {
+	var b strings.Builder
+	b.WriteString("services to run, a comma-separated list of name=PORT (repeatable),\n  e.g. echo=7,discard=9,chargen=19,http=80,iperf3=5201:")
+	for _, d := range serviceDefs {
+		fmt.Fprintf(&b, "\n  %-8s %s", d.name, d.help)
+	}
+	return b.String()
+}
+
+// offLoop runs fn on a goroutine while the loop runs, 10 s at most, and
+// reports whether fn returned: how the services, which use the stack's Go
+// adapters, open and close their sockets.
+func offLoop(clk *kernelmodel.Clock, fn func()) bool {
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	return clk.RunWhile(func() bool {
+		select {
+		case <-done:
+			return false
+		default:
+			return true
+		}
+	}, clk.Now()+10*time.Second)
+}
+
+// errNoTCP is listenTCP's error while the stack has no TCP.
+var errNoTCP = errors.New("the stack has no TCP yet")
+
+// listenTCP is the stack's TCP listener on laddr, as a net.Listener.
+// Until the stack has TCP ((*inet.Stack).ListenTCP), it is errNoTCP: the
+// TCP halves of echo, discard and chargen are off, and http and iperf3
+// cannot start.
+func listenTCP(st *inet.Stack, laddr netip.AddrPort) (net.Listener, error) {
+	return nil, errNoTCP
+}
+
+// server is one running --serve service: its UDP and TCP halves, each a
+// server of its own so the report tells them apart.
+type server struct {
+	service
+	def      serviceDef
+	udp, tcp hostService
+	tcpErr   error // why there is no TCP half
+	done     chan error
+	running  int   // Serve and ServePacket calls that run
+	err      error // why a half stopped before Close, if one did
+}
+
+// startServers opens each service's sockets on the stack (a UDP socket
+// through ListenUDP, a TCP listener through listenTCP, on the wildcard
+// address and the service's port) and serves them on goroutines. It runs
+// off the loop, which must run meanwhile. A service that cannot open its
+// sockets is an error: nicbed host does not start without it.
+func startServers(st *inet.Stack, list serveFlag) ([]*server, error) {
 	var out []*server
+	fail := func(err error) ([]*server, error) {
+		closeServers(out)
+		return nil, err
+	}
 	for _, s := range list {
-		so, err := st.Socket(socket.AF_INET, socket.SOCK_DGRAM, 0)
-		if err != nil {
-			return nil, fmt.Errorf("--serve %s=%d: socket: %w", s.name, s.port, err)
-		}
-		if err := so.Bind(netip.AddrPortFrom(netip.IPv4Unspecified(), s.port)); err != nil {
-			return nil, fmt.Errorf("--serve %s=%d: bind: %w", s.name, s.port, err)
-		}
-		sv := &server{service: s, so: so}
-		k.Spawn(0, fmt.Sprintf("%s-%d", s.name, s.port), sv.echo)
+		def, _ := lookupService(s.name)
+		sv := &server{service: s, def: def, done: make(chan error, 2)}
 		out = append(out, sv)
+		laddr := netip.AddrPortFrom(netip.IPv4Unspecified(), s.port)
+		if def.udp {
+			pc, err := st.ListenUDP(laddr)
+			if err != nil {
+				return fail(fmt.Errorf("--serve %s=%d: udp: %w", s.name, s.port, err))
+			}
+			u := def.new()
+			sv.udp = u
+			sv.running++
+			go func() { sv.done <- u.(interface{ ServePacket(net.PacketConn) error }).ServePacket(pc) }()
+		}
+		l, err := listenTCP(st, laddr)
+		switch {
+		case errors.Is(err, errNoTCP) && def.udp:
+			sv.tcpErr = err
+		case err != nil:
+			return fail(fmt.Errorf("--serve %s=%d: tcp: %w", s.name, s.port, err))
+		default:
+			tc := def.new()
+			sv.tcp = tc
+			sv.running++
+			go func() { sv.done <- tc.Serve(l) }()
+		}
 	}
 	return out, nil
 }
 
-// echo is the UDP echo server's loop (RFC 862): recvfrom, sendto the
-// sender, until the socket fails. A transient error (EAGAIN, EINTR: a
-// datagram dropped on recvmsg for its checksum) does not stop it.
-func (sv *server) echo(t *kernelmodel.Task) {
-	buf := make([]byte, 65536)
-	for {
-		n, from, err := sv.so.RecvFrom(t, buf, 0)
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
-			t.CondResched()
-			continue
+// closeServers closes every server and waits for it to stop; off the
+// loop, which must run meanwhile (closing a socket enters it).
+func closeServers(servers []*server) {
+	for _, sv := range servers {
+		for _, h := range []hostService{sv.udp, sv.tcp} {
+			if h != nil {
+				h.Close()
+			}
 		}
-		if err != nil {
-			sv.err = err
-			return
+		for range sv.running {
+			if err := <-sv.done; err != nil && sv.err == nil {
+				sv.err = err
+			}
 		}
-		sv.requests++
-		sv.bytes += uint64(n)
-		if _, err := sv.so.SendTo(t, buf[:n], 0, from); err != nil {
-			sv.sendErrs++
-			continue
-		}
-		sv.replies++
+		sv.running = 0
 	}
 }
 
-// writeServers prints a line per service for the exit report.
+// writeServers prints a line per service for the exit report: the UDP
+// half's datagrams, the TCP half's connections, and each half's bytes and
+// errors.
 func writeServers(w io.Writer, servers []*server) {
 	for _, sv := range servers {
-		fmt.Fprintf(w, "serve %s=%d: %d datagrams (%d bytes) in, %d echoed, %d send errors", sv.name, sv.port, sv.requests, sv.bytes, sv.replies, sv.sendErrs)
-		if sv.err != nil {
-			fmt.Fprintf(w, ", stopped: %v", sv.err)
+		var parts []string
+		if sv.udp != nil {
+			c := sv.udp.Counters()
+			parts = append(parts, fmt.Sprintf("%d datagrams (%d bytes) in, %d (%d bytes) out, %d errors",
+				c.Datagrams.Load(), c.BytesIn.Load(), c.Replies.Load(), c.BytesOut.Load(), c.Errors.Load()))
 		}
-		fmt.Fprintln(w)
+		switch {
+		case sv.tcp != nil:
+			c := sv.tcp.Counters()
+			tcp := fmt.Sprintf("tcp: %d connections, %d bytes in, %d bytes out, %d errors", c.Conns.Load(), c.BytesIn.Load(), c.BytesOut.Load(), c.Errors.Load())
+			switch s := sv.tcp.(type) {
+			case *services.HTTP:
+				tcp += fmt.Sprintf(", %d requests", s.Requests.Load())
+			case *services.Iperf3:
+				tcp += fmt.Sprintf(", %d tests, %d denied", s.Tests.Load(), s.Denied.Load())
+			}
+			parts = append(parts, tcp)
+		case sv.tcpErr != nil:
+			parts = append(parts, fmt.Sprintf("tcp: off (%v)", sv.tcpErr))
+		}
+		if sv.err != nil {
+			parts = append(parts, fmt.Sprintf("stopped: %v", sv.err))
+		}
+		fmt.Fprintf(w, "serve %s=%d: %s\n", sv.name, sv.port, strings.Join(parts, "; "))
 	}
 }

@@ -70,7 +70,6 @@ type Adapter struct {
 	removed         bool
 
 	watchdogTimer kernelmodel.TimerList
-	transStart    uint64 // jiffies of the last transmit (txq->trans_start)
 
 	stats                    hwStats
 	gorcOld, gotcOld         uint64
@@ -145,6 +144,8 @@ func Probe(t *kernelmodel.Task, pdev *kernelmodel.PCIDev, opts Options) (*Adapte
 	}
 	nd := k.AllocEtherdev(name, 1, 1)
 	nd.Ops = a
+	nd.Driver = "e1000"
+	nd.WatchdogTimeo = watchdogTimeo
 	nd.MTU = a.opts.MTU
 	nd.MinMTU, nd.MaxMTU = ethMinMTU, maxStdJumboMTU
 	nd.PrivFlags |= kernelmodel.IFF_UNICAST_FLT

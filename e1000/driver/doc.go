@@ -21,6 +21,7 @@
 //	                         cleanTxIRQ / cleanRxIRQ / allocRxBuffers
 //	e1000_update_itr / e1000_set_itr   updateITR / setITR (InterruptThrottleRate)
 //	e1000_watchdog           watchdog: link, statistics, transmit hang
+//	e1000_tx_timeout         (*Adapter).TxTimeout (ndo_tx_timeout, from the kernel's dev_watchdog)
 //	e1000_update_stats       updateStats
 //	e1000_configure_rx / e1000_configure_tx / e1000_setup_rctl
 //	                         configureRx / configureTx / setupRctl
@@ -77,8 +78,6 @@
 //     first computes the simplified rate.
 //   - A single-buffer frame longer than the MTU allows is dropped
 //     (rx_too_long); Linux passes it up.
-//   - The kernel model has no dev_watchdog: the driver's watchdog checks for a
-//     queue stopped longer than watchdog_timeo and calls its tx_timeout.
 //   - The EEPROM is read through EERD (with the timing of Intel's
 //     e1000_poll_eerd_eewr_done: udelay(5), 100000 times); Linux's e1000
 //     bit-bangs EECD on the 82540EM. After CTRL.RST and the 5 ms Linux waits,

@@ -362,7 +362,7 @@ func (h *hostileHost) xmit(n int, gso bool) kernelmodel.NetdevTx {
 		}
 	}
 	skb.Dev = h.nd
-	rc := h.a.StartXmit(skb)
+	rc := h.nd.NetdevStartXmit(skb, h.nd.TxQueue(0), false)
 	if rc != kernelmodel.NETDEV_TX_OK {
 		h.k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_DEV_READY)
 	}
@@ -370,8 +370,11 @@ func (h *hostileHost) xmit(n int, gso bool) kernelmodel.NetdevTx {
 }
 
 // TestTxHang: a device that never reports frames sent. The watchdog's
-// transmit-hang detection stops the queue, the transmit timeout resets the
-// adapter, every skb held is freed, and the queue runs again.
+// transmit-hang detection (e1000_clean_tx_irq, at the 2 s run) stops the
+// queue; the kernel's dev_watchdog, which runs every 5 s, finds it stopped
+// more than watchdog_timeo (5 s) after the last transmit at its 10 s run and
+// calls e1000_tx_timeout, whose reset frees every skb held and runs the
+// queue again.
 func TestTxHang(t *testing.T) {
 	h := linkedHostileHost(t, driver.Options{})
 	clk := h.k.Clock()
@@ -383,7 +386,7 @@ func TestTxHang(t *testing.T) {
 	if n := h.k.SKBsInUse(); n != 10 {
 		t.Fatalf("%d skbs held, want 10", n)
 	}
-	clk.RunFor(7 * time.Second)
+	clk.RunFor(11 * time.Second)
 	c := h.a.Counters()
 	st := map[string]uint64{}
 	for _, s := range h.a.EthtoolStats() {
@@ -398,6 +401,9 @@ func TestTxHang(t *testing.T) {
 	}
 	if h.nd.NetifQueueStopped() {
 		t.Error("queue still stopped after the reset")
+	}
+	if n := h.nd.TxQueue(0).TransTimeout; n != st["tx_timeout_count"] {
+		t.Errorf("trans_timeout %d, tx_timeout_count %d: want every timeout from dev_watchdog", n, st["tx_timeout_count"])
 	}
 	if err := h.a.CheckInvariants(); err != nil {
 		t.Error(err)

@@ -132,7 +132,6 @@ func (a *Adapter) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
 	k.ChargeBytes(k.Cost.TxPerKiB, n)
 	a.txQueue(flags, last)
 	k.TracePoint("e1000_xmit_frame", skb.ID, int64(len(skb.Data)))
-	a.transStart = k.Jiffies()
 	// Make sure there is room in the ring for the next frame.
 	a.maybeStopTx(DescNeeded)
 	if !more || nd.TxQueue(0).XmitStopped() {

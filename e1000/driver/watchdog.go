@@ -9,7 +9,8 @@ import (
 const watchdogPeriod = 2 * kernelmodel.HZ
 
 // watchdogTimeo is netdev->watchdog_timeo (5 * HZ): how long a stopped queue
-// may go without a transmit before the core calls ndo_tx_timeout.
+// may go without a transmit before the kernel's dev_watchdog calls
+// ndo_tx_timeout (TxTimeout).
 const watchdogTimeo = 5 * kernelmodel.HZ
 
 // watchdog is e1000_watchdog: follow the link (STATUS.LU) into the carrier,
@@ -75,12 +76,6 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 	// Force detection of a hung controller.
 	a.detectTxHung = true
 
-	// dev_watchdog: a queue that has been stopped, with the carrier on,
-	// for watchdog_timeo since the last transmit.
-	if nd.NetifCarrierOK() && nd.NetifQueueStopped() && k.Jiffies() > a.transStart+watchdogTimeo {
-		a.txTimeout()
-		return
-	}
 	// schedule_delayed_work: an interrupt that asked for an early run
 	// while this one was running (LSC) has armed the timer already.
 	if !a.flagDown && !a.watchdogTimer.TimerPending() {
@@ -88,9 +83,11 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 	}
 }
 
-// txTimeout is e1000_tx_timeout (ndo_tx_timeout): count it and reset.
-func (a *Adapter) txTimeout() {
+// TxTimeout is e1000_tx_timeout (ndo_tx_timeout), which dev_watchdog calls
+// for a queue stopped longer than watchdog_timeo: count it and reset the
+// adapter outside interrupt context (the reset task).
+func (a *Adapter) TxTimeout(txqueue int) {
 	a.txTimeoutCount++
-	a.k.TracePoint("e1000_tx_timeout", 0, 0)
+	a.k.TracePoint("e1000_tx_timeout", 0, int64(txqueue))
 	a.scheduleReset()
 }

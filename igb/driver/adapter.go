@@ -74,7 +74,6 @@ type Adapter struct {
 	removed        bool
 
 	watchdogTimer kernelmodel.TimerList
-	transStart    uint64 // jiffies of the last transmit
 
 	stats          hwStats
 	rxStats        [MaxRSSQueues]rxQueueStats
@@ -142,6 +141,8 @@ func Probe(t *kernelmodel.Task, pdev *kernelmodel.PCIDev, opts Options) (*Adapte
 	}
 	nd := k.AllocEtherdev(name, MaxRSSQueues, MaxRSSQueues)
 	nd.Ops = a
+	nd.Driver = "igb"
+	nd.WatchdogTimeo = watchdogTimeo
 	a.netdev = nd
 	if err := a.swInit(); err != nil {
 		return nil, err
@@ -321,9 +322,9 @@ func (a *Adapter) Open(t *kernelmodel.Task) error {
 	if err := a.netdev.NetifSetRealNumTxQueues(len(a.tx)); err != nil { // igb_open
 		return err
 	}
-	for i := range a.tx {
-		a.netdev.TxQueue(i).Start()
-	}
+	// netif_tx_start_all_queues: the queues beyond those in use too, or
+	// dev_watchdog would find them stopped.
+	a.netdev.NetifTxStartAllQueues()
 	a.open = true
 	// Start the watchdog (schedule_work(&adapter->watchdog_task)).
 	a.getLinkStatus = true
@@ -377,9 +378,9 @@ func (a *Adapter) up(t *kernelmodel.Task) {
 	}
 	a.rd(igb.ICR)
 	a.irqEnable()
-	for i := range a.tx {
-		a.netdev.TxQueue(i).Wake()
-	}
+	// netif_tx_start_all_queues, as wakes: a qdisc that holds packets
+	// for a queue runs again.
+	a.netdev.NetifTxWakeAllQueues()
 	a.getLinkStatus = true
 	a.k.ModTimer(&a.watchdogTimer, a.k.Jiffies()+1)
 }

@@ -29,7 +29,8 @@
 //	igb_maybe_stop_tx        maybeStopTx
 //	igb_update_itr / igb_set_itr / igb_update_ring_itr   updateITR / setITRLatency / updateRingITR
 //	igb_write_itr / igb_ring_irq_enable   writeITR / ringIRQEnable
-//	igb_watchdog / igb_watchdog_task   watchdog; igb_tx_timeout txTimeout
+//	igb_watchdog / igb_watchdog_task   watchdog
+//	igb_tx_timeout           (*Adapter).TxTimeout (ndo_tx_timeout, from the kernel's dev_watchdog)
 //	igb_update_stats         updateStats
 //	igb_get_ethtool_stats    (*Adapter).EthtoolStats (igb_gstrings_stats and the per-queue names)
 //	igb_get/set_coalesce     GetCoalesce / SetCoalesce (ethtool -c / -C)
@@ -95,9 +96,8 @@
 //     (Linux's igb records PKT_HASH_TYPE_L3).
 //   - Without MSI-X the model signals the queue cause in EICR as well, so
 //     the driver unmasks it in EIMS and reads EICR in its handler.
-//   - The kernel model has no dev_watchdog: the watchdog checks for a
-//     stopped queue itself; its skb has no vlan_present bit (a TCI of 0 is
-//     no tag).
+//   - The kernel model's skb has no vlan_present bit (a TCI of 0 is no
+//     tag).
 //   - The optional head write-back (Options.HeadWriteBack) is nicbed's:
 //     Linux's igb uses DD. Options.NoMSIX and NoMSI stand for a platform
 //     without the capability (igb has no such module parameters).

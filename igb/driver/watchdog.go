@@ -9,7 +9,8 @@ import (
 const watchdogPeriod = 2 * kernelmodel.HZ
 
 // watchdogTimeo is netdev->watchdog_timeo (5 * HZ): how long a stopped
-// queue may go without a transmit before the core calls ndo_tx_timeout.
+// queue may go without a transmit before the kernel's dev_watchdog calls
+// ndo_tx_timeout (TxTimeout).
 const watchdogTimeo = 5 * kernelmodel.HZ
 
 // watchdog is igb_watchdog and igb_watchdog_task (the timer and its work
@@ -17,9 +18,8 @@ const watchdogTimeo = 5 * kernelmodel.HZ
 // statistics, reset a transmitter that holds frames it cannot send with
 // the link down, arm transmit-hang detection, fire every q_vector (EICS,
 // or ICS.RXDMT0 without MSI-X) so the rings are looked at, and run again in
-// two seconds. The kernel model has no dev_watchdog, so its check is here
-// too: a queue stopped longer than watchdog_timeo is a transmit timeout
-// (igb_tx_timeout).
+// two seconds. A queue stopped too long is the kernel's to see
+// (dev_watchdog, which calls TxTimeout).
 func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 	if a.flagDown {
 		return
@@ -67,24 +67,19 @@ func (a *Adapter) watchdog(*kernelmodel.TimerList) {
 	} else {
 		a.wr(igb.ICS, igb.ICR_RXDMT0)
 	}
-	// dev_watchdog: a queue stopped, with the carrier on, for
-	// watchdog_timeo since the last transmit.
-	if nd.NetifCarrierOK() && k.Jiffies() > a.transStart+watchdogTimeo {
-		for _, r := range a.tx {
-			if nd.TxQueue(r.idx).Stopped() {
-				a.txTimeout()
-				return
-			}
-		}
-	}
 	if !a.flagDown && !a.watchdogTimer.TimerPending() {
 		k.ModTimer(&a.watchdogTimer, k.Jiffies()+watchdogPeriod)
 	}
 }
 
-// txTimeout is igb_tx_timeout (ndo_tx_timeout): count it and reset.
-func (a *Adapter) txTimeout() {
+// TxTimeout is igb_tx_timeout (ndo_tx_timeout), which dev_watchdog calls
+// for a queue stopped longer than watchdog_timeo: count it, reset the
+// adapter outside interrupt context (the reset task), and fire every
+// q_vector (EICS: the enabled causes but the other one) so that the rings
+// are cleaned meanwhile.
+func (a *Adapter) TxTimeout(txqueue int) {
 	a.txTimeoutCount++
-	a.k.TracePoint("igb_tx_timeout", 0, 0)
+	a.k.TracePoint("igb_tx_timeout", 0, int64(txqueue))
 	a.scheduleReset()
+	a.wr(igb.EICS, a.eimsEnableMask&^a.eimsOther)
 }

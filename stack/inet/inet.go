@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/nicbed/nicbed/kernelmodel"
@@ -63,6 +64,9 @@ type Stack struct {
 
 	inetsw []Protosw
 	snmp   []SNMPWriter
+
+	srcOnce sync.Once
+	src     *kernelmodel.Source // the Go adapters' inbox on a real clock's loop
 }
 
 // New assembles the stack of k: ARP, IPv4 with ICMP, and the socket
