@@ -1,5 +1,7 @@
 package driver
 
+import "github.com/nicbed/nicbed/hw/pci"
+
 // What the external tests (package driver_test) see of the driver's
 // insides.
 
@@ -26,3 +28,25 @@ func (a *Adapter) HeadWriteBackAddr(q int) (uint64, bool) {
 
 // EIMSOf is q_vector i's EIMS bit.
 func (a *Adapter) EIMSOf(i int) uint32 { return a.qv[i].eimsValue }
+
+// countingBAR counts the driver's writes to one register.
+type countingBAR struct {
+	pci.BAR
+	off uint32
+	n   *int
+}
+
+func (b countingBAR) Write32(off, v uint32) {
+	if off == b.off {
+		*b.n++
+	}
+	b.BAR.Write32(off, v)
+}
+
+// CountWrites counts, from now on, the driver's writes to register off (a
+// doorbell: TDT).
+func (a *Adapter) CountWrites(off uint32) *int {
+	n := new(int)
+	a.hw = countingBAR{a.hw, off, n}
+	return n
+}

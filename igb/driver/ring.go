@@ -163,7 +163,8 @@ func (a *Adapter) freeResources() {
 }
 
 // cleanAllTxRings is igb_clean_all_tx_rings (igb_clean_tx_ring for each):
-// free every skb still in a ring, start it over, write 0 to TDH and TDT.
+// free every skb still in a ring, start BQL over (netdev_tx_reset_queue)
+// and the ring, write 0 to TDH and TDT.
 func (a *Adapter) cleanAllTxRings() {
 	for _, r := range a.tx {
 		for i := range r.buf {
@@ -173,6 +174,7 @@ func (a *Adapter) cleanAllTxRings() {
 			}
 			b.Free()
 		}
+		a.netdev.TxQueue(r.idx).NetdevTxResetQueue()
 		r.Reset()
 		if r.head.Bytes != nil {
 			clear(r.head.Bytes)

@@ -116,10 +116,16 @@ func (a *Adapter) SelectQueue(skb *kernelmodel.SKB) int {
 // offload or a VLAN tag, copy the bytes into the slots' buffers and write
 // the data descriptors (igb_tx_map), stop the queue if a worst-case frame
 // would no longer fit, and move the tail. On NETDEV_TX_OK the driver owns
-// skb and frees it when the device has sent it.
+// skb and frees it when the device has sent it. The bytes are reported to
+// BQL (netdev_tx_sent_queue), and the tail is not written while more frames
+// of the same bulk follow (netdev_xmit_more: skb.XmitMore) and the queue
+// runs: the last frame of the bulk, or the one that stops the queue (the
+// ring's room or BQL's limit: netif_xmit_stopped), rings the doorbell for
+// all of them.
 func (a *Adapter) xmitFrameRing(skb *kernelmodel.SKB, r *txRing) kernelmodel.NetdevTx {
 	k := a.k
 	nd := a.netdev
+	more := skb.XmitMore
 	if n := len(skb.Data); n < minTxLen {
 		if skb.Tailroom() < minTxLen-n {
 			// skb_put_padto could not grow it: the skb is freed.
@@ -170,7 +176,9 @@ func (a *Adapter) xmitFrameRing(skb *kernelmodel.SKB, r *txRing) kernelmodel.Net
 	k.TracePoint("igb_xmit_frame_ring", skb.ID, int64(r.idx))
 	// Make sure there is room in the ring for the next frame.
 	a.maybeStopTx(r, DescNeeded)
-	a.wr(igb.TDT(r.idx), uint32(r.NTU))
+	if !more || nd.TxQueue(r.idx).XmitStopped() {
+		a.wr(igb.TDT(r.idx), uint32(r.NTU))
+	}
 	return kernelmodel.NETDEV_TX_OK
 }
 
@@ -298,7 +306,8 @@ func (a *Adapter) txCtxDesc(r *txRing, vlan uint16, maclen, iplen int, tucmd uin
 // payload length (the TCP payload with TSO, else the frame) and the
 // offload options (TXSM, and IXSM with TSO over IPv4). The last slot gets
 // the skb, the first (which may be the context descriptor's) the index of
-// the last.
+// the last; the frame's bytes on the wire (bytecount) go to BQL
+// (netdev_tx_sent_queue).
 func (a *Adapter) txMap(r *txRing, skb *kernelmodel.SKB, first, flags, hdrLen int, segs, bytecount uint32) {
 	data := skb.Data
 	n := len(data)
@@ -349,6 +358,7 @@ func (a *Adapter) txMap(r *txRing, skb *kernelmodel.SKB, first, flags, hdrLen in
 	lb.Pkt = skb
 	lb.Segs, lb.Bytecount = segs, bytecount
 	r.buf[first].NextToWatch = int32(last)
+	a.netdev.TxQueue(r.idx).NetdevTxSentQueue(int(bytecount))
 	// The descriptors reach memory before the device may fetch them: the
 	// caller's TDT write comes after this barrier (dma_wmb()).
 	dma.Wmb()
@@ -379,8 +389,9 @@ func ringBefore(i, head int, r *txRing) bool {
 }
 
 // cleanTxIRQ is igb_clean_tx_irq: free the frames the device has sent, at
-// most the q_vector's work limit (IGB_DEFAULT_TX_WORK, 128 frames), wake the
-// queue when TX_WAKE_THRESHOLD descriptors are free, and, when the watchdog
+// most the q_vector's work limit (IGB_DEFAULT_TX_WORK, 128 frames), report
+// them to BQL (netdev_tx_completed_queue), wake the queue when
+// TX_WAKE_THRESHOLD descriptors are free, and, when the watchdog
 // asks, look for a hung transmitter. It reports whether it finished within
 // the limit.
 func (a *Adapter) cleanTxIRQ(q *qVector) bool {
@@ -419,6 +430,7 @@ func (a *Adapter) cleanTxIRQ(q *qVector) bool {
 		}
 	}
 	r.NTC = i
+	a.netdev.TxQueue(r.idx).NetdevTxCompletedQueue(int(totalPackets), int(totalBytes))
 	if i == r.NTU && r.head.Bytes == nil {
 		// Nothing is posted: a DD here was never asked for.
 		if d := igb.TxData(r.Desc(i)); d.DD() {

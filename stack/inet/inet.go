@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +21,7 @@ import (
 	"github.com/nicbed/nicbed/stack/ping"
 	"github.com/nicbed/nicbed/stack/raw"
 	"github.com/nicbed/nicbed/stack/socket"
+	"github.com/nicbed/nicbed/stack/tcp"
 	"github.com/nicbed/nicbed/stack/udp"
 )
 
@@ -55,6 +57,7 @@ type Stack struct {
 	IPv4  *ipv4.Stack
 	Neigh *neigh.Table
 	UDP   *udp.Table
+	TCP   *tcp.Table
 	Raw   *raw.Table
 	Ping  *ping.Table
 	Core  socket.CoreSysctl
@@ -72,6 +75,8 @@ type Stack struct {
 func New(k *kernelmodel.Kernel, cfg Config) *Stack {
 	ip := ipv4.New(k, cfg.Seed)
 	s := &Stack{K: k, IPv4: ip, Neigh: ip.Neigh, Core: socket.DefaultCoreSysctl()}
+	s.TCP = tcp.New(ip, cfg.Seed+4)
+	s.Add(Protosw{Type: socket.SOCK_STREAM, Protocol: socket.IPPROTO_TCP, Proto: s.TCP})
 	s.UDP = udp.New(ip, cfg.Seed+1)
 	s.Add(Protosw{Type: socket.SOCK_DGRAM, Protocol: socket.IPPROTO_UDP, Proto: s.UDP})
 	s.Ping = ping.New(ip, cfg.Seed+3)
@@ -211,8 +216,11 @@ func (s *Stack) devFor(a netip.Addr) *kernelmodel.NetDevice {
 	return nil
 }
 
+// WriteNetstat prints /proc/net/netstat's TcpExt lines.
+func (s *Stack) WriteNetstat(w io.Writer) error { return s.TCP.WriteNetstat(w) }
+
 // WriteSNMP prints /proc/net/snmp: Ip, Icmp, IcmpMsg, then the lines of
-// the protocols (Udp).
+// the protocols (Tcp, Udp).
 func (s *Stack) WriteSNMP(w io.Writer) error {
 	if err := s.IPv4.WriteSNMP(w); err != nil {
 		return err
@@ -236,6 +244,9 @@ func (s *Stack) SetSysctl(name string, val int) error {
 		*p = val
 		return nil
 	}
+	if strings.HasPrefix(name, "net.ipv4.tcp_") {
+		return s.TCP.Sysctl.Set(name, strconv.Itoa(val))
+	}
 	return s.IPv4.SetSysctl(name, val)
 }
 
@@ -257,6 +268,8 @@ func (s *Stack) coreSysctl(name string) *int {
 		return &s.Core.WmemDefault
 	case "wmem_max":
 		return &s.Core.WmemMax
+	case "somaxconn":
+		return &s.Core.Somaxconn
 	}
 	return nil
 }

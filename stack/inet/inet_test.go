@@ -82,8 +82,8 @@ func TestConfigure(t *testing.T) {
 	}
 }
 
-// TestWriteSNMP: /proc/net/snmp's lines in Linux's order with the Udp
-// line after IPv4's, its values those of the UDP MIB.
+// TestWriteSNMP: /proc/net/snmp's lines in Linux's order, Tcp then Udp
+// after IPv4's, their values those of the MIBs.
 func TestWriteSNMP(t *testing.T) {
 	s, _ := newStack(t)
 	s.UDP.MIB.InDatagrams = 5
@@ -97,11 +97,15 @@ func TestWriteSNMP(t *testing.T) {
 	for _, l := range lines {
 		heads = append(heads, strings.SplitN(l, ":", 2)[0])
 	}
-	if strings.Join(heads, " ") != "Ip Ip Icmp Icmp Udp Udp" {
+	if strings.Join(heads, " ") != "Ip Ip Icmp Icmp Tcp Tcp Udp Udp" {
 		t.Fatalf("lines %v", heads)
 	}
-	if lines[4] != "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors" ||
-		lines[5] != "Udp: 5 0 0 0 2 0 0 0 0" {
-		t.Errorf("Udp lines:\n%s\n%s", lines[4], lines[5])
+	if lines[4] != "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors" ||
+		lines[5] != "Tcp: 1 200 120000 -1 0 0 0 0 0 0 0 0 0 0 0" {
+		t.Errorf("Tcp lines:\n%s\n%s", lines[4], lines[5])
+	}
+	if lines[6] != "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors" ||
+		lines[7] != "Udp: 5 0 0 0 2 0 0 0 0" {
+		t.Errorf("Udp lines:\n%s\n%s", lines[6], lines[7])
 	}
 }

@@ -167,6 +167,25 @@ func (q *Queue) QueueTail(skb *kernelmodel.SKB) {
 	q.qlen++
 }
 
+// Tail is skb_peek_tail().
+func (q *Queue) Tail() *kernelmodel.SKB { return q.tail }
+
+// InsertAfter is __skb_queue_after(): skb after prev, or at the head
+// when prev is nil.
+func (q *Queue) InsertAfter(prev, skb *kernelmodel.SKB) {
+	if prev == nil {
+		skb.Next = q.head
+		q.head = skb
+	} else {
+		skb.Next = prev.Next
+		prev.Next = skb
+	}
+	if skb.Next == nil {
+		q.tail = skb
+	}
+	q.qlen++
+}
+
 // Dequeue is __skb_dequeue().
 func (q *Queue) Dequeue() *kernelmodel.SKB {
 	skb := q.head

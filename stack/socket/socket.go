@@ -57,6 +57,7 @@ const (
 	MSG_PEEK     = 0x2
 	MSG_TRUNC    = 0x20
 	MSG_DONTWAIT = 0x40
+	MSG_OOB      = 0x1
 	MSG_ERRQUEUE = 0x2000
 )
 
@@ -79,6 +80,7 @@ const (
 // sk_state values a datagram socket takes (TCP_* of include/net/tcp_states.h).
 const (
 	TCP_ESTABLISHED = 1
+	TCP_SYN_SENT    = 2
 	TCP_CLOSE       = 7
 )
 
@@ -117,11 +119,12 @@ type CoreSysctl struct {
 	RmemMax     int // net.core.rmem_max
 	WmemDefault int // net.core.wmem_default
 	WmemMax     int // net.core.wmem_max
+	Somaxconn   int // net.core.somaxconn (0: SOMAXCONN, 4096)
 }
 
 // DefaultCoreSysctl is Linux's defaults.
 func DefaultCoreSysctl() CoreSysctl {
-	return CoreSysctl{RmemDefault: 212992, RmemMax: 212992, WmemDefault: 212992, WmemMax: 212992}
+	return CoreSysctl{RmemDefault: 212992, RmemMax: 212992, WmemDefault: 212992, WmemMax: 212992, Somaxconn: SOMAXCONN}
 }
 
 // Proto is what a protocol gives its sockets: struct proto and the
@@ -179,6 +182,10 @@ type Sock struct {
 	Dead      bool // SOCK_DEAD: closed
 
 	RcvTimeo, SndTimeo time.Duration // SO_RCVTIMEO, SO_SNDTIMEO (0: forever)
+
+	Keepalive  bool          // SO_KEEPALIVE (SOCK_KEEPOPEN)
+	Linger     bool          // SO_LINGER's l_onoff (SOCK_LINGER)
+	LingerTime time.Duration // sk_lingertime
 
 	// struct inet_sock.
 	RcvSaddr [4]byte // inet_rcv_saddr: the bound local address
@@ -332,8 +339,10 @@ func (s *Socket) Bind(addr netip.AddrPort) error {
 	return s.Sk.Proto.Bind(s.Sk, addr)
 }
 
-// Connect is connect(2) on a datagram socket (inet_dgram_connect): an
-// invalid addr is AF_UNSPEC, which disconnects.
+// Connect is connect(2) (inet_dgram_connect, inet_stream_connect): an
+// invalid addr is AF_UNSPEC, which disconnects. A stream socket's connect
+// blocks in t until the handshake ends; without a task (or O_NONBLOCK) it
+// is EINPROGRESS, then EALREADY while the handshake runs, then EISCONN.
 func (s *Socket) Connect(t *kernelmodel.Task, addr netip.AddrPort) error {
 	if s.closed {
 		return syscall.EBADF
@@ -343,6 +352,11 @@ func (s *Socket) Connect(t *kernelmodel.Task, addr netip.AddrPort) error {
 	}
 	if !addr.Addr().Is4() {
 		return syscall.EAFNOSUPPORT
+	}
+	if s.stream() != nil {
+		err := s.Sk.Proto.Connect(s.task(t, 0), s.Sk, addr)
+		syscallExit(t)
+		return err
 	}
 	return s.Sk.Proto.Connect(t, s.Sk, addr)
 }
@@ -431,7 +445,11 @@ func (s *Socket) GetPeerName() (netip.AddrPort, error) {
 		return netip.AddrPort{}, syscall.EBADF
 	}
 	sk := s.Sk
-	if sk.State != TCP_ESTABLISHED || sk.Dport == 0 && sk.Type != SOCK_RAW {
+	if sk.Type == SOCK_STREAM {
+		if sk.Dport == 0 || sk.State == TCP_CLOSE || sk.State == TCP_SYN_SENT {
+			return netip.AddrPort{}, syscall.ENOTCONN
+		}
+	} else if sk.State != TCP_ESTABLISHED || sk.Dport == 0 && sk.Type != SOCK_RAW {
 		return netip.AddrPort{}, syscall.ENOTCONN
 	}
 	return netip.AddrPortFrom(netip.AddrFrom4(sk.Daddr), sk.Dport), nil
@@ -448,6 +466,9 @@ func (s *Socket) Shutdown(how int) error {
 		return syscall.EINVAL
 	}
 	sk := s.Sk
+	if sp := s.stream(); sp != nil {
+		return sp.Shutdown(sk, how)
+	}
 	sk.Shutdown |= how + 1
 	var err error
 	if sk.State != TCP_ESTABLISHED {
@@ -461,6 +482,9 @@ func (s *Socket) Shutdown(how int) error {
 func (s *Socket) Poll() int {
 	if s.closed {
 		return 0
+	}
+	if sp := s.stream(); sp != nil {
+		return sp.Poll(s.Sk)
 	}
 	return s.Sk.Poll()
 }

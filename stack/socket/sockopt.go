@@ -57,6 +57,11 @@ func (sk *Sock) setSockOptSocket(name, val int) error {
 		sk.Reuse = val != 0
 	case SO_BROADCAST:
 		sk.Broadcast = val != 0
+	case SO_KEEPALIVE:
+		sk.Keepalive = val != 0
+		if ka, ok := sk.Proto.(keepaliveSetter); ok {
+			ka.SetKeepalive(sk, val != 0)
+		}
 	case SO_SNDBUF, SO_SNDBUFFORCE:
 		// The value is taken as u32 against wmem_max: a negative one is
 		// wmem_max (FORCE ignores the limit, as with CAP_NET_ADMIN).
@@ -164,6 +169,10 @@ func (sk *Sock) getSockOptSocket(name int) (int, error) {
 		return b2i(sk.Reuse), nil
 	case SO_BROADCAST:
 		return b2i(sk.Broadcast), nil
+	case SO_KEEPALIVE:
+		return b2i(sk.Keepalive), nil
+	case SO_LINGER:
+		return b2i(sk.Linger), nil
 	case SO_SNDBUF:
 		return sk.Sndbuf, nil
 	case SO_RCVBUF:
@@ -189,6 +198,9 @@ func (sk *Sock) getSockOptSocket(name int) (int, error) {
 	}
 	return 0, syscall.ENOPROTOOPT
 }
+
+// keepaliveSetter is a Proto with keepalive timers (tcp_set_keepalive).
+type keepaliveSetter interface{ SetKeepalive(sk *Sock, on bool) }
 
 // ttlSource is a Proto that knows its stack's ip_default_ttl, for
 // IP_TTL's getsockopt on a socket without its own.

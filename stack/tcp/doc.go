@@ -26,7 +26,9 @@
 //	prr.go        tcp_init_cwnd_reduction, tcp_cwnd_reduction (RFC 6937)
 //	minmax.go     lib/win_minmax.c, the windowed min_rtt filter
 //	window.go     tcp_select_initial_window, tcp_win_from_space
-//	states.go     the TCP states (tcp_states.h) with ss's names
+//	tcpinfo/      struct tcp_info and its `ss -ti` line, the TCP states
+//	              (tcp_states.h) with ss's names, enum tcp_ca_state; info.go
+//	              re-exports them (Info, State, CAState) and fills tcp_info
 //	validate.go   tcp_validate_incoming's checks: PAWS (tcp_paws_check,
 //	              tcp_paws_reject, tcp_disordered_ack, RFC 7323 5),
 //	              tcp_sequence, the RST rules and challenge ACK limits of
@@ -42,11 +44,38 @@
 //	output.go     tcp_nagle_test with Minshall's check, tcp_cwnd_test,
 //	              tcp_snd_wnd_test, tcp_cwnd_restart after idle
 //	timers.go     tcp_probe0_when (zero-window probes), tcp_keepalive_timer
-//	info.go       struct tcp_info and its `ss -ti` line
 //
-// The connection (struct tcp_sock, tcp_v4_rcv and the socket calls) comes
-// on top of these once the socket layer exists; until then each piece is a
-// plain function or a small struct the connection will hold, driven by its
-// caller in virtual time: nothing here reads a clock, every time is passed
-// in (Sock.Now, the arguments).
+// The connection is built on these pieces:
+//
+//	table.go      tcp_hashinfo: the ehash (4-tuple), bhash (ports in use,
+//	              inet_csk_get_port, inet_csk_bind_conflict with SO_REUSEADDR)
+//	              and listening hash; inet_hash_connect's ephemeral ports;
+//	              __inet_lookup; New (tcp_v4_init), WriteSNMP, WriteNetstat
+//	conn.go       struct tcp_sock (Conn), TCP_SKB_CB in skb.CB, tcp_set_state,
+//	              tcp_done, tcp_get_info
+//	input.go      tcp_v4_rcv (checksum, lookup), tcp_v4_do_rcv,
+//	              tcp_rcv_state_process, tcp_rcv_synsent_state_process,
+//	              tcp_rcv_established (slow path only), tcp_validate_incoming,
+//	              tcp_ack with tcp_clean_rtx_queue, NewReno fast retransmit,
+//	              tcp_data_queue with the out-of-order queue, tcp_fin,
+//	              tcp_timewait_state_process, tcp_conn_request, tcp_reset
+//	xmit.go       __tcp_transmit_skb, tcp_write_xmit, tcp_send_ack,
+//	              tcp_send_fin, tcp_connect, tcp_v4_send_reset,
+//	              tcp_retransmit_skb, tcp_retransmit_timer, the delayed ACK
+//	              timer, tcp_time_wait, tcp_sync_mss, tcp_sndbuf_expand
+//	sockops.go    tcp_prot and inet_stream_ops: bind, tcp_v4_connect with
+//	              inet_stream_connect, listen, inet_csk_accept, tcp_sendmsg,
+//	              tcp_recvmsg, tcp_cleanup_rbuf, tcp_poll, tcp_ioctl,
+//	              tcp_shutdown, tcp_close, do_tcp_setsockopt/getsockopt
+//
+// Every call runs on the kernel model's loop (softirq, timers and tasks
+// take turns), so nothing locks; timers are kernelmodel.TimerLists in
+// jiffies; the clock is the kernel's (Conn.now).
+//
+// Deviations (for now): a request sock is a full Conn in SYN_RECV in the
+// ehash, and a TIME_WAIT sock is the Conn itself; no header-prediction
+// fast path; after an RTO the segments sent before it are resent as cwnd
+// allows (Linux marks them lost: the same segments go); no SACK recovery,
+// RACK, PRR, TSO, syncookies, keepalive or zero-window probes in the
+// connection yet (the pieces above exist); no ICMP errors to TCP.
 package tcp

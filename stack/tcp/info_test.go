@@ -22,8 +22,8 @@ func TestWriteSS(t *testing.T) {
 		DataSegsOut: 1, LastDataSent: 1040, LastDataRecv: 1040, LastAckRecv: 1040, PacingRate: 2 * 1448 * 10 * 1000000 / 62,
 		DeliveryRate: 12345678, Delivered: 2, DeliveryRateAppLimited: true, BusyTime: 1000, Reordering: 3, RcvSpace: 14480,
 		RcvSsthresh: 64088, MinRTT: 62, SndWnd: 64256}
-	i.SetRTT(&e)
-	i.SetCong(&s, ca)
+	SetInfoRTT(&i, &e)
+	SetInfoCong(&i, &s, ca)
 	var b strings.Builder
 	if err := i.WriteSS(&b); err != nil {
 		t.Fatal(err)

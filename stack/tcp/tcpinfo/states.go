@@ -1,4 +1,4 @@
-package tcp
+package tcpinfo
 
 // State is a connection state (include/net/tcp_states.h; RFC 9293
 // section 3.3.2), with Linux's numbers, which /proc/net/tcp prints in

@@ -1,0 +1,921 @@
+package tcp
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/ipv4"
+	"github.com/nicbed/nicbed/stack/socket"
+)
+
+const dropOther = kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED
+
+// csumValid is tcp_checksum_complete() == 0 after tcp_v4_checksum_init:
+// the NIC's or GRO's word (CHECKSUM_UNNECESSARY, or CHECKSUM_PARTIAL of
+// an skb GRO built), else the software sum over the pseudo header.
+func (t *Table) csumValid(skb *kernelmodel.SKB, iph header.IPv4) bool {
+	if kernelmodel.SKBCsumUnnecessary(skb) {
+		return true
+	}
+	src, dst := iph.Source(), iph.Destination()
+	t.K.ChargeBytes(t.K.Cost.CsumPerKiB, skb.Len())
+	ph := checksum.PseudoHeaderIPv4(src[:], dst[:], ipv4.IPPROTO_TCP, uint16(skb.Len()))
+	if checksum.Checksum(skb.Data, ph) != 0xFFFF {
+		return false
+	}
+	skb.IPSummed = kernelmodel.CHECKSUM_UNNECESSARY
+	return true
+}
+
+// segment is what tcp_v4_rcv learns of a segment before it is queued:
+// the header, the sequence range (TCP_SKB_CB seq, end_seq, ack_seq) and
+// the payload length.
+type segment struct {
+	th          header.TCP
+	iph         header.IPv4
+	seq, endSeq uint32
+	ack         uint32
+	flags       uint8
+	dataLen     int
+	wnd         uint32
+}
+
+// v4Rcv is tcp_v4_rcv(): Data at the TCP header. A short or malformed
+// header or a bad checksum is InErrs (InCsumErrors); no socket answers
+// with tcp_v4_send_reset; else tcp_v4_do_rcv (TIME_WAIT:
+// tcp_timewait_state_process).
+func (t *Table) v4Rcv(skb *kernelmodel.SKB) {
+	k := t.K
+	t.MIB.InSegs++
+	if skb.Len() < header.TCPMinSize {
+		t.MIB.InErrs++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+		return
+	}
+	th := header.TCP(skb.Data)
+	doff := th.DataOffset()
+	if doff < header.TCPMinSize || doff > skb.Len() {
+		t.MIB.InErrs++
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+		return
+	}
+	iph := ipv4.IPHdr(skb)
+	if !t.csumValid(skb, iph) {
+		t.MIB.InCsumErrors++
+		t.MIB.InErrs++
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	if ipv4.RouteType(skb) != ipv4.RTN_LOCAL && ipv4.RouteType(skb) != ipv4.RTN_UNICAST {
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	s := segment{th: th, iph: iph, seq: th.SequenceNumber(), ack: th.AckNumber(), flags: th.Flags(), dataLen: skb.Len() - doff}
+	s.endSeq = s.seq + uint32(s.dataLen)
+	if s.flags&flagSYN != 0 {
+		s.endSeq++
+	}
+	if s.flags&flagFIN != 0 {
+		s.endSeq++
+	}
+	s.wnd = uint32(th.WindowSize())
+	k.TracePoint("tcp_v4_rcv", skb.ID, int64(s.seq))
+	c := t.lookup(iph.Source(), th.SourcePort(), iph.Destination(), th.DestinationPort())
+	if c == nil {
+		t.v4SendReset(iph, th, s.dataLen)
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NO_SOCKET)
+		return
+	}
+	c.segsIn++
+	if c.state == StateTimeWait {
+		if c.timewaitStateProcess(skb, &s) {
+			// A new SYN for a recycled TIME_WAIT tuple: to the listener.
+			if l := t.lookup(iph.Source(), th.SourcePort(), iph.Destination(), th.DestinationPort()); l != nil && l.state == StateListen {
+				l.rcvStateProcess(skb, &s)
+				return
+			}
+			t.v4SendReset(iph, th, s.dataLen)
+		}
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	c.doRcv(skb, &s)
+}
+
+// doRcv is tcp_v4_do_rcv: ESTABLISHED to tcp_rcv_established, the rest
+// to tcp_rcv_state_process. The function that queues skb owns it; the
+// others free it.
+func (c *Conn) doRcv(skb *kernelmodel.SKB, s *segment) {
+	if c.state == StateEstablished {
+		c.rcvEstablished(skb, s)
+		return
+	}
+	c.rcvStateProcess(skb, s)
+}
+
+// parseOptions reads the segment's options into c.rx (the per-segment
+// part), with the connection's timestamp offset taken off TSecr.
+func (c *Conn) parseOptions(s *segment, syn bool) {
+	opts := s.th[header.TCPMinSize:s.th.DataOffset()]
+	ParseOptions(opts, syn, c.state != StateListen && c.state != StateSynSent, &c.t.Sysctl, &c.rx)
+	if c.rx.SawTstamp && c.rx.RcvTSecr != 0 {
+		c.rx.RcvTSecr -= c.tsOffset
+	}
+}
+
+// rcvEstablished is tcp_rcv_established: the slow path of Linux (the
+// header-prediction fast path is not modelled; its result is the same).
+func (c *Conn) rcvEstablished(skb *kernelmodel.SKB, s *segment) {
+	c.rcvSynchronized(skb, s)
+}
+
+// validateIncoming is tcp_validate_incoming: PAWS, the sequence window
+// (an out-of-window segment gets a rate-limited duplicate ACK), RST per
+// RFC 5961, and a SYN in window (challenge ACK). It reports whether the
+// segment goes on.
+func (c *Conn) validateIncoming(s *segment) bool {
+	k := c.t.K
+	if c.rx.SawTstamp && c.rx.TstampOK && c.paws.TSRecentStamp != 0 {
+		if s.flags&flagRST == 0 && c.paws.PAWSDiscard(c.rx.RcvTSval, false, k.Now()) {
+			c.t.Ext.PAWSEstab++
+			c.sendDupAck(s)
+			return false
+		}
+	}
+	v := Sequence(s.seq, s.endSeq, c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)
+	if v != SeqOK {
+		if s.flags&flagRST != 0 {
+			if ValidateRST(s.seq, c.rcvNxt, c.state, false, nil) == RSTReset {
+				c.reset()
+			}
+			return false
+		}
+		if s.flags&flagSYN == 0 || c.state != StateSynRecv {
+			c.sendDupAck(s)
+		}
+		return false
+	}
+	if s.flags&flagRST != 0 {
+		switch ValidateRST(s.seq, c.rcvNxt, c.state, true, nil) {
+		case RSTReset:
+			c.reset()
+		case RSTChallenge:
+			c.sendChallengeAck()
+		}
+		return false
+	}
+	if s.flags&flagSYN != 0 {
+		if c.state == StateSynRecv && s.flags&flagACK != 0 && s.seq+1 == s.endSeq && s.seq+1 == c.rcvNxt && s.ack == c.sndNxt {
+			return true // simultaneous open: the peer's SYN-ACK
+		}
+		c.t.Ext.TCPSYNChallenge++
+		c.sendChallengeAck()
+		return false
+	}
+	return true
+}
+
+// sendDupAck is tcp_send_dupack, rate limited (tcp_oow_rate_limited).
+func (c *Conn) sendDupAck(s *segment) {
+	if s.dataLen > 0 || s.flags&(flagSYN|flagFIN) != 0 {
+		c.t.Ext.DelayedACKLost++
+	}
+	if s.flags&flagRST == 0 && !OOWRateLimited(&c.lastOOW, uint32(c.t.K.Jiffies()), uint32(c.t.Sysctl.InvalidRatelimit), &c.t.Ext.TCPACKSkippedSeq) {
+		c.sendAck()
+	}
+}
+
+// sendChallengeAck is tcp_send_challenge_ack (RFC 5961 4).
+func (c *Conn) sendChallengeAck() {
+	if OOWRateLimited(&c.lastOOW, uint32(c.t.K.Jiffies()), uint32(c.t.Sysctl.InvalidRatelimit), &c.t.Ext.TCPACKSkippedChallenge) {
+		return
+	}
+	if c.t.chal.Allow(&c.t.Sysctl, &c.lastOOW, c.t.K.Now(), &c.t.Ext) {
+		c.sendAck()
+	}
+}
+
+// reset is tcp_reset: the error the state gives (ECONNREFUSED in
+// SYN_SENT, EPIPE in CLOSE_WAIT, ECONNRESET otherwise), and tcp_done.
+func (c *Conn) reset() {
+	e := syscall.ECONNRESET
+	switch c.state {
+	case StateSynSent:
+		e = syscall.ECONNREFUSED
+	case StateCloseWait:
+		e = syscall.EPIPE
+	case StateClose:
+		return
+	}
+	if c.state == StateEstablished || c.state == StateCloseWait {
+		c.t.MIB.EstabResets++
+	}
+	c.sk.Err = int(e)
+	if c.state == StateSynRecv && c.so != nil && c.parent != nil {
+		c.t.Ext.EmbryonicRsts++
+	}
+	c.done()
+	c.sk.ErrorReport(c.sk)
+}
+
+// storeTS is tcp_replace_ts_recent: TSval kept for the echo when the
+// segment starts at or before rcv_wup.
+func (c *Conn) storeTS(s *segment) {
+	if c.rx.SawTstamp && c.rx.TstampOK {
+		c.paws.Replace(true, c.rx.RcvTSval, s.seq, c.rw.RcvWup, c.t.K.Now())
+	}
+}
+
+// rcvSynchronized is the part of tcp_rcv_state_process (and the slow path
+// of tcp_rcv_established) for the synchronized states: validation, the
+// ACK (with the state moves it causes), then the data and FIN, then what
+// to send.
+func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
+	k := c.t.K
+	c.parseOptions(s, false)
+	if !c.validateIncoming(s) {
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	if s.flags&flagACK == 0 {
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	acceptable := c.ack(s) >= 0
+	switch c.state {
+	case StateSynRecv:
+		if !acceptable {
+			c.t.v4SendReset(s.iph, s.th, s.dataLen)
+			k.KfreeSKB(skb, dropOther)
+			return
+		}
+		if !c.synRecvEstablished(s) {
+			k.KfreeSKB(skb, dropOther)
+			return
+		}
+	case StateFinWait1:
+		if c.sndUna == c.writeSeq {
+			c.setState(StateFinWait2)
+			c.sk.Shutdown |= socket.SEND_SHUTDOWN
+			if c.sk.Dead {
+				k.ModTimer(&c.swTimer, k.Jiffies()+uint64(c.t.Sysctl.FinTimeout)*kernelmodel.HZ)
+			} else {
+				c.stateChange()
+			}
+		}
+	case StateClosing:
+		if c.sndUna == c.writeSeq {
+			c.timeWait()
+			k.KfreeSKB(skb, dropOther)
+			return
+		}
+	case StateLastAck:
+		if c.sndUna == c.writeSeq {
+			c.done()
+			k.KfreeSKB(skb, dropOther)
+			return
+		}
+	}
+	if !acceptable && c.state == StateClose {
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	c.storeTS(s)
+	queued := false
+	switch c.state {
+	case StateCloseWait, StateClosing, StateLastAck:
+		// The peer's FIN came: nothing more after it is taken.
+	case StateFinWait1, StateFinWait2:
+		if c.sk.Shutdown&socket.RCV_SHUTDOWN != 0 && s.dataLen > 0 && After(s.endSeq-b2u(s.flags&flagFIN != 0), c.rcvNxt) {
+			c.t.Ext.TCPAbortOnData++
+			c.sendActiveReset()
+			c.reset()
+			k.KfreeSKB(skb, dropOther)
+			return
+		}
+		fallthrough
+	case StateEstablished:
+		queued = c.dataQueue(skb, s)
+	}
+	if !queued {
+		k.KfreeSKB(skb, dropOther)
+	}
+	if c.state != StateClose && c.state != StateTimeWait {
+		c.dataSndCheck()
+		c.ackSndCheck()
+	}
+}
+
+// synRecvEstablished is the SYN_RECV case of tcp_rcv_state_process: the
+// handshake's ACK; a child goes to its listener's accept queue
+// (inet_csk_complete_hashdance), or the ACK is dropped when that is full.
+func (c *Conn) synRecvEstablished(s *segment) bool {
+	if p := c.parent; p != nil && c.so != nil {
+		if len(p.acceptQ) >= p.maxBacklog {
+			c.t.Ext.ListenOverflows++
+			c.t.Ext.ListenDrops++
+			return false
+		}
+		c.t.MIB.PassiveOpens++
+	}
+	c.sndWnd = s.wnd << c.rx.SndWscale
+	c.sndWl1 = s.seq
+	c.maxWindow = max(c.maxWindow, c.sndWnd)
+	c.setState(StateEstablished)
+	c.ss = ssConnected
+	c.initTransfer()
+	if p := c.parent; p != nil && c.so != nil {
+		p.synQLen--
+		p.acceptQ = append(p.acceptQ, c)
+		p.sk.DataReady(p.sk)
+	} else {
+		c.stateChange()
+	}
+	return true
+}
+
+// ack is tcp_ack: -1 for an ACK of something not sent (answered with an
+// ACK) or too old, 0 for a duplicate, 1 when it acknowledged data. It
+// updates the window (tcp_ack_update_window), cleans the retransmit
+// queue (tcp_clean_rtx_queue) with its RTT sample, grows cwnd, and runs
+// fast retransmit with NewReno recovery (RFC 5681 3.2, RFC 6582).
+func (c *Conn) ack(s *segment) int {
+	ack := s.ack
+	priorUna := c.sndUna
+	if After(ack, c.sndMax) {
+		c.sendAck()
+		return -1
+	}
+	if Before(ack, priorUna) {
+		if Before(ack, priorUna-c.maxWindow) {
+			c.sendChallengeAck()
+			return -1
+		}
+		return 0
+	}
+	// tcp_ack_update_window.
+	nwin := s.wnd
+	if s.flags&flagSYN == 0 {
+		nwin <<= c.rx.SndWscale
+	}
+	windowChanged := false
+	if MayUpdateWindow(ack, s.seq, priorUna, c.sndWl1, c.sndWnd, nwin) {
+		c.sndWl1 = s.seq
+		if c.sndWnd != nwin {
+			windowChanged = true
+			c.sndWnd = nwin
+			c.maxWindow = max(c.maxWindow, nwin)
+		}
+	}
+	if ack == priorUna {
+		// A duplicate ACK: no data, no window change, data in flight.
+		if c.packetsOut > 0 && s.dataLen == 0 && !windowChanged && s.flags&(flagSYN|flagFIN) == 0 && c.ca != nil {
+			c.dupAck()
+		}
+		return 0
+	}
+	c.sndUna = ack
+	if After(ack, c.sndNxt) {
+		c.sndNxt = ack // ACK of what a go-back retransmission had not yet resent
+	}
+	c.bytesAcked += uint64(ack - priorUna)
+	acked, sample := c.cleanRtxQueue(s)
+	c.retransmits = 0
+	c.rtt.Backoff = 0
+	if c.ca != nil {
+		c.congControl(ack, acked, sample)
+	}
+	if c.packetsOut == 0 {
+		c.t.K.DelTimer(&c.rtxTimer)
+		c.retransStamp = 0
+	} else {
+		c.resetXmitTimer()
+	}
+	c.writeSpace()
+	return 1
+}
+
+// dupAck counts a duplicate ACK; the third starts fast retransmit, each
+// further one inflates cwnd (RFC 6582's NewReno).
+func (c *Conn) dupAck() {
+	c.dupAcks++
+	switch c.cong.CAState {
+	case CARecovery:
+		c.cong.SndCwnd++
+		c.writeXmit(false)
+		return
+	case CALoss:
+		return
+	}
+	if c.dupAcks < c.t.Sysctl.Reordering {
+		c.setCAState(CADisorder)
+		return
+	}
+	c.t.Ext.TCPRenoRecovery++
+	c.cong.Now = c.now()
+	c.cong.PriorCwnd = c.cong.SndCwnd
+	c.cong.SndSsthresh = c.ca.SSThresh(&c.cong)
+	c.cong.SndCwnd = c.cong.SndSsthresh + uint32(c.dupAcks)
+	c.highSeq = c.sndNxt
+	c.setCAState(CARecovery)
+	c.t.Ext.TCPFastRetrans++
+	c.retransmitSKB(c.wq.Peek())
+}
+
+// congControl is tcp_cong_control with the recovery exits of
+// tcp_fastretrans_alert: a partial ACK in recovery resends the next hole,
+// a full one ends recovery at ssthresh; otherwise cwnd grows by the
+// algorithm (tcp_cong_avoid).
+func (c *Conn) congControl(ack, acked uint32, rttUS int64) {
+	s := &c.cong
+	s.Now = c.now()
+	s.SndUna, s.SndNxt = c.sndUna, c.sndNxt
+	s.SrttUS = c.rtt.SrttUS
+	c.ca.PktsAcked(s, AckSample{PktsAcked: acked, RTTUS: int32(max(rttUS, -1)), InFlight: c.packetsOut})
+	switch s.CAState {
+	case CARecovery, CALoss:
+		if Before(ack, c.highSeq) {
+			if s.CAState == CARecovery {
+				s.SndCwnd = max(s.SndCwnd-min(acked, s.SndCwnd)+1, 1)
+				c.retransmitSKB(c.wq.Peek())
+			} else {
+				c.lossRetransmit()
+			}
+			return
+		}
+		if s.CAState == CARecovery {
+			s.SndCwnd = max(s.SndSsthresh, 2)
+		}
+		c.setCAState(CAOpen)
+		c.ca.CwndEvent(s, CAEventCompleteCWR)
+		c.dupAcks = 0
+		return
+	case CADisorder:
+		c.setCAState(CAOpen)
+	}
+	c.dupAcks = 0
+	if s.CwndLimited() {
+		c.ca.CongAvoid(s, ack, acked)
+	}
+	s.IsCwndLimited = false
+}
+
+// lossRetransmit is tcp_xmit_retransmit_queue in Loss: the segments sent
+// before the RTO and not yet ACKed are sent again as cwnd allows.
+func (c *Conn) lossRetransmit() {
+	n := c.cong.SndCwnd
+	for skb := c.wq.Peek(); skb != nil && skb != c.sendHead && n > 0; skb = skb.Next {
+		cb := getCB(skb)
+		if !Before(cb.seq, c.highSeq) {
+			break
+		}
+		if cb.sacked&tcpcbRetrans != 0 && cb.when >= c.lossStart() {
+			continue
+		}
+		if c.retransmitSKB(skb) {
+			n--
+		}
+	}
+}
+
+// lossStart is when the current Loss began (the last RTO's transmit of
+// the head).
+func (c *Conn) lossStart() time.Duration {
+	if c.wq.Peek() == nil {
+		return 0
+	}
+	return getCB(c.wq.Peek()).when
+}
+
+// cleanRtxQueue is tcp_clean_rtx_queue: the skbs snd_una passed are
+// freed (a partly ACKed one trimmed), the RTT sampled (Karn's rule and
+// the timestamp echo, tcp_ack_update_rtt); it returns the packets ACKed
+// and the sample for congestion control.
+func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
+	k := c.t.K
+	now := c.now()
+	var acked uint32
+	var firstAckt, lastAckt time.Duration
+	haveFirst, retransAcked := false, false
+	for skb := c.wq.Peek(); skb != nil; skb = c.wq.Peek() {
+		cb := getCB(skb)
+		if After(cb.endSeq, c.sndUna) {
+			if Before(cb.seq, c.sndUna) && skb.Len() > 0 && !skb.Cloned() && cb.flags&flagSYN == 0 {
+				skb.Pull(int(c.sndUna - cb.seq))
+				c.wmemQueued -= 0
+				cb.seq = c.sndUna
+				setCB(skb, cb)
+			}
+			break
+		}
+		if cb.sacked&tcpcbRetrans != 0 {
+			retransAcked = true
+			c.retransOut--
+		} else if cb.sacked&tcpcbInflight != 0 {
+			if !haveFirst {
+				firstAckt, haveFirst = cb.when, true
+			}
+			lastAckt = cb.when
+		}
+		if cb.sacked&tcpcbInflight != 0 {
+			c.packetsOut--
+			acked++
+		}
+		if skb == c.sendHead {
+			c.sendHead = skb.Next
+		}
+		c.wq.Dequeue()
+		c.wmemQueued -= skb.Truesize()
+		k.ConsumeSKB(skb)
+	}
+	if retransAcked {
+		haveFirst = false
+	}
+	sample := RTTSample{
+		SeqRTTUS: KarnSeqRTT(now, firstAckt, haveFirst, retransAcked), SACKRTTUS: -1, CARTTUS: -1,
+		RetransAcked: retransAcked, Acked: true,
+		SawTstamp: c.rx.SawTstamp && c.rx.TstampOK, TSecr: c.rx.RcvTSecr, NowTS: c.tsNow(),
+	}
+	if haveFirst {
+		sample.CARTTUS = int64((now - lastAckt) / time.Microsecond)
+	}
+	ca, _ := c.rtt.AckUpdateRTT(sample, c.sndUna, c.sndNxt)
+	return acked, ca
+}
+
+// writeSpace is tcp_check_space → tcp_new_space: writers woken once
+// the queue is down to two thirds (sk_stream_write_space).
+func (c *Conn) writeSpace() {
+	if c.sk.Nospace && c.streamWriteable() {
+		c.sk.Nospace = false
+		c.sk.WriteSpace(c.sk)
+	}
+}
+
+// streamWriteable is sk_stream_is_writeable: free space at least half
+// of what is queued, and room under sk_sndbuf.
+func (c *Conn) streamWriteable() bool {
+	return c.sk.Sndbuf-c.wmemQueued >= c.wmemQueued>>1 && c.wmemQueued < c.sk.Sndbuf
+}
+
+// dataSndCheck is tcp_data_snd_check.
+func (c *Conn) dataSndCheck() { c.pushPendingFrames() }
+
+// ackSndCheck is __tcp_ack_snd_check: an ACK now, a delayed one, or none.
+func (c *Conn) ackSndCheck() {
+	d := &c.delack
+	if d.Pending&ICSKAckSched == 0 {
+		return
+	}
+	sys := &c.t.Sysctl
+	free := WinFromSpace(c.sk.Rcvbuf-c.sk.RmemAlloc, sys.AdvWinScale)
+	full := WinFromSpace(c.sk.Rcvbuf, sys.AdvWinScale)
+	nw, _ := c.rw.selectWindow(free, full)
+	if d.AckNeededNow(c.rcvNxt, c.rw.RcvWup, nw >= c.rw.RcvWnd) || c.ofo.Len() > 0 {
+		c.sendAck()
+		return
+	}
+	c.sendDelayedAck()
+}
+
+// dataQueue is tcp_data_queue: in-order data to the receive queue (and
+// what of the out-of-order queue it makes in order), a FIN to tcp_fin,
+// out-of-order data to the ofo queue with an immediate ACK, duplicates
+// ACKed. It reports whether skb was queued (kept).
+func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
+	k := c.t.K
+	fin := s.flags&flagFIN != 0
+	if s.seq == s.endSeq {
+		return false
+	}
+	skb.Pull(s.th.DataOffset())
+	setCB(skb, skbCB{seq: s.seq, endSeq: s.endSeq, flags: s.flags})
+	if !After(s.endSeq, c.rcvNxt) {
+		// A retransmission of what we have: ACK at once (tcp_enter_quickack_mode).
+		c.t.Ext.DelayedACKLost++
+		c.delack.IncrQuickack(c.rw.RcvWnd, TCPMaxQuickacks)
+		c.delack.Pending |= ICSKAckSched | ICSKAckNow
+		return false
+	}
+	if After(s.seq, c.rcvNxt) {
+		if After(s.seq, c.rcvNxt+ReceiveWindow(c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)) {
+			c.delack.Pending |= ICSKAckSched | ICSKAckNow
+			return false
+		}
+		return c.ofoQueue(skb)
+	}
+	// In order (perhaps overlapping what we have: the old part goes).
+	if Before(s.seq, c.rcvNxt) {
+		skb.Pull(int(c.rcvNxt - s.seq))
+		cb := getCB(skb)
+		cb.seq = c.rcvNxt
+		setCB(skb, cb)
+	}
+	if !c.rmemSchedule(skb) {
+		c.t.Ext.TCPRcvQDrop++
+		return false
+	}
+	c.delack.EventDataRecv(k.Now(), c.rtt.RTO, c.rw.RcvWnd)
+	c.rw.GrowWindow(skb.Len(), skb.Truesize(), c.advMSS, WinFromSpace(c.sk.Rcvbuf-c.sk.RmemAlloc, c.t.Sysctl.AdvWinScale), &c.t.Sysctl)
+	queued := c.queueRcv(skb)
+	if fin {
+		c.fin()
+	}
+	if c.ofo.Len() > 0 {
+		c.ofoDrain()
+		c.delack.Pending |= ICSKAckNow
+	}
+	if s.flags&flagPSH != 0 {
+		c.delack.Pending |= ICSKAckPushed
+	}
+	if !c.sk.Dead {
+		c.sk.DataReady(c.sk)
+	}
+	return queued
+}
+
+// queueRcv is tcp_queue_rcv: rcv_nxt advances; an skb with data goes on
+// the receive queue charged to the buffer; it reports whether it did.
+func (c *Conn) queueRcv(skb *kernelmodel.SKB) bool {
+	cb := getCB(skb)
+	c.rcvNxt = cb.endSeq
+	n := skb.Len()
+	c.bytesReceived += uint64(n)
+	if n == 0 {
+		return false
+	}
+	c.sk.SetOwnerR(skb)
+	c.sk.ReceiveQueue.QueueTail(skb)
+	c.rcvQueued += n
+	return true
+}
+
+// rmemSchedule is tcp_try_rmem_schedule: the skb fits the receive buffer
+// (one always fits an empty one).
+func (c *Conn) rmemSchedule(skb *kernelmodel.SKB) bool {
+	return c.sk.RmemAlloc == 0 || c.sk.RmemAlloc+skb.Truesize() <= c.sk.Rcvbuf
+}
+
+// ofoQueue is tcp_data_queue_ofo: the skb in sequence order on the
+// out-of-order queue (one wholly covered by a queued skb is dropped), an
+// immediate ACK due.
+func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
+	c.t.Ext.TCPOFOQueue++
+	c.delack.Pending |= ICSKAckSched | ICSKAckNow
+	if !c.rmemSchedule(skb) {
+		c.t.Ext.TCPOFODrop++
+		return false
+	}
+	cb := getCB(skb)
+	var prev *kernelmodel.SKB
+	for o := c.ofo.Peek(); o != nil; prev, o = o, o.Next {
+		ocb := getCB(o)
+		if !Before(cb.seq, ocb.seq) && !After(cb.endSeq, ocb.endSeq) {
+			c.t.Ext.TCPOFOMerge++
+			return false
+		}
+		if Before(cb.seq, ocb.seq) {
+			break
+		}
+	}
+	c.sk.SetOwnerR(skb)
+	c.ofo.InsertAfter(prev, skb)
+	return true
+}
+
+// ofoDrain is tcp_ofo_queue: what rcv_nxt reached moves to the receive
+// queue; what it passed is dropped.
+func (c *Conn) ofoDrain() {
+	k := c.t.K
+	for skb := c.ofo.Peek(); skb != nil; skb = c.ofo.Peek() {
+		cb := getCB(skb)
+		if After(cb.seq, c.rcvNxt) {
+			break
+		}
+		c.ofo.Dequeue()
+		skb.Destructor(skb) // uncharged; queueRcv charges it again
+		skb.Destructor, skb.Sk = nil, nil
+		if !After(cb.endSeq, c.rcvNxt) {
+			k.KfreeSKB(skb, dropOther)
+			continue
+		}
+		if Before(cb.seq, c.rcvNxt) {
+			skb.Pull(int(c.rcvNxt - cb.seq))
+			cb.seq = c.rcvNxt
+			setCB(skb, cb)
+		}
+		if !c.queueRcv(skb) {
+			k.KfreeSKB(skb, dropOther)
+		}
+		if cb.flags&flagFIN != 0 {
+			c.fin()
+			break
+		}
+	}
+}
+
+// fin is tcp_fin: the peer's FIN (RFC 9293 3.10.7.4 eighth step).
+func (c *Conn) fin() {
+	c.sk.Shutdown |= socket.RCV_SHUTDOWN
+	c.done_ = true
+	c.delack.Pending |= ICSKAckSched | ICSKAckNow
+	switch c.state {
+	case StateSynRecv, StateEstablished:
+		c.setState(StateCloseWait)
+		c.delack.Pingpong = true
+	case StateFinWait1:
+		c.sendAck()
+		c.setState(StateClosing)
+	case StateFinWait2:
+		c.sendAck()
+		c.timeWait()
+	}
+	k := c.t.K
+	for skb := c.ofo.Dequeue(); skb != nil; skb = c.ofo.Dequeue() {
+		k.KfreeSKB(skb, dropOther)
+	}
+	c.stateChange()
+}
+
+// timewaitStateProcess is tcp_timewait_state_process: a RST ends
+// TIME_WAIT; a new SYN beyond rcv_nxt may reuse the tuple (true: the
+// caller hands it to the listener); a retransmitted FIN is ACKed again
+// and TIME_WAIT restarts; anything else gets an ACK.
+func (c *Conn) timewaitStateProcess(skb *kernelmodel.SKB, s *segment) bool {
+	k := c.t.K
+	if s.flags&flagRST != 0 {
+		c.done()
+		return false
+	}
+	if s.flags&flagSYN != 0 && s.flags&flagACK == 0 && After(s.seq, c.rcvNxt) {
+		c.t.Ext.TWRecycled++
+		c.done()
+		return true
+	}
+	if s.flags&flagFIN != 0 {
+		k.ModTimer(&c.swTimer, k.Jiffies()+uint64(TCPTimewaitLen/jiffy))
+	}
+	_ = c.transmitSKB(c.allocCtlSKB(c.sndNxt, flagACK), false)
+	return false
+}
+
+// rcvStateProcess is tcp_rcv_state_process: LISTEN (tcp_v4_conn_request),
+// SYN_SENT (tcp_rcv_synsent_state_process), and the synchronized states.
+// It owns skb.
+func (c *Conn) rcvStateProcess(skb *kernelmodel.SKB, s *segment) {
+	k := c.t.K
+	switch c.state {
+	case StateClose:
+		k.KfreeSKB(skb, dropOther)
+		return
+	case StateListen:
+		switch {
+		case s.flags&flagACK != 0:
+			c.t.v4SendReset(s.iph, s.th, s.dataLen)
+		case s.flags&flagRST != 0:
+		case s.flags&flagSYN != 0 && s.flags&flagFIN == 0:
+			c.connRequest(s)
+		}
+		k.KfreeSKB(skb, dropOther)
+		return
+	case StateSynSent:
+		c.rcvSynSent(s)
+		k.KfreeSKB(skb, dropOther)
+		return
+	}
+	c.rcvSynchronized(skb, s)
+}
+
+// rcvSynSent is tcp_rcv_synsent_state_process (RFC 9293 3.10.7.3): a
+// SYN-ACK for our SYN establishes; a RST with an acceptable ACK refuses
+// (ECONNREFUSED); a bad ACK is answered with a RST; a SYN alone is a
+// simultaneous open (SYN_RECV, SYN-ACK).
+func (c *Conn) rcvSynSent(s *segment) {
+	c.parseOptions(s, true)
+	if s.flags&flagACK != 0 {
+		if !After(s.ack, c.iss) || After(s.ack, c.sndMax) {
+			if s.flags&flagRST == 0 {
+				c.t.v4SendReset(s.iph, s.th, s.dataLen)
+			}
+			return
+		}
+		if s.flags&flagRST != 0 {
+			c.reset()
+			return
+		}
+		if s.flags&flagSYN == 0 {
+			return
+		}
+		c.synOptions(s)
+		c.irs, c.rcvNxt = s.seq, s.seq+1
+		c.copiedSeq = c.rcvNxt
+		c.rw.RcvWup = c.rcvNxt
+		c.sndWl1 = s.seq
+		c.ack(s)
+		c.sndWnd = s.wnd // never scaled on a SYN
+		c.maxWindow = c.sndWnd
+		if c.rx.SawTstamp && c.rx.TstampOK {
+			c.paws.Store(c.rx.RcvTSval, c.t.K.Now())
+		}
+		c.setState(StateEstablished)
+		c.initTransfer()
+		c.stateChange()
+		c.sendAck()
+		return
+	}
+	if s.flags&flagRST != 0 {
+		return
+	}
+	if s.flags&flagSYN != 0 {
+		// Simultaneous open.
+		c.synOptions(s)
+		c.irs, c.rcvNxt = s.seq, s.seq+1
+		c.copiedSeq = c.rcvNxt
+		c.rw.RcvWup = c.rcvNxt
+		c.sndWnd = s.wnd
+		c.sndWl1 = s.seq
+		c.maxWindow = c.sndWnd
+		if c.rx.SawTstamp && c.rx.TstampOK {
+			c.paws.Store(c.rx.RcvTSval, c.t.K.Now())
+		}
+		c.setState(StateSynRecv)
+		// tcp_send_synack: the SYN on the write queue goes again as SYN-ACK.
+		if skb := c.wq.Peek(); skb != nil {
+			cb := getCB(skb)
+			cb.flags |= flagACK
+			setCB(skb, cb)
+			c.retransmitSKB(skb)
+			c.t.MIB.RetransSegs-- // a SYN-ACK, not a retransmission
+			c.totalRetrans--
+		}
+	}
+}
+
+// synOptions takes the handshake's options (tcp_rcv_synsent_state_process,
+// tcp_openreq_init): window scale, timestamps, SACK and the peer's MSS,
+// each only when both ends offered it.
+func (c *Conn) synOptions(s *segment) {
+	sys := &c.t.Sysctl
+	if !c.rx.WscaleOK || sys.WindowScaling == 0 {
+		c.rx.WscaleOK = false
+		c.rx.SndWscale = 0
+		c.rw.RcvWscale = 0
+		c.rw.WindowClamp = min(c.rw.WindowClamp, 0xffff)
+	}
+	c.rx.TstampOK = c.rx.SawTstamp && sys.Timestamps != 0
+	c.rx.SackOK = c.rx.SackOK && sys.SACK != 0
+	if c.rx.MSSClamp == 0 {
+		c.rx.MSSClamp = TCPMSSDefault
+	}
+	c.syncMSS()
+}
+
+// connRequest is tcp_v4_conn_request → tcp_conn_request: a SYN to a
+// listener. A full accept queue or SYN queue drops it (ListenOverflows,
+// ListenDrops); else a request sock — here a child connection in
+// SYN_RECV, in the ehash — answers with a SYN-ACK and waits for the ACK.
+func (l *Conn) connRequest(s *segment) {
+	t := l.t
+	if len(l.acceptQ) >= l.maxBacklog || l.synQLen >= l.maxBacklog {
+		t.Ext.ListenOverflows++
+		t.Ext.ListenDrops++
+		return
+	}
+	so := l.sk.NewChild()
+	sk := so.Sk
+	c := newConn(t, sk)
+	c.so, c.parent = so, l
+	c.ca = nil
+	if l.ca != nil {
+		c.ca = FindCongestionControl(l.ca.Name())()
+	}
+	c.nonagle, c.userMSS = l.nonagle, l.userMSS
+	sk.RcvSaddr, sk.Saddr = s.iph.Destination(), s.iph.Destination()
+	sk.Daddr, sk.Dport = s.iph.Source(), s.th.SourcePort()
+	sk.Num, sk.Sport = l.sk.Num, l.sk.Num
+	c.state = StateListen // as the listener parses the SYN's options
+	c.parseOptions(s, true)
+	c.synOptions(s)
+	c.initAdvMSS()
+	c.syncMSS()
+	c.irs, c.rcvNxt = s.seq, s.seq+1
+	c.copiedSeq = c.rcvNxt
+	c.initRcvWnd(c.rx.WscaleOK)
+	if c.rx.TstampOK {
+		c.paws.Store(c.rx.RcvTSval, t.K.Now())
+		c.tsOffset = t.secrets.TSOff(&t.Sysctl, sk.Saddr, sk.Daddr)
+	}
+	c.sndWnd = s.wnd
+	c.sndWl1 = s.seq
+	c.iss = t.secrets.SecureSeq(sk.Saddr, sk.Daddr, sk.Sport, sk.Dport, t.K.Now())
+	c.sndUna, c.sndNxt, c.sndMax, c.writeSeq = c.iss, c.iss, c.iss, c.iss
+	c.setState(StateSynRecv)
+	t.ehashInsert(c)
+	l.synQLen++
+	c.queueCtl(flagSYN | flagACK)
+	c.retransStamp = c.tsNow()
+	c.writeXmit(true)
+}
