@@ -100,7 +100,14 @@ func (c *connector) run(st *inet.Stack) {
 	c.received, c.recvSum = n, hex.EncodeToString(h.Sum(nil))
 	werr := <-wrote
 	c.elapsed = time.Since(start)
-	if info, err := conn.TCPInfo(); err == nil {
+	// The info once everything sent is acknowledged (the peer may have
+	// closed before our last bytes' ACKs came), as ss would show it then.
+	info, err := conn.TCPInfo()
+	for i := 0; err == nil && info.Unacked > 0 && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+		info, err = conn.TCPInfo()
+	}
+	if err == nil {
 		var b strings.Builder
 		info.WriteSS(&b)
 		c.info = strings.TrimSpace(b.String())
@@ -128,7 +135,7 @@ func (c *connector) writeLine(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if c.info != "" {
-		fmt.Fprintf(w, "nicbed connect %s: %s\n", c.addr, c.info)
+		fmt.Fprintf(w, "nicbed connect %s: tcp_info: %s\n", c.addr, c.info)
 	}
 }
 
