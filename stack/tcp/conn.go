@@ -112,6 +112,8 @@ type Conn struct {
 	irs, rcvNxt, copiedSeq uint32
 	rw                     RcvWindow
 	rcvQueued              int // bytes on the receive queue not yet read
+	rcvq                   rcvqSpace
+	rcvTruesize            int // truesize of the last full segment received
 	ofo                    socket.Queue
 	lastOOW                uint32
 

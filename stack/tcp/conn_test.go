@@ -237,7 +237,9 @@ func (p *pair) transfer(t *testing.T, ks, kr *kernelmodel.Kernel, from, to *sock
 }
 
 // TestTransfer10MB: 10 MB each way, SHA-256 equal, no retransmission on
-// a clean link.
+// a clean link; the receiver ACKs at least every third segment
+// (tcp_cleanup_rbuf's ACK after a read) and its buffer grows past
+// tcp_rmem[1] (tcp_rcv_space_adjust).
 func TestTransfer10MB(t *testing.T) {
 	p := newPair(t)
 	p.pa.Record, p.pb.Record = false, false
@@ -245,6 +247,12 @@ func TestTransfer10MB(t *testing.T) {
 	data := pattern(10<<20, 1)
 	if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 60*time.Second); got != sha256.Sum256(data) {
 		t.Error("A→B: SHA-256 differs")
+	}
+	if a, b := p.a.TCP.MIB.OutSegs, p.b.TCP.MIB.OutSegs; b < a/3 {
+		t.Errorf("B sent %d ACKs for %d segments", b, a)
+	}
+	if rb, _ := srv.GetSockOpt(socket.SOL_SOCKET, socket.SO_RCVBUF); rb <= 131072 {
+		t.Errorf("receive buffer %d after 10 MB, not grown", rb)
 	}
 	back := pattern(10<<20, 2)
 	if got := p.transfer(t, p.kb, p.ka, srv, cl, back, 60*time.Second); got != sha256.Sum256(back) {

@@ -619,6 +619,10 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 		return false
 	}
 	c.delack.EventDataRecv(k.Now(), c.rtt.RTO, c.rw.RcvWnd)
+	c.rcvRTTMeasureTS()
+	if skb.Len() >= int(c.delack.RcvMSS) {
+		c.rcvTruesize = skb.Truesize()
+	}
 	c.rw.GrowWindow(skb.Len(), skb.Truesize(), c.advMSS, WinFromSpace(c.sk.Rcvbuf-c.sk.RmemAlloc, c.t.Sysctl.AdvWinScale), &c.t.Sysctl)
 	queued := c.queueRcv(skb)
 	if fin {

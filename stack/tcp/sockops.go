@@ -378,6 +378,7 @@ func (t *Table) RecvMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, flags
 		}
 	}
 	if copied > 0 && flags&socket.MSG_PEEK == 0 {
+		c.rcvSpaceAdjust()
 		c.cleanupRbuf(copied)
 	}
 	return copied, from, 0, nil
@@ -424,8 +425,11 @@ func (c *Conn) cleanupRbuf(copied int) {
 		return
 	}
 	send := false
-	if c.delack.Pending&ICSKAckSched != 0 && c.sk.RmemAlloc == 0 && c.delack.Pending&ICSKAckPushed != 0 {
-		send = true
+	if d := &c.delack; d.Pending&ICSKAckSched != 0 {
+		// time_to_ack: more than a segment since the last window sent,
+		// or a pushed segment and the queue emptied.
+		send = c.rcvNxt-c.rw.RcvWup > d.RcvMSS ||
+			d.Pending&(ICSKAckPushed|ICSKAckPushed2) != 0 && !d.Pingpong && c.sk.RmemAlloc == 0
 	}
 	if !send && c.sk.Shutdown&socket.RCV_SHUTDOWN == 0 {
 		now := ReceiveWindow(c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)

@@ -539,6 +539,7 @@ func (c *Conn) initTransfer() {
 	c.delack = NewDelAck(c.advMSS)
 	c.delack.RcvMSS = min(c.mssCache, c.advMSS)
 	c.rw.RcvMSS = c.delack.RcvMSS
+	c.initBufferSpace()
 	c.retransmits = 0
 	c.retransStamp = 0
 	c.rtt.Backoff = 0
