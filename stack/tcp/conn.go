@@ -127,6 +127,10 @@ type Conn struct {
 	delack DelAck
 
 	rtxTimer, delackTimer, swTimer kernelmodel.TimerList
+	probeTimer                     kernelmodel.TimerList // the zero-window probe timer (ICSK_TIME_PROBE0)
+	probesOut                      int                   // icsk_probes_out
+	probeBackoff                   uint8                 // icsk_backoff of the probe timer
+	rcvTstamp                      time.Duration         // rcv_tstamp: when an ACK last came
 	keepalive                      Keepalive
 	userMSS                        int
 
@@ -147,6 +151,7 @@ func newConn(t *Table, sk *socket.Sock) *Conn {
 	k.TimerSetup(&c.rtxTimer, func(*kernelmodel.TimerList) { c.writeTimer() })
 	k.TimerSetup(&c.delackTimer, func(*kernelmodel.TimerList) { c.delackTimerHandler() })
 	k.TimerSetup(&c.swTimer, func(*kernelmodel.TimerList) { c.keepaliveTimer() })
+	k.TimerSetup(&c.probeTimer, func(*kernelmodel.TimerList) { c.probeTimerHandler() })
 	return c
 }
 
@@ -193,6 +198,7 @@ func (c *Conn) clearTimers() {
 	k.DelTimer(&c.rtxTimer)
 	k.DelTimer(&c.delackTimer)
 	k.DelTimer(&c.swTimer)
+	k.DelTimer(&c.probeTimer)
 	c.delack.Pending = 0
 }
 

@@ -171,7 +171,23 @@ func TestHandshakeOptions(t *testing.T) {
 // connected returns a connected client on A and its accepted server on B.
 func (p *pair) connected(t *testing.T, port uint16) (cl, srv *socket.Socket) {
 	t.Helper()
-	l := p.listen(t, port)
+	return p.connectedWith(t, port, nil)
+}
+
+// connectedWith is connected with setup run on the listener before it
+// listens.
+func (p *pair) connectedWith(t *testing.T, port uint16, setup func(l *socket.Socket)) (cl, srv *socket.Socket) {
+	t.Helper()
+	l := tcpSocket(t, p.b)
+	if err := l.Bind(netip.AddrPortFrom(netip.IPv4Unspecified(), port)); err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(l)
+	}
+	if err := l.Listen(128); err != nil {
+		t.Fatal(err)
+	}
 	p.kb.Spawn(0, "accept", func(tk *kernelmodel.Task) {
 		srv, _, _ = l.Accept(tk, 0)
 	})
@@ -390,7 +406,7 @@ func TestConnectRefused(t *testing.T) {
 // at 127 s.
 func TestSynBackoff(t *testing.T) {
 	p := newPair(t)
-	p.pa.Drop = func(f []byte) bool { return len(tcpFrames([]stacktest.Sent{{Frame: f}})) == 1 }
+	p.pa.Drop = isTCP
 	cl := tcpSocket(t, p.a)
 	var failed time.Duration
 	start := p.n.Clock.Now()

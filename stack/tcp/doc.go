@@ -63,6 +63,11 @@
 //	              tcp_send_fin, tcp_connect, tcp_v4_send_reset,
 //	              tcp_retransmit_skb, tcp_retransmit_timer, the delayed ACK
 //	              timer, tcp_time_wait, tcp_sync_mss, tcp_sndbuf_expand
+//	probe.go      tcp_check_probe_timer, tcp_probe_timer, tcp_write_wakeup,
+//	              tcp_xmit_probe_skb, tcp_fragment (zero-window probes);
+//	              tcp_set_keepalive, tcp_keepalive_timer
+//	rcvbuf.go     tcp_rcv_space_adjust (receive buffer autotuning),
+//	              tcp_rcv_rtt_measure_ts, tcp_init_buffer_space
 //	sockops.go    tcp_prot and inet_stream_ops: bind, tcp_v4_connect with
 //	              inet_stream_connect, listen, inet_csk_accept, tcp_sendmsg,
 //	              tcp_recvmsg, tcp_cleanup_rbuf, tcp_poll, tcp_ioctl,
@@ -76,6 +81,6 @@
 // ehash, and a TIME_WAIT sock is the Conn itself; no header-prediction
 // fast path; after an RTO the segments sent before it are resent as cwnd
 // allows (Linux marks them lost: the same segments go); no SACK recovery,
-// RACK, PRR, TSO, syncookies, keepalive or zero-window probes in the
-// connection yet (the pieces above exist); no ICMP errors to TCP.
+// RACK, PRR, TSO, syncookies in the connection yet (the pieces above
+// exist); no ICMP errors to TCP.
 package tcp

@@ -356,6 +356,8 @@ func (c *Conn) ack(s *segment) int {
 		}
 		return 0
 	}
+	c.probesOut = 0
+	c.rcvTstamp = c.now()
 	// tcp_ack_update_window.
 	nwin := s.wnd
 	if s.flags&flagSYN == 0 {
@@ -369,6 +371,10 @@ func (c *Conn) ack(s *segment) int {
 			c.sndWnd = nwin
 			c.maxWindow = max(c.maxWindow, nwin)
 		}
+	}
+	if windowChanged && c.sndWnd > 0 {
+		c.probeBackoff = 0
+		c.t.K.DelTimer(&c.probeTimer)
 	}
 	if ack == priorUna {
 		// A duplicate ACK: no data, no window change, data in flight.
@@ -391,6 +397,7 @@ func (c *Conn) ack(s *segment) int {
 	if c.packetsOut == 0 {
 		c.t.K.DelTimer(&c.rtxTimer)
 		c.retransStamp = 0
+		c.checkProbeTimer()
 	} else {
 		c.resetXmitTimer()
 	}

@@ -303,28 +303,36 @@ func (c *Conn) writeXmit(push bool) bool {
 		if skb.Len() > 0 && skb.Next == nil && push {
 			cb.flags |= flagPSH
 		}
-		cb.when = c.now()
-		cb.sacked |= tcpcbInflight
 		setCB(skb, cb)
-		if c.transmitSKB(skb, true) != nil {
+		if !c.transmitNewData(skb) {
 			break
-		}
-		c.sendHead = skb.Next
-		c.packetsOut++
-		if After(cb.endSeq, c.sndNxt) {
-			c.sndNxt = cb.endSeq
-		}
-		if After(c.sndNxt, c.sndMax) {
-			c.sndMax = c.sndNxt
 		}
 		c.sml.MinshallUpdate(skb.Len(), 1, int(c.mssCache), cb.endSeq)
 		sent = true
-		if !c.rtxTimer.TimerPending() {
-			c.resetXmitTimer()
-		}
 	}
 	c.cong.MaxPacketsOut = max(c.cong.MaxPacketsOut, c.packetsOut)
 	return sent
+}
+
+// transmitNewData is tcp_transmit_skb of the send head and
+// tcp_event_new_data_sent: the head advances, snd_nxt with it, and the
+// retransmit timer starts if it does not run.
+func (c *Conn) transmitNewData(skb *kernelmodel.SKB) bool {
+	cb := getCB(skb)
+	cb.when = c.now()
+	cb.sacked |= tcpcbInflight
+	setCB(skb, cb)
+	if c.transmitSKB(skb, true) != nil {
+		return false
+	}
+	c.sendHead = skb.Next
+	c.packetsOut++
+	c.sndNxt = SeqMax(c.sndNxt, cb.endSeq)
+	c.sndMax = SeqMax(c.sndMax, c.sndNxt)
+	if !c.rtxTimer.TimerPending() {
+		c.resetXmitTimer()
+	}
+	return true
 }
 
 func b2u(b bool) uint32 {
@@ -344,6 +352,7 @@ func (c *Conn) resetXmitTimer() {
 func (c *Conn) pushPendingFrames() {
 	if c.sendHead != nil {
 		c.writeXmit(true)
+		c.checkProbeTimer()
 	}
 }
 
@@ -462,16 +471,6 @@ func (c *Conn) delackTimerHandler() {
 	}
 }
 
-// keepaliveTimer is tcp_keepalive_timer, which also runs the TIME_WAIT
-// and FIN_WAIT2 timeouts of an orphan (the model keeps no separate
-// inet_timewait_sock).
-func (c *Conn) keepaliveTimer() {
-	switch c.state {
-	case StateTimeWait, StateFinWait2:
-		c.done()
-	}
-}
-
 // timeWait is tcp_time_wait: TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN), then
 // CLOSED. The connection itself stays in the ehash as its TIME_WAIT sock.
 func (c *Conn) timeWait() {
@@ -479,6 +478,7 @@ func (c *Conn) timeWait() {
 	k := c.t.K
 	k.DelTimer(&c.rtxTimer)
 	k.DelTimer(&c.delackTimer)
+	k.DelTimer(&c.probeTimer)
 	k.ModTimer(&c.swTimer, k.Jiffies()+uint64(TCPTimewaitLen/jiffy))
 	c.t.Ext.TW++
 	c.stateChange()
@@ -545,6 +545,9 @@ func (c *Conn) initTransfer() {
 	c.rtt.Backoff = 0
 	if c.rtt.SrttUS == 0 {
 		c.rtt.RTO = TCPTimeoutInit
+	}
+	if c.sk.Keepalive {
+		c.setKeepalive(true)
 	}
 }
 
