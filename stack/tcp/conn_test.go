@@ -282,6 +282,31 @@ func TestTransfer10MB(t *testing.T) {
 	}
 }
 
+// TestTransferOffload: with GSO on (the default) A's TCP hands the
+// device GSO skbs, which the kernel segments in software; with it off,
+// none; both deliver 1 MB intact in frames of at most 1514 bytes.
+func TestTransferOffload(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		p := newPair(t)
+		if off {
+			p.offloadOff()
+		}
+		cl, srv := p.connected(t, 5005)
+		data := pattern(1<<20, 5)
+		if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 10*time.Second); got != sha256.Sum256(data) {
+			t.Errorf("off=%v: SHA-256 differs", off)
+		}
+		if seg := p.ka.GSOStats().Segmented; off != (seg == 0) {
+			t.Errorf("off=%v: %d GSO skbs segmented", off, seg)
+		}
+		for _, f := range p.pa.Sent {
+			if len(f.Frame) > 1514 {
+				t.Fatalf("off=%v: a frame of %d bytes", off, len(f.Frame))
+			}
+		}
+	}
+}
+
 // TestLossyTransfer: every 50th frame from A lost; 2 MB still arrives
 // intact and RetransSegs counts the resends.
 func TestLossyTransfer(t *testing.T) {

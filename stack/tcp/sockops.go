@@ -259,7 +259,7 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 		return 0, syscall.EPIPE
 	}
 	copied := 0
-	mss := int(c.mssCache)
+	mss := c.sizeGoal()
 	for copied < len(b) {
 		skb := c.wq.Tail()
 		if skb == nil || c.sendHead == nil || skb.Len() >= mss || getCB(skb).flags&(flagFIN|flagSYN) != 0 || skb.Tailroom() == 0 {
