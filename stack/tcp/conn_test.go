@@ -171,7 +171,23 @@ func TestHandshakeOptions(t *testing.T) {
 // connected returns a connected client on A and its accepted server on B.
 func (p *pair) connected(t *testing.T, port uint16) (cl, srv *socket.Socket) {
 	t.Helper()
-	l := p.listen(t, port)
+	return p.connectedWith(t, port, nil)
+}
+
+// connectedWith is connected with setup run on the listener before it
+// listens.
+func (p *pair) connectedWith(t *testing.T, port uint16, setup func(l *socket.Socket)) (cl, srv *socket.Socket) {
+	t.Helper()
+	l := tcpSocket(t, p.b)
+	if err := l.Bind(netip.AddrPortFrom(netip.IPv4Unspecified(), port)); err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(l)
+	}
+	if err := l.Listen(128); err != nil {
+		t.Fatal(err)
+	}
 	p.kb.Spawn(0, "accept", func(tk *kernelmodel.Task) {
 		srv, _, _ = l.Accept(tk, 0)
 	})
@@ -263,6 +279,31 @@ func TestTransfer10MB(t *testing.T) {
 	}
 	if n, _ := srv.Ioctl(socket.SIOCINQ); n != 0 {
 		t.Errorf("SIOCINQ %d after reading all", n)
+	}
+}
+
+// TestTransferOffload: with GSO on (the default) A's TCP hands the
+// device GSO skbs, which the kernel segments in software; with it off,
+// none; both deliver 1 MB intact in frames of at most 1514 bytes.
+func TestTransferOffload(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		p := newPair(t)
+		if off {
+			p.offloadOff()
+		}
+		cl, srv := p.connected(t, 5005)
+		data := pattern(1<<20, 5)
+		if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 10*time.Second); got != sha256.Sum256(data) {
+			t.Errorf("off=%v: SHA-256 differs", off)
+		}
+		if seg := p.ka.GSOStats().Segmented; off != (seg == 0) {
+			t.Errorf("off=%v: %d GSO skbs segmented", off, seg)
+		}
+		for _, f := range p.pa.Sent {
+			if len(f.Frame) > 1514 {
+				t.Fatalf("off=%v: a frame of %d bytes", off, len(f.Frame))
+			}
+		}
 	}
 }
 
@@ -390,7 +431,7 @@ func TestConnectRefused(t *testing.T) {
 // at 127 s.
 func TestSynBackoff(t *testing.T) {
 	p := newPair(t)
-	p.pa.Drop = func(f []byte) bool { return len(tcpFrames([]stacktest.Sent{{Frame: f}})) == 1 }
+	p.pa.Drop = isTCP
 	cl := tcpSocket(t, p.a)
 	var failed time.Duration
 	start := p.n.Clock.Now()

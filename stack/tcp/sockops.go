@@ -259,7 +259,7 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 		return 0, syscall.EPIPE
 	}
 	copied := 0
-	mss := int(c.mssCache)
+	mss := c.sizeGoal()
 	for copied < len(b) {
 		skb := c.wq.Tail()
 		if skb == nil || c.sendHead == nil || skb.Len() >= mss || getCB(skb).flags&(flagFIN|flagSYN) != 0 || skb.Tailroom() == 0 {
@@ -482,6 +482,9 @@ func (t *Table) SetSockOpt(sk *socket.Sock, level, name, val int) error {
 			return syscall.EINVAL
 		}
 		c.keepalive.Time = time.Duration(val) * time.Second
+		if sk.Keepalive {
+			c.setKeepalive(true)
+		}
 	case socket.TCP_KEEPINTVL:
 		if val < 1 || val > 32767 {
 			return syscall.EINVAL
@@ -714,9 +717,8 @@ func (t *Table) Close(sk *socket.Sock) {
 	}
 }
 
-// SetKeepalive is tcp_set_keepalive (the keepalive timer is not yet
-// modelled: the option is kept).
-func (t *Table) SetKeepalive(sk *socket.Sock, on bool) {}
+// SetKeepalive is SO_KEEPALIVE's tcp_set_keepalive.
+func (t *Table) SetKeepalive(sk *socket.Sock, on bool) { conn(sk).setKeepalive(on) }
 
 // TCPInfo is getsockopt(TCP_INFO) (tcp_get_info).
 func (t *Table) TCPInfo(sk *socket.Sock) (Info, error) { return conn(sk).Info(), nil }
