@@ -32,6 +32,7 @@ type skbCB struct {
 	seq, endSeq uint32
 	flags       uint8 // tcp_flags
 	sacked      uint8 // TCPCB_* bits
+	pcount      uint8 // tcp_skb_pcount: the segments of a TSO/GSO skb (0 until sent)
 	when        time.Duration
 }
 
@@ -46,7 +47,7 @@ func getCB(skb *kernelmodel.SKB) skbCB {
 	b := skb.CB[:]
 	return skbCB{
 		seq: binary.LittleEndian.Uint32(b[0:]), endSeq: binary.LittleEndian.Uint32(b[4:]),
-		flags: b[8], sacked: b[9], when: time.Duration(binary.LittleEndian.Uint64(b[16:])),
+		flags: b[8], sacked: b[9], pcount: b[10], when: time.Duration(binary.LittleEndian.Uint64(b[16:])),
 	}
 }
 
@@ -54,7 +55,7 @@ func setCB(skb *kernelmodel.SKB, cb skbCB) {
 	b := skb.CB[:]
 	binary.LittleEndian.PutUint32(b[0:], cb.seq)
 	binary.LittleEndian.PutUint32(b[4:], cb.endSeq)
-	b[8], b[9] = cb.flags, cb.sacked
+	b[8], b[9], b[10] = cb.flags, cb.sacked, cb.pcount
 	binary.LittleEndian.PutUint64(b[16:], uint64(cb.when))
 }
 
@@ -112,6 +113,8 @@ type Conn struct {
 	irs, rcvNxt, copiedSeq uint32
 	rw                     RcvWindow
 	rcvQueued              int // bytes on the receive queue not yet read
+	rcvq                   rcvqSpace
+	rcvTruesize            int // truesize of the last full segment received
 	ofo                    socket.Queue
 	lastOOW                uint32
 
@@ -125,6 +128,10 @@ type Conn struct {
 	delack DelAck
 
 	rtxTimer, delackTimer, swTimer kernelmodel.TimerList
+	probeTimer                     kernelmodel.TimerList // the zero-window probe timer (ICSK_TIME_PROBE0)
+	probesOut                      int                   // icsk_probes_out
+	probeBackoff                   uint8                 // icsk_backoff of the probe timer
+	rcvTstamp                      time.Duration         // rcv_tstamp: when an ACK last came
 	keepalive                      Keepalive
 	userMSS                        int
 
@@ -145,6 +152,7 @@ func newConn(t *Table, sk *socket.Sock) *Conn {
 	k.TimerSetup(&c.rtxTimer, func(*kernelmodel.TimerList) { c.writeTimer() })
 	k.TimerSetup(&c.delackTimer, func(*kernelmodel.TimerList) { c.delackTimerHandler() })
 	k.TimerSetup(&c.swTimer, func(*kernelmodel.TimerList) { c.keepaliveTimer() })
+	k.TimerSetup(&c.probeTimer, func(*kernelmodel.TimerList) { c.probeTimerHandler() })
 	return c
 }
 
@@ -191,6 +199,7 @@ func (c *Conn) clearTimers() {
 	k.DelTimer(&c.rtxTimer)
 	k.DelTimer(&c.delackTimer)
 	k.DelTimer(&c.swTimer)
+	k.DelTimer(&c.probeTimer)
 	c.delack.Pending = 0
 }
 

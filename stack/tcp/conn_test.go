@@ -171,7 +171,23 @@ func TestHandshakeOptions(t *testing.T) {
 // connected returns a connected client on A and its accepted server on B.
 func (p *pair) connected(t *testing.T, port uint16) (cl, srv *socket.Socket) {
 	t.Helper()
-	l := p.listen(t, port)
+	return p.connectedWith(t, port, nil)
+}
+
+// connectedWith is connected with setup run on the listener before it
+// listens.
+func (p *pair) connectedWith(t *testing.T, port uint16, setup func(l *socket.Socket)) (cl, srv *socket.Socket) {
+	t.Helper()
+	l := tcpSocket(t, p.b)
+	if err := l.Bind(netip.AddrPortFrom(netip.IPv4Unspecified(), port)); err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(l)
+	}
+	if err := l.Listen(128); err != nil {
+		t.Fatal(err)
+	}
 	p.kb.Spawn(0, "accept", func(tk *kernelmodel.Task) {
 		srv, _, _ = l.Accept(tk, 0)
 	})
@@ -237,7 +253,9 @@ func (p *pair) transfer(t *testing.T, ks, kr *kernelmodel.Kernel, from, to *sock
 }
 
 // TestTransfer10MB: 10 MB each way, SHA-256 equal, no retransmission on
-// a clean link.
+// a clean link; no ACK waits for the delayed-ACK timer (the reader's
+// tcp_cleanup_rbuf sends it) and the receive buffer grows past
+// tcp_rmem[1] (tcp_rcv_space_adjust).
 func TestTransfer10MB(t *testing.T) {
 	p := newPair(t)
 	p.pa.Record, p.pb.Record = false, false
@@ -245,6 +263,12 @@ func TestTransfer10MB(t *testing.T) {
 	data := pattern(10<<20, 1)
 	if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 60*time.Second); got != sha256.Sum256(data) {
 		t.Error("A→B: SHA-256 differs")
+	}
+	if n := p.b.TCP.Ext.DelayedACKs; n != 0 {
+		t.Errorf("%d delayed ACKs timed out in a bulk transfer", n)
+	}
+	if rb, _ := srv.GetSockOpt(socket.SOL_SOCKET, socket.SO_RCVBUF); rb <= 131072 {
+		t.Errorf("receive buffer %d after 10 MB, not grown", rb)
 	}
 	back := pattern(10<<20, 2)
 	if got := p.transfer(t, p.kb, p.ka, srv, cl, back, 60*time.Second); got != sha256.Sum256(back) {
@@ -255,6 +279,31 @@ func TestTransfer10MB(t *testing.T) {
 	}
 	if n, _ := srv.Ioctl(socket.SIOCINQ); n != 0 {
 		t.Errorf("SIOCINQ %d after reading all", n)
+	}
+}
+
+// TestTransferOffload: with GSO on (the default) A's TCP hands the
+// device GSO skbs, which the kernel segments in software; with it off,
+// none; both deliver 1 MB intact in frames of at most 1514 bytes.
+func TestTransferOffload(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		p := newPair(t)
+		if off {
+			p.offloadOff()
+		}
+		cl, srv := p.connected(t, 5005)
+		data := pattern(1<<20, 5)
+		if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 10*time.Second); got != sha256.Sum256(data) {
+			t.Errorf("off=%v: SHA-256 differs", off)
+		}
+		if seg := p.ka.GSOStats().Segmented; off != (seg == 0) {
+			t.Errorf("off=%v: %d GSO skbs segmented", off, seg)
+		}
+		for _, f := range p.pa.Sent {
+			if len(f.Frame) > 1514 {
+				t.Fatalf("off=%v: a frame of %d bytes", off, len(f.Frame))
+			}
+		}
 	}
 }
 
@@ -382,7 +431,7 @@ func TestConnectRefused(t *testing.T) {
 // at 127 s.
 func TestSynBackoff(t *testing.T) {
 	p := newPair(t)
-	p.pa.Drop = func(f []byte) bool { return len(tcpFrames([]stacktest.Sent{{Frame: f}})) == 1 }
+	p.pa.Drop = isTCP
 	cl := tcpSocket(t, p.a)
 	var failed time.Duration
 	start := p.n.Clock.Now()

@@ -59,10 +59,17 @@
 //	              tcp_ack with tcp_clean_rtx_queue, NewReno fast retransmit,
 //	              tcp_data_queue with the out-of-order queue, tcp_fin,
 //	              tcp_timewait_state_process, tcp_conn_request, tcp_reset
-//	xmit.go       __tcp_transmit_skb, tcp_write_xmit, tcp_send_ack,
+//	xmit.go       __tcp_transmit_skb (GSO skbs with CHECKSUM_PARTIAL when the
+//	              route's device has NETIF_F_GSO: tcp_xmit_size_goal,
+//	              tcp_tso_autosize, tso_fragment), tcp_write_xmit, tcp_send_ack,
 //	              tcp_send_fin, tcp_connect, tcp_v4_send_reset,
 //	              tcp_retransmit_skb, tcp_retransmit_timer, the delayed ACK
 //	              timer, tcp_time_wait, tcp_sync_mss, tcp_sndbuf_expand
+//	probe.go      tcp_check_probe_timer, tcp_probe_timer, tcp_write_wakeup,
+//	              tcp_xmit_probe_skb, tcp_fragment (zero-window probes);
+//	              tcp_set_keepalive, tcp_keepalive_timer
+//	rcvbuf.go     tcp_rcv_space_adjust (receive buffer autotuning),
+//	              tcp_rcv_rtt_measure_ts, tcp_init_buffer_space
 //	sockops.go    tcp_prot and inet_stream_ops: bind, tcp_v4_connect with
 //	              inet_stream_connect, listen, inet_csk_accept, tcp_sendmsg,
 //	              tcp_recvmsg, tcp_cleanup_rbuf, tcp_poll, tcp_ioctl,
@@ -76,6 +83,6 @@
 // ehash, and a TIME_WAIT sock is the Conn itself; no header-prediction
 // fast path; after an RTO the segments sent before it are resent as cwnd
 // allows (Linux marks them lost: the same segments go); no SACK recovery,
-// RACK, PRR, TSO, syncookies, keepalive or zero-window probes in the
-// connection yet (the pieces above exist); no ICMP errors to TCP.
+// RACK, PRR, syncookies in the connection yet (the pieces above
+// exist); no ICMP errors to TCP.
 package tcp

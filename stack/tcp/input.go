@@ -356,6 +356,8 @@ func (c *Conn) ack(s *segment) int {
 		}
 		return 0
 	}
+	c.probesOut = 0
+	c.rcvTstamp = c.now()
 	// tcp_ack_update_window.
 	nwin := s.wnd
 	if s.flags&flagSYN == 0 {
@@ -369,6 +371,10 @@ func (c *Conn) ack(s *segment) int {
 			c.sndWnd = nwin
 			c.maxWindow = max(c.maxWindow, nwin)
 		}
+	}
+	if windowChanged && c.sndWnd > 0 {
+		c.probeBackoff = 0
+		c.t.K.DelTimer(&c.probeTimer)
 	}
 	if ack == priorUna {
 		// A duplicate ACK: no data, no window change, data in flight.
@@ -391,6 +397,7 @@ func (c *Conn) ack(s *segment) int {
 	if c.packetsOut == 0 {
 		c.t.K.DelTimer(&c.rtxTimer)
 		c.retransStamp = 0
+		c.checkProbeTimer()
 	} else {
 		c.resetXmitTimer()
 	}
@@ -504,16 +511,28 @@ func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
 		cb := getCB(skb)
 		if After(cb.endSeq, c.sndUna) {
 			if Before(cb.seq, c.sndUna) && skb.Len() > 0 && !skb.Cloned() && cb.flags&flagSYN == 0 {
+				// tcp_trim_head and tcp_tso_acked: the ACKed segments of
+				// a TSO skb leave it.
 				skb.Pull(int(c.sndUna - cb.seq))
-				c.wmemQueued -= 0
 				cb.seq = c.sndUna
+				if cb.sacked&tcpcbInflight != 0 {
+					left := uint8(c.pcount(skb))
+					if d := cb.pcount - min(left, cb.pcount); d > 0 {
+						c.packetsOut -= uint32(d)
+						acked += uint32(d)
+						if cb.sacked&tcpcbRetrans != 0 {
+							c.retransOut -= min(uint32(d), c.retransOut)
+						}
+					}
+					cb.pcount = min(left, cb.pcount)
+				}
 				setCB(skb, cb)
 			}
 			break
 		}
 		if cb.sacked&tcpcbRetrans != 0 {
 			retransAcked = true
-			c.retransOut--
+			c.retransOut -= min(uint32(cb.pcount), c.retransOut)
 		} else if cb.sacked&tcpcbInflight != 0 {
 			if !haveFirst {
 				firstAckt, haveFirst = cb.when, true
@@ -521,8 +540,8 @@ func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
 			lastAckt = cb.when
 		}
 		if cb.sacked&tcpcbInflight != 0 {
-			c.packetsOut--
-			acked++
+			c.packetsOut -= uint32(cb.pcount)
+			acked += uint32(cb.pcount)
 		}
 		if skb == c.sendHead {
 			c.sendHead = skb.Next
@@ -546,9 +565,13 @@ func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
 	return acked, ca
 }
 
-// writeSpace is tcp_check_space → tcp_new_space: writers woken once
-// the queue is down to two thirds (sk_stream_write_space).
+// writeSpace is tcp_check_space → tcp_new_space: the send buffer grows
+// with cwnd (tcp_sndbuf_expand) and writers are woken once the queue is
+// down to two thirds (sk_stream_write_space).
 func (c *Conn) writeSpace() {
+	if c.packetsOut < c.cong.SndCwnd {
+		c.sndbufExpand() // tcp_should_expand_sndbuf: not cwnd-limited
+	}
 	if c.sk.Nospace && c.streamWriteable() {
 		c.sk.Nospace = false
 		c.sk.WriteSpace(c.sk)
@@ -619,6 +642,10 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 		return false
 	}
 	c.delack.EventDataRecv(k.Now(), c.rtt.RTO, c.rw.RcvWnd)
+	c.rcvRTTMeasureTS()
+	if skb.Len() >= int(c.delack.RcvMSS) {
+		c.rcvTruesize = skb.Truesize()
+	}
 	c.rw.GrowWindow(skb.Len(), skb.Truesize(), c.advMSS, WinFromSpace(c.sk.Rcvbuf-c.sk.RmemAlloc, c.t.Sysctl.AdvWinScale), &c.t.Sysctl)
 	queued := c.queueRcv(skb)
 	if fin {
@@ -849,6 +876,7 @@ func (c *Conn) rcvSynSent(s *segment) {
 			setCB(skb, cb)
 			c.retransmitSKB(skb)
 			c.t.MIB.RetransSegs-- // a SYN-ACK, not a retransmission
+			c.t.MIB.OutSegs++
 			c.totalRetrans--
 		}
 	}

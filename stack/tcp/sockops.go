@@ -259,7 +259,7 @@ func (t *Table) SendMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, to *n
 		return 0, syscall.EPIPE
 	}
 	copied := 0
-	mss := int(c.mssCache)
+	mss := c.sizeGoal()
 	for copied < len(b) {
 		skb := c.wq.Tail()
 		if skb == nil || c.sendHead == nil || skb.Len() >= mss || getCB(skb).flags&(flagFIN|flagSYN) != 0 || skb.Tailroom() == 0 {
@@ -378,6 +378,7 @@ func (t *Table) RecvMsg(task *kernelmodel.Task, sk *socket.Sock, b []byte, flags
 		}
 	}
 	if copied > 0 && flags&socket.MSG_PEEK == 0 {
+		c.rcvSpaceAdjust()
 		c.cleanupRbuf(copied)
 	}
 	return copied, from, 0, nil
@@ -424,8 +425,11 @@ func (c *Conn) cleanupRbuf(copied int) {
 		return
 	}
 	send := false
-	if c.delack.Pending&ICSKAckSched != 0 && c.sk.RmemAlloc == 0 && c.delack.Pending&ICSKAckPushed != 0 {
-		send = true
+	if d := &c.delack; d.Pending&ICSKAckSched != 0 {
+		// time_to_ack: more than a segment since the last window sent,
+		// or a pushed segment and the queue emptied.
+		send = c.rcvNxt-c.rw.RcvWup > d.RcvMSS ||
+			d.Pending&(ICSKAckPushed|ICSKAckPushed2) != 0 && !d.Pingpong && c.sk.RmemAlloc == 0
 	}
 	if !send && c.sk.Shutdown&socket.RCV_SHUTDOWN == 0 {
 		now := ReceiveWindow(c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)
@@ -478,6 +482,9 @@ func (t *Table) SetSockOpt(sk *socket.Sock, level, name, val int) error {
 			return syscall.EINVAL
 		}
 		c.keepalive.Time = time.Duration(val) * time.Second
+		if sk.Keepalive {
+			c.setKeepalive(true)
+		}
 	case socket.TCP_KEEPINTVL:
 		if val < 1 || val > 32767 {
 			return syscall.EINVAL
@@ -710,9 +717,8 @@ func (t *Table) Close(sk *socket.Sock) {
 	}
 }
 
-// SetKeepalive is tcp_set_keepalive (the keepalive timer is not yet
-// modelled: the option is kept).
-func (t *Table) SetKeepalive(sk *socket.Sock, on bool) {}
+// SetKeepalive is SO_KEEPALIVE's tcp_set_keepalive.
+func (t *Table) SetKeepalive(sk *socket.Sock, on bool) { conn(sk).setKeepalive(on) }
 
 // TCPInfo is getsockopt(TCP_INFO) (tcp_get_info).
 func (t *Table) TCPInfo(sk *socket.Sock) (Info, error) { return conn(sk).Info(), nil }

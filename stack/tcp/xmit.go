@@ -100,11 +100,28 @@ func (c *Conn) transmitSKB(skb *kernelmodel.SKB, clone bool) error {
 		c.eventAckSent()
 	}
 	src, dst := rt.Src, c.sk.Daddr
-	k.ChargeBytes(k.Cost.CsumPerKiB, skb.Len())
 	ph := checksum.PseudoHeaderIPv4(src[:], dst[:], ipv4.IPPROTO_TCP, uint16(skb.Len()))
-	th.SetChecksum(^checksum.Checksum(skb.Data, ph))
-	c.t.MIB.OutSegs++
-	c.segsOut++
+	segs := uint16(1)
+	if c.canGSO(rt) {
+		// tcp_v4_send_check: the device or validate_xmit_skb finishes
+		// the sum from csum_start (counted from the MAC header).
+		th.SetChecksum(ph)
+		skb.IPSummed = kernelmodel.CHECKSUM_PARTIAL
+		skb.CsumStart = kernelmodel.ETH_HLEN + header.IPv4MinSize
+		skb.CsumOffset = header.TCPChecksum
+		if pl := skb.Len() - thLen; pl > int(c.mssCache) {
+			// tcp_set_skb_tso_segs: a GSO skb of mss-sized segments.
+			skb.GSOSize = uint16(c.mssCache)
+			skb.GSOType = kernelmodel.SKB_GSO_TCPV4
+			segs = uint16((pl + int(c.mssCache) - 1) / int(c.mssCache))
+			skb.GSOSegs = segs
+		}
+	} else {
+		k.ChargeBytes(k.Cost.CsumPerKiB, skb.Len())
+		th.SetChecksum(^checksum.Checksum(skb.Data, ph))
+	}
+	c.t.MIB.OutSegs += uint64(segs)
+	c.segsOut += uint32(segs)
 	if flags&flagRST != 0 {
 		c.t.MIB.OutRsts++
 	}
@@ -113,9 +130,43 @@ func (c *Conn) transmitSKB(skb *kernelmodel.SKB, clone bool) error {
 		ttl = c.sk.UcTTL
 	}
 	k.TracePoint("tcp_transmit_skb", skb.ID, int64(cb.seq))
-	return c.t.IP.SendSKB(skb, rt, ipv4.OutParams{Src: src, Dst: dst, Proto: ipv4.IPPROTO_TCP,
+	err = c.t.IP.SendSKB(skb, rt, ipv4.OutParams{Src: src, Dst: dst, Proto: ipv4.IPPROTO_TCP,
 		TOS: c.sk.TOS, TTL: uint8(ttl), DF: c.sk.PMTUDisc != socket.IP_PMTUDISC_DONT, SockID: &c.sk.ID})
+	c.sk.ID += segs - 1 // ip_select_ident_segs: one ID per segment
+	return err
 }
+
+// canGSO is sk_can_gso: the route's device takes GSO skbs (NETIF_F_GSO,
+// which ethtool -K gso off clears); it then gets CHECKSUM_PARTIAL too
+// (sk_setup_caps adds NETIF_F_HW_CSUM).
+func (c *Conn) canGSO(rt *ipv4.Rtable) bool {
+	return rt.Dev != nil && rt.Dev.Features&kernelmodel.NETIF_F_GSO != 0
+}
+
+// sizeGoal is tcp_xmit_size_goal: the payload of one write-queue skb —
+// one MSS without GSO, else as many MSS as tcp_tso_autosize gives
+// (about a millisecond of data at the pacing rate, 2*cwnd*mss/srtt, at
+// least 2 segments) within gso_max_size (64 KiB) and half the peer's
+// largest window (tcp_bound_to_half_wnd).
+func (c *Conn) sizeGoal() int {
+	mss := int(c.mssCache)
+	rt, err := c.route()
+	if err != nil || !c.canGSO(rt) {
+		return mss
+	}
+	segs := gsoMaxSize / mss
+	if srtt := c.rtt.SrttUS >> 3; srtt > 0 {
+		segs = min(segs, max(2, int(2*uint64(c.cong.SndCwnd)*1000/uint64(srtt))))
+	}
+	if half := int(c.maxWindow / 2); half > mss {
+		segs = min(segs, max(half/mss, 1))
+	}
+	return max(segs, 1) * mss
+}
+
+// gsoMaxSize is GSO_LEGACY_MAX_SIZE less the headers: an IPv4 datagram's
+// 65535 bytes hold the TCP header with options and this payload.
+const gsoMaxSize = 0xFFFF - header.IPv4MinSize - header.TCPMaxSize
 
 // eventAckSent is tcp_event_ack_sent: the pending ACK is sent; the
 // delayed ACK timer stops.
@@ -289,6 +340,19 @@ func (c *Conn) writeXmit(push bool) bool {
 				break
 			}
 		}
+		mss := int(c.mssCache)
+		if skb.Len() > mss {
+			// tcp_mss_split_point + tso_fragment: what cwnd and the
+			// window allow of a TSO skb, in whole segments.
+			limit := int(c.cong.SndCwnd-c.packetsOut) * mss
+			if wnd := int(c.sndUna + c.sndWnd - cb.seq); int32(c.sndUna+c.sndWnd-cb.seq) >= 0 && wnd < limit {
+				limit = wnd - wnd%mss
+			}
+			if limit < skb.Len() && limit >= mss {
+				c.fragment(skb, limit)
+				cb = getCB(skb)
+			}
+		}
 		if cb.flags&flagSYN == 0 && After(cb.endSeq-b2u(cb.flags&flagFIN != 0), c.sndUna+c.sndWnd) && skb.Len() > 0 {
 			break
 		}
@@ -303,28 +367,43 @@ func (c *Conn) writeXmit(push bool) bool {
 		if skb.Len() > 0 && skb.Next == nil && push {
 			cb.flags |= flagPSH
 		}
-		cb.when = c.now()
-		cb.sacked |= tcpcbInflight
 		setCB(skb, cb)
-		if c.transmitSKB(skb, true) != nil {
+		if !c.transmitNewData(skb) {
 			break
-		}
-		c.sendHead = skb.Next
-		c.packetsOut++
-		if After(cb.endSeq, c.sndNxt) {
-			c.sndNxt = cb.endSeq
-		}
-		if After(c.sndNxt, c.sndMax) {
-			c.sndMax = c.sndNxt
 		}
 		c.sml.MinshallUpdate(skb.Len(), 1, int(c.mssCache), cb.endSeq)
 		sent = true
-		if !c.rtxTimer.TimerPending() {
-			c.resetXmitTimer()
-		}
 	}
 	c.cong.MaxPacketsOut = max(c.cong.MaxPacketsOut, c.packetsOut)
 	return sent
+}
+
+// transmitNewData is tcp_transmit_skb of the send head and
+// tcp_event_new_data_sent: the head advances, snd_nxt with it, and the
+// retransmit timer starts if it does not run.
+func (c *Conn) transmitNewData(skb *kernelmodel.SKB) bool {
+	cb := getCB(skb)
+	cb.when = c.now()
+	cb.sacked |= tcpcbInflight
+	cb.pcount = uint8(c.pcount(skb))
+	setCB(skb, cb)
+	if c.transmitSKB(skb, true) != nil {
+		return false
+	}
+	c.sendHead = skb.Next
+	c.packetsOut += uint32(cb.pcount)
+	c.sndNxt = SeqMax(c.sndNxt, cb.endSeq)
+	c.sndMax = SeqMax(c.sndMax, c.sndNxt)
+	if !c.rtxTimer.TimerPending() {
+		c.resetXmitTimer()
+	}
+	return true
+}
+
+// pcount is tcp_skb_pcount as tcp_set_skb_tso_segs sets it: the
+// segments of skb's payload at the current MSS (1 for none).
+func (c *Conn) pcount(skb *kernelmodel.SKB) int {
+	return max(1, (skb.Len()+int(c.mssCache)-1)/int(c.mssCache))
 }
 
 func b2u(b bool) uint32 {
@@ -344,6 +423,7 @@ func (c *Conn) resetXmitTimer() {
 func (c *Conn) pushPendingFrames() {
 	if c.sendHead != nil {
 		c.writeXmit(true)
+		c.checkProbeTimer()
 	}
 }
 
@@ -361,7 +441,7 @@ func (c *Conn) retransmitSKB(skb *kernelmodel.SKB) bool {
 		cb.seq = c.sndUna
 	}
 	if cb.sacked&tcpcbRetrans == 0 {
-		c.retransOut++
+		c.retransOut += uint32(cb.pcount)
 	}
 	cb.sacked |= tcpcbRetrans | tcpcbEverRetr
 	cb.when = c.now()
@@ -372,8 +452,10 @@ func (c *Conn) retransmitSKB(skb *kernelmodel.SKB) bool {
 	if c.transmitSKB(skb, true) != nil {
 		return false
 	}
-	c.t.MIB.RetransSegs++
-	c.totalRetrans++
+	n := c.pcount(skb)
+	c.t.MIB.RetransSegs += uint64(n)
+	c.t.MIB.OutSegs -= uint64(n) // counted by transmitSKB; Linux's OutSegs excludes retransmissions
+	c.totalRetrans += uint32(n)
 	return true
 }
 
@@ -462,16 +544,6 @@ func (c *Conn) delackTimerHandler() {
 	}
 }
 
-// keepaliveTimer is tcp_keepalive_timer, which also runs the TIME_WAIT
-// and FIN_WAIT2 timeouts of an orphan (the model keeps no separate
-// inet_timewait_sock).
-func (c *Conn) keepaliveTimer() {
-	switch c.state {
-	case StateTimeWait, StateFinWait2:
-		c.done()
-	}
-}
-
 // timeWait is tcp_time_wait: TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN), then
 // CLOSED. The connection itself stays in the ehash as its TIME_WAIT sock.
 func (c *Conn) timeWait() {
@@ -479,6 +551,7 @@ func (c *Conn) timeWait() {
 	k := c.t.K
 	k.DelTimer(&c.rtxTimer)
 	k.DelTimer(&c.delackTimer)
+	k.DelTimer(&c.probeTimer)
 	k.ModTimer(&c.swTimer, k.Jiffies()+uint64(TCPTimewaitLen/jiffy))
 	c.t.Ext.TW++
 	c.stateChange()
@@ -539,11 +612,15 @@ func (c *Conn) initTransfer() {
 	c.delack = NewDelAck(c.advMSS)
 	c.delack.RcvMSS = min(c.mssCache, c.advMSS)
 	c.rw.RcvMSS = c.delack.RcvMSS
+	c.initBufferSpace()
 	c.retransmits = 0
 	c.retransStamp = 0
 	c.rtt.Backoff = 0
 	if c.rtt.SrttUS == 0 {
 		c.rtt.RTO = TCPTimeoutInit
+	}
+	if c.sk.Keepalive {
+		c.setKeepalive(true)
 	}
 }
 
