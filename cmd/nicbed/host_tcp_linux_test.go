@@ -99,6 +99,19 @@ func TestHostTCPConnect(t *testing.T) {
 			if tc := r.snmp["Tcp"]; tc["ActiveOpens"] != 1 || tc["PassiveOpens"] != 0 || tc["AttemptFails"] != 0 {
 				t.Errorf("nicbed's Tcp: %v", tc)
 			}
+			// The connection at exit, in ss's terms: gone if Linux closed
+			// first (nicbed's close was the passive one), else TIME-WAIT.
+			if len(r.ss) < 1 || !strings.HasPrefix(r.ss[0], "State ") {
+				t.Errorf("ss -tani at exit: %q", r.ss)
+			}
+			for _, l := range r.ss[1:] {
+				if !strings.HasPrefix(l, "TIME-WAIT ") && !strings.HasPrefix(l, "\t") || !strings.HasPrefix(l, "\t") && !strings.Contains(l, " "+linuxAddr+":5001") {
+					t.Errorf("ss -tani at exit: %q", l)
+				}
+			}
+			if r.snmp["TcpExt"] == nil {
+				t.Error("no TcpExt in the report")
+			}
 			t.Log(info)
 		})
 	}
