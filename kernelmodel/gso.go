@@ -43,7 +43,8 @@ func (k *Kernel) CopySKBHeader(dst, src *SKB) {
 	dst.MACHeader, dst.NetHeader, dst.TransHeader = keep.MACHeader, keep.NetHeader, keep.TransHeader
 	dst.Sk, dst.Destructor = keep.Sk, keep.Destructor
 	dst.buf, dst.data, dst.head, dst.k, dst.irqFree, dst.gen = keep.buf, keep.data, keep.head, keep.k, keep.irqFree, keep.gen
-	dst.users = keep.users // skb->users is the new skb's own
+	dst.users = keep.users       // skb->users is the new skb's own
+	dst.truesize = keep.truesize // and so is its buffer
 }
 
 // SKBCopyExpand is skb_copy_expand(): a new skb from the pool with s's
@@ -60,7 +61,7 @@ func (k *Kernel) SKBCopyExpand(s *SKB, newHeadroom, newTailroom int) *SKB {
 	d := k.allocDataRoom(newHeadroom + len(s.Data) + newTailroom - NET_SKB_PAD - NET_IP_ALIGN)
 	n := k.allocStruct()
 	gen := n.gen
-	*n = SKB{buf: d.buf, data: d, gen: gen + 1, users: 1, k: k}
+	*n = SKB{buf: d.buf, data: d, gen: gen + 1, users: 1, k: k, truesize: len(d.buf) + SKBOverhead}
 	n.ID = k.nextPktID()
 	headCopy := min(s.head, newHeadroom)
 	copy(d.buf[newHeadroom-headCopy:], s.buf[s.head-headCopy:s.head+len(s.Data)])

@@ -75,6 +75,8 @@ type SKB struct {
 	// even while it is free in the pool. Entry points that take an skb check
 	// it, so a freed skb handed to them is caught.
 	gen uint32
+	// truesize is skb->truesize (Truesize).
+	truesize int
 }
 
 // Live reports whether the skb is allocated (not freed).
@@ -171,9 +173,20 @@ func (s *SKB) boundFault(op string) {
 // skb_shared_info)) on x86-64 (256 + 320).
 const SKBOverhead = 576
 
-// Truesize is skb->truesize: the memory the skb holds (its whole buffer
-// and the overhead), what socket buffers and the neighbour queue charge.
-func (s *SKB) Truesize() int { return len(s.buf) + SKBOverhead }
+// Truesize is skb->truesize: the memory the skb holds, what socket
+// buffers and the neighbour queue charge. It is set when the skb is
+// allocated (its whole buffer and the overhead) and stays what it is when
+// the data moves to another buffer (skb_cow_head), so that what a socket
+// charged is what it releases; GRO sets it to the sum of the packets it
+// merged (SetTruesize).
+func (s *SKB) Truesize() int { return s.truesize }
+
+// SetTruesize sets skb->truesize: what skb_gro_receive makes an
+// aggregate's, the truesize of every packet merged into it (in Linux their
+// pages become the aggregate's frags; the model copies their payload into
+// one buffer, whose size is not what Linux would hold). It must not be
+// called on an skb charged to a socket.
+func (s *SKB) SetTruesize(n int) { s.truesize = n }
 
 // Pull is skb_pull(): drop n bytes from the head.
 func (s *SKB) Pull(n int) []byte {
@@ -338,7 +351,7 @@ func (k *Kernel) AllocSKB(size int) *SKB {
 	d := k.allocDataRoom(size)
 	s := k.allocStruct()
 	gen := s.gen
-	*s = SKB{buf: d.buf, data: d, gen: gen + 1, users: 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1}
+	*s = SKB{buf: d.buf, data: d, gen: gen + 1, users: 1, k: k, MACHeader: -1, NetHeader: -1, TransHeader: -1, truesize: len(d.buf) + SKBOverhead}
 	s.ID = k.nextPktID()
 	s.Reserve(NET_SKB_PAD + NET_IP_ALIGN)
 	return s

@@ -55,6 +55,7 @@ type hostFlags struct {
 	verbose   bool
 	ping      pingFlags
 	netem     netemFlag
+	connect   connectFlags
 
 	// Filled in by check.
 	prefix netip.Prefix // the address and its prefix length
@@ -144,6 +145,9 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.DurationVar(&f.ping.interval, "ping-interval", time.Second, "--ping: time between echo requests")
 	fs.DurationVar(&f.ping.timeout, "ping-timeout", time.Second, "--ping: how long to wait for each reply")
 	fs.Var(&f.netem, "netem", netemUsage)
+	fs.StringVar(&f.connect.dst, "connect", "", connectUsage)
+	fs.Int64Var(&f.connect.bytes, "connect-bytes", 1<<20, "--connect: bytes to send")
+	fs.DurationVar(&f.connect.timeout, "connect-timeout", time.Minute, "--connect: how long the connection may take, connect to close")
 	fs.BoolVar(&f.verbose, "verbose", false, "on exit, print every counter (the full ethtool -S list, the model's counters)")
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
@@ -221,6 +225,9 @@ func (f *hostFlags) check() error {
 		return fmt.Errorf("--mac %s: not a unicast address", f.mac)
 	}
 	if err := f.ping.check(); err != nil {
+		return err
+	}
+	if err := f.connect.check(); err != nil {
 		return err
 	}
 	switch {

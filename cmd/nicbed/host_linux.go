@@ -152,6 +152,11 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		}
 	}
 
+	var conn *connector
+	if f.connect.dst != "" {
+		conn = startConnect(st, f.connect, stdout)
+	}
+
 	start := clk.Now()
 	if err := clk.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -185,6 +190,7 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	if err := port.Err(); err != nil {
 		failed = append(failed, err)
 	}
+	failed = append(failed, conn.failed())
 	failed = append(failed, closeErr, w.Flush())
 	return errors.Join(failed...)
 }

@@ -82,7 +82,11 @@ func testHostServeTCP(t *testing.T, nic string) {
 	}
 
 	const conns, size = 200, 10000
-	ns.Do(t, func() error { return echoMany(conns, size) })
+	var echoErr error
+	ns.Do(t, func() error { echoErr = echoMany(conns, size); return nil })
+	if echoErr != nil {
+		t.Errorf("TCP echo, %d connections: %v", conns, echoErr)
+	}
 	ns.Do(t, func() error {
 		c, err := net.DialTimeout("tcp4", hostAddr+":19", 5*time.Second)
 		if err != nil {
@@ -122,6 +126,11 @@ func testHostServeTCP(t *testing.T, nic string) {
 	}
 
 	out := p.stop(t, syscall.SIGINT)
+	defer func() {
+		if t.Failed() {
+			t.Logf("report:\n%s", out)
+		}
+	}()
 	for _, want := range []string{
 		"serve echo=7: 0 datagrams",
 		fmt.Sprintf("tcp: %d connections, %d bytes in, %d bytes out, 0 errors", conns, conns*size, conns*size),
@@ -135,21 +144,27 @@ func testHostServeTCP(t *testing.T, nic string) {
 	}
 }
 
-// echoMany opens conns connections to nicbed's echo port at once, sends
-// size bytes on each and reads them back intact.
+// echoMany opens conns connections to nicbed's echo port, all open at
+// once, sends size bytes on each and reads them back intact. The
+// connections are made on the calling thread (a socket belongs to the
+// namespace of the thread that makes it: ns.Do's), then served by a
+// goroutine each.
 func echoMany(conns, size int) error {
+	cs := make([]net.Conn, conns)
+	for i := range cs {
+		c, err := net.DialTimeout("tcp4", hostAddr+":7", 10*time.Second)
+		if err != nil {
+			return fmt.Errorf("echo connection %d: %w", i, err)
+		}
+		defer c.Close()
+		cs[i] = c
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
-	for i := range conns {
+	for i, c := range cs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := net.DialTimeout("tcp4", hostAddr+":7", 10*time.Second)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
 			c.SetDeadline(time.Now().Add(30 * time.Second))
 			want := make([]byte, size)
 			services.SequenceAt(want, int64(i*size))

@@ -546,7 +546,8 @@ func (g *GRO) tcpGROReceive(l *groList, skb *kernelmodel.SKB, c *cb) (int, Flush
 }
 
 // skbGROReceive is skb_gro_receive(): append skb's payload (plen bytes at
-// its end) to p, making p GRO's own 64 KiB copy first. It fails (E2BIG)
+// its end) to p, making p GRO's own 64 KiB copy first; p's truesize
+// grows by skb's, as Linux's does when skb's pages become p's frags. It fails (E2BIG)
 // when the aggregate would reach gro_max_size or skb is to be flushed.
 func (g *GRO) skbGROReceive(p *held, skb *kernelmodel.SKB, c *cb, plen int) bool {
 	k := g.k
@@ -559,6 +560,7 @@ func (g *GRO) skbGROReceive(p *held, skb *kernelmodel.SKB, c *cb, plen int) bool
 			return false
 		}
 		k.ChargeBytes(k.Cost.RxPerKiB, p.skb.Len())
+		big.SetTruesize(p.skb.Truesize())
 		k.ConsumeSKB(p.skb)
 		p.skb, p.big = big, true
 	}
@@ -567,6 +569,7 @@ func (g *GRO) skbGROReceive(p *held, skb *kernelmodel.SKB, c *cb, plen int) bool
 		return false
 	}
 	copy(dst, skb.Data[len(skb.Data)-plen:])
+	p.skb.SetTruesize(p.skb.Truesize() + skb.Truesize()) // delta_truesize
 	k.ChargeBytes(k.Cost.RxPerKiB, plen)
 	p.count += c.count
 	c.sameFlow = true

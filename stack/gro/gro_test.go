@@ -120,6 +120,7 @@ type delivered struct {
 	csumStart, csumOff uint16
 	gsoSize, gsoSegs   uint16
 	gsoType            uint32
+	truesize           int
 }
 
 func newRig(t testing.TB) *rig {
@@ -141,6 +142,7 @@ func newRig(t testing.TB) *rig {
 			frame:    append(append([]byte(nil), skb.MAC()...), skb.Data...),
 			ipSummed: skb.IPSummed, csumStart: skb.CsumStart, csumOff: skb.CsumOffset,
 			gsoSize: skb.GSOSize, gsoSegs: skb.GSOSegs, gsoType: skb.GSOType,
+			truesize: skb.Truesize(),
 		})
 		d.K.ConsumeSKB(skb)
 	}})
@@ -376,6 +378,17 @@ func TestGRO(t *testing.T) {
 					in = append(in, frames[j])
 				}
 				checkMerged(t, r.got[i], in)
+				// skb_gro_receive's delta_truesize: the aggregate holds what
+				// the packets merged into it held, not GRO's 64 KiB copy.
+				want := 0
+				for _, f := range in {
+					probe := r.k.AllocSKB(len(f))
+					want += probe.Truesize()
+					r.k.ConsumeSKB(probe)
+				}
+				if r.got[i].truesize != want {
+					t.Errorf("packet %d: truesize %d, want %d (the sum of its %d packets')", i, r.got[i].truesize, want, len(in))
+				}
 				if r.got[i].gsoType&tc.gsoType != tc.gsoType {
 					t.Errorf("packet %d: gso_type %#x, want bits %#x", i, r.got[i].gsoType, tc.gsoType)
 				}

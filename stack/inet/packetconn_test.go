@@ -20,6 +20,41 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout() && errors.Is(err, os.ErrDeadlineExceeded)
 }
 
+// deadliner is what checkDeadlineAndClose needs of a connection.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+	Close() error
+}
+
+// checkDeadlineAndClose: a read past a 50 ms read deadline ends with a
+// timeout no earlier; without a deadline, Close wakes a blocked read
+// with net.ErrClosed.
+func checkDeadlineAndClose(t *testing.T, c deadliner, read func() error) {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(50 * time.Millisecond))
+	if err := read(); !isTimeout(err) {
+		t.Errorf("read past the deadline: %v", err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Errorf("deadline after %v", d)
+	}
+	c.SetReadDeadline(time.Time{})
+	var wg sync.WaitGroup
+	var rerr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rerr = read()
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	wg.Wait()
+	if !errors.Is(rerr, net.ErrClosed) {
+		t.Errorf("blocked read after Close: %v", rerr)
+	}
+}
+
 // echo serves RFC 862 on c until it is closed.
 func echo(c net.PacketConn) {
 	buf := make([]byte, 65536)
@@ -146,28 +181,7 @@ func TestPacketConnRealClock(t *testing.T) {
 			t.Fatalf("echo %d: %d bytes from %v: %v", i, n, from, err)
 		}
 	}
-	start := time.Now()
-	c.SetReadDeadline(start.Add(50 * time.Millisecond))
-	if _, _, err := c.ReadFrom(buf); !isTimeout(err) {
-		t.Errorf("read past the deadline: %v", err)
-	}
-	if d := time.Since(start); d < 50*time.Millisecond {
-		t.Errorf("deadline after %v", d)
-	}
-	c.SetReadDeadline(time.Time{})
-	var wg sync.WaitGroup
-	var rerr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, _, rerr = c.ReadFrom(buf)
-	}()
-	time.Sleep(20 * time.Millisecond)
-	c.Close()
-	wg.Wait()
-	if !errors.Is(rerr, net.ErrClosed) {
-		t.Errorf("blocked read after Close: %v", rerr)
-	}
+	checkDeadlineAndClose(t, c, func() error { _, _, err := c.ReadFrom(buf); return err })
 	srv.Close()
 	if _, err := c.WriteTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 7}); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("write after close: %v", err)
