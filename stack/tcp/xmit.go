@@ -72,6 +72,10 @@ func (c *Conn) transmitSKB(skb *kernelmodel.SKB, clone bool) error {
 	case syn:
 		optLen = SynackOptions(&o, uint16(c.advMSS), c.rx.WscaleOK, c.rw.RcvWscale, c.rx.TstampOK,
 			c.tsval(), c.paws.TSRecent, c.rx.SackOK)
+	case c.rx.SackOK:
+		dsack, sacks := c.rsack.Blocks()
+		optLen = EstablishedOptions(&o, c.rx.TstampOK, c.tsval(), c.paws.TSRecent, dsack, sacks)
+		c.rsack.Sent()
 	default:
 		optLen = EstablishedOptions(&o, c.rx.TstampOK, c.tsval(), c.paws.TSRecent, nil, nil)
 	}
