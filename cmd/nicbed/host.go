@@ -27,7 +27,7 @@ then prints its counters (softnet_stat, the ethtool -S counters that are
 not zero, /proc/net/snmp's Ip, Icmp, IcmpMsg and Udp, the kfree_skb drop
 reasons, the neighbour table, the port's and each service's counters) and
 exits 0. --serve runs services on the host's sockets: echo, discard and
-chargen on UDP and TCP, http and iperf3 on TCP (once the stack has TCP).
+chargen on UDP and TCP, http and iperf3 on TCP.
 
 Once it is up it prints a line starting "nicbed host: ready" on stdout.
 It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET).

@@ -167,9 +167,10 @@ func (p *hostProc) stop(t testing.TB, sig os.Signal) string {
 // hostReport is nicbed host's exit report, parsed.
 type hostReport struct {
 	drops map[string]uint64
-	snmp  map[string]map[string]uint64 // Ip, Icmp, IcmpMsg: name → value
+	snmp  map[string]map[string]uint64 // Ip, Icmp, IcmpMsg, Udp, Tcp, TcpExt: name → value
 	neigh []string                     // ip neigh lines
 	route []string                     // ip route lines
+	ss    []string                     // ss -tani lines, the header first
 	port  string                       // the port's line
 	text  string
 }
@@ -200,7 +201,9 @@ func parseHostReport(t testing.TB, out string) hostReport {
 			r.neigh = append(r.neigh, l)
 		case section == "ip route:" && l != "":
 			r.route = append(r.route, l)
-		case section == "/proc/net/snmp:":
+		case section == "ss -tani:" && l != "":
+			r.ss = append(r.ss, l)
+		case section == "/proc/net/snmp:" || section == "/proc/net/netstat:":
 			prefix, rest, ok := strings.Cut(l, ": ")
 			if !ok {
 				continue

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -82,15 +81,14 @@ func offLoop(clk *kernelmodel.Clock, fn func()) bool {
 	}, clk.Now()+10*time.Second)
 }
 
-// errNoTCP is listenTCP's error while the stack has no TCP.
-var errNoTCP = errors.New("the stack has no TCP yet")
-
-// listenTCP is the stack's TCP listener on laddr, as a net.Listener.
-// Until the stack has TCP ((*inet.Stack).ListenTCP), it is errNoTCP: the
-// TCP halves of echo, discard and chargen are off, and http and iperf3
-// cannot start.
+// listenTCP is the stack's TCP listener on laddr ((*inet.Stack).ListenTCP)
+// as a net.Listener.
 func listenTCP(st *inet.Stack, laddr netip.AddrPort) (net.Listener, error) {
-	return nil, errNoTCP
+	l, err := st.ListenTCP(laddr)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // server is one running --serve service: its UDP and TCP halves, each a
@@ -99,7 +97,6 @@ type server struct {
 	service
 	def      serviceDef
 	udp, tcp hostService
-	tcpErr   error // why there is no TCP half
 	done     chan error
 	running  int   // Serve and ServePacket calls that run
 	err      error // why a half stopped before Close, if one did
@@ -132,17 +129,13 @@ func startServers(st *inet.Stack, list serveFlag) ([]*server, error) {
 			go func() { sv.done <- u.(interface{ ServePacket(net.PacketConn) error }).ServePacket(pc) }()
 		}
 		l, err := listenTCP(st, laddr)
-		switch {
-		case errors.Is(err, errNoTCP) && def.udp:
-			sv.tcpErr = err
-		case err != nil:
+		if err != nil {
 			return fail(fmt.Errorf("--serve %s=%d: tcp: %w", s.name, s.port, err))
-		default:
-			tc := def.new()
-			sv.tcp = tc
-			sv.running++
-			go func() { sv.done <- tc.Serve(l) }()
 		}
+		tc := def.new()
+		sv.tcp = tc
+		sv.running++
+		go func() { sv.done <- tc.Serve(l) }()
 	}
 	return out, nil
 }
@@ -176,8 +169,7 @@ func writeServers(w io.Writer, servers []*server) {
 			parts = append(parts, fmt.Sprintf("%d datagrams (%d bytes) in, %d (%d bytes) out, %d errors",
 				c.Datagrams.Load(), c.BytesIn.Load(), c.Replies.Load(), c.BytesOut.Load(), c.Errors.Load()))
 		}
-		switch {
-		case sv.tcp != nil:
+		if sv.tcp != nil {
 			c := sv.tcp.Counters()
 			tcp := fmt.Sprintf("tcp: %d connections, %d bytes in, %d bytes out, %d errors", c.Conns.Load(), c.BytesIn.Load(), c.BytesOut.Load(), c.Errors.Load())
 			switch s := sv.tcp.(type) {
@@ -187,8 +179,6 @@ func writeServers(w io.Writer, servers []*server) {
 				tcp += fmt.Sprintf(", %d tests, %d denied", s.Tests.Load(), s.Denied.Load())
 			}
 			parts = append(parts, tcp)
-		case sv.tcpErr != nil:
-			parts = append(parts, fmt.Sprintf("tcp: off (%v)", sv.tcpErr))
 		}
 		if sv.err != nil {
 			parts = append(parts, fmt.Sprintf("stopped: %v", sv.err))

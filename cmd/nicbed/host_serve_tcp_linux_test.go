@@ -1,8 +1,3 @@
-//go:build nicbed_tcp
-
-// The stack has no TCP yet: these tests run with -tags nicbed_tcp, and
-// join make test (the tag goes) when listenTCP is (*inet.Stack).ListenTCP.
-
 package main
 
 import (

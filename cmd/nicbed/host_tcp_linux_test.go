@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -98,7 +99,49 @@ func TestHostTCPConnect(t *testing.T) {
 			if tc := r.snmp["Tcp"]; tc["ActiveOpens"] != 1 || tc["PassiveOpens"] != 0 || tc["AttemptFails"] != 0 {
 				t.Errorf("nicbed's Tcp: %v", tc)
 			}
+			// The connection at exit, in ss's terms: gone if Linux closed
+			// first (nicbed's close was the passive one), else TIME-WAIT.
+			if len(r.ss) < 1 || !strings.HasPrefix(r.ss[0], "State ") {
+				t.Errorf("ss -tani at exit: %q", r.ss)
+			}
+			for _, l := range r.ss[1:] {
+				if !strings.HasPrefix(l, "TIME-WAIT ") && !strings.HasPrefix(l, "\t") || !strings.HasPrefix(l, "\t") && !strings.Contains(l, " "+linuxAddr+":5001") {
+					t.Errorf("ss -tani at exit: %q", l)
+				}
+			}
+			if r.snmp["TcpExt"] == nil {
+				t.Error("no TcpExt in the report")
+			}
 			t.Log(info)
 		})
+	}
+}
+
+// TestHostTCPClosedPort: a connection from Linux to a port nothing on
+// nicbed listens on is refused by a RST: connect gets ECONNREFUSED, Linux
+// counts the failed attempt and the RST in, nicbed the RST out.
+func TestHostTCPClosedPort(t *testing.T) {
+	ns := netns.New(t, "nbr")
+	ns.DumpOnFailure(t)
+	p := startHost(t, ns, linuxTap(t, ns, "nbrtap0")...)
+	var refused error
+	ns.Do(t, func() error {
+		d := net.Dialer{Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp4", hostAddr+":9")
+		if err == nil {
+			c.Close()
+		}
+		refused = err
+		return nil
+	})
+	if !errors.Is(refused, syscall.ECONNREFUSED) {
+		t.Errorf("connect to a closed port: %v, want ECONNREFUSED", refused)
+	}
+	if lt := linuxSNMP(t, ns, "Tcp"); lt["AttemptFails"] != 1 || lt["InErrs"] != 0 {
+		t.Errorf("Linux's Tcp: AttemptFails %d (want 1), InErrs %d (want 0)", lt["AttemptFails"], lt["InErrs"])
+	}
+	r := parseHostReport(t, p.stop(t, syscall.SIGINT))
+	if tc := r.snmp["Tcp"]; tc["OutRsts"] != 1 || tc["PassiveOpens"] != 0 || tc["InSegs"] != 1 {
+		t.Errorf("nicbed's Tcp: OutRsts %d (want 1), PassiveOpens %d, InSegs %d (want 1: the SYN)", tc["OutRsts"], tc["PassiveOpens"], tc["InSegs"])
 	}
 }
