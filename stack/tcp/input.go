@@ -51,15 +51,18 @@ func (t *Table) v4Rcv(skb *kernelmodel.SKB) {
 	k := t.K
 	t.MIB.InSegs++
 	if skb.Len() < header.TCPMinSize {
-		t.MIB.InErrs++
-		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+		k.KfreeSKB(skb, dropOther) // pskb_may_pull fails: discard_it
 		return
 	}
 	th := header.TCP(skb.Data)
 	doff := th.DataOffset()
-	if doff < header.TCPMinSize || doff > skb.Len() {
-		t.MIB.InErrs++
+	if doff < header.TCPMinSize {
+		t.MIB.InErrs++ // bad_packet
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_PKT_TOO_SMALL)
+		return
+	}
+	if doff > skb.Len() {
+		k.KfreeSKB(skb, dropOther) // pskb_may_pull(doff * 4) fails: discard_it
 		return
 	}
 	iph := ipv4.IPHdr(skb)
@@ -138,6 +141,9 @@ func (c *Conn) rcvEstablished(skb *kernelmodel.SKB, s *segment) {
 // segment goes on.
 func (c *Conn) validateIncoming(s *segment) bool {
 	k := c.t.K
+	if c.state == StateSynRecv && c.parent != nil && c.so != nil {
+		return c.checkReq(s)
+	}
 	if c.rx.SawTstamp && c.rx.TstampOK && c.paws.TSRecentStamp != 0 {
 		if s.flags&flagRST == 0 && c.paws.PAWSDiscard(c.rx.RcvTSval, false, k.Now()) {
 			c.t.Ext.PAWSEstab++
@@ -159,7 +165,7 @@ func (c *Conn) validateIncoming(s *segment) bool {
 		return false
 	}
 	if s.flags&flagRST != 0 {
-		switch ValidateRST(s.seq, c.rcvNxt, c.state, true, nil) {
+		switch ValidateRST(s.seq, c.rcvNxt, c.state, true, c.rsack.Selective[:c.rsack.NumSACKs]) {
 		case RSTReset:
 			c.reset()
 		case RSTChallenge:
@@ -189,10 +195,9 @@ func (c *Conn) sendDupAck(s *segment) {
 }
 
 // sendChallengeAck is tcp_send_challenge_ack (RFC 5961 4).
+// ChallengeACKs.Allow applies both limits: the connection's
+// (tcp_oow_rate_limited) and the namespace's.
 func (c *Conn) sendChallengeAck() {
-	if OOWRateLimited(&c.lastOOW, uint32(c.t.K.Jiffies()), uint32(c.t.Sysctl.InvalidRatelimit), &c.t.Ext.TCPACKSkippedChallenge) {
-		return
-	}
 	if c.t.chal.Allow(&c.t.Sysctl, &c.lastOOW, c.t.K.Now(), &c.t.Ext) {
 		c.sendAck()
 	}
@@ -235,6 +240,10 @@ func (c *Conn) storeTS(s *segment) {
 // to send.
 func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
 	k := c.t.K
+	if s.flags&(flagACK|flagRST|flagSYN) == 0 {
+		k.KfreeSKB(skb, dropOther) // SKB_DROP_REASON_TCP_FLAGS
+		return
+	}
 	c.parseOptions(s, false)
 	if !c.validateIncoming(s) {
 		k.KfreeSKB(skb, dropOther)
@@ -346,8 +355,7 @@ func (c *Conn) ack(s *segment) int {
 	ack := s.ack
 	priorUna := c.sndUna
 	if After(ack, c.sndMax) {
-		c.sendAck()
-		return -1
+		return -1 // SKB_DROP_REASON_TCP_ACK_UNSENT_DATA: dropped, no answer
 	}
 	if Before(ack, priorUna) {
 		if Before(ack, priorUna-c.maxWindow) {
@@ -616,6 +624,9 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 	}
 	skb.Pull(s.th.DataOffset())
 	setCB(skb, skbCB{seq: s.seq, endSeq: s.endSeq, flags: s.flags})
+	if Before(s.seq, c.rcvNxt) {
+		c.rsack.InOrderDuplicate(&c.t.Sysctl, c.rx.SackOK, s.seq, s.endSeq, c.rcvNxt, &c.t.Ext)
+	}
 	if !After(s.endSeq, c.rcvNxt) {
 		// A retransmission of what we have: ACK at once (tcp_enter_quickack_mode).
 		c.t.Ext.DelayedACKLost++
@@ -654,6 +665,7 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 	if c.ofo.Len() > 0 {
 		c.ofoDrain()
 		c.delack.Pending |= ICSKAckNow
+		c.rsack.Remove(c.rcvNxt, c.ofo.Len() == 0)
 	}
 	if s.flags&flagPSH != 0 {
 		c.delack.Pending |= ICSKAckPushed
@@ -702,6 +714,7 @@ func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
 		ocb := getCB(o)
 		if !Before(cb.seq, ocb.seq) && !After(cb.endSeq, ocb.endSeq) {
 			c.t.Ext.TCPOFOMerge++
+			c.rsack.DSACKSet(&c.t.Sysctl, c.rx.SackOK, cb.seq, cb.endSeq, c.rcvNxt, &c.t.Ext)
 			return false
 		}
 		if Before(cb.seq, ocb.seq) {
@@ -710,6 +723,9 @@ func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
 	}
 	c.sk.SetOwnerR(skb)
 	c.ofo.InsertAfter(prev, skb)
+	if c.rx.SackOK {
+		c.rsack.NewOfo(cb.seq, cb.endSeq)
+	}
 	return true
 }
 
@@ -764,28 +780,42 @@ func (c *Conn) fin() {
 	for skb := c.ofo.Dequeue(); skb != nil; skb = c.ofo.Dequeue() {
 		k.KfreeSKB(skb, dropOther)
 	}
+	c.rsack.NumSACKs = 0
 	c.stateChange()
 }
 
-// timewaitStateProcess is tcp_timewait_state_process: a RST ends
-// TIME_WAIT; a new SYN beyond rcv_nxt may reuse the tuple (true: the
-// caller hands it to the listener); a retransmitted FIN is ACKed again
-// and TIME_WAIT restarts; anything else gets an ACK.
+// timewaitStateProcess is tcp_timewait_state_process (RFC 1337 aside:
+// tcp_rfc1337 is 0): a RST or a bare ACK exactly at rcv_nxt ends TIME_WAIT
+// or restarts it; a new SYN beyond rcv_nxt may reuse the tuple (true: the
+// caller hands it to the listener); anything else — a retransmitted FIN,
+// a RST or segment out of window — restarts TIME_WAIT if it has an ACK and
+// gets an ACK, rate limited (TCPACKSkippedTimeWait); an out-of-window RST
+// is ignored (no blind TIME_WAIT assassination).
 func (c *Conn) timewaitStateProcess(skb *kernelmodel.SKB, s *segment) bool {
 	k := c.t.K
-	if s.flags&flagRST != 0 {
-		c.done()
+	rst := s.flags&flagRST != 0
+	if s.seq == c.rcvNxt && (s.seq == s.endSeq || rst) {
+		if rst {
+			c.done()
+			return false
+		}
+		k.ModTimer(&c.swTimer, k.Jiffies()+uint64(TCPTimewaitLen/jiffy))
 		return false
 	}
-	if s.flags&flagSYN != 0 && s.flags&flagACK == 0 && After(s.seq, c.rcvNxt) {
+	if s.flags&(flagSYN|flagRST|flagACK) == flagSYN && After(s.seq, c.rcvNxt) {
 		c.t.Ext.TWRecycled++
 		c.done()
 		return true
 	}
-	if s.flags&flagFIN != 0 {
+	if rst {
+		return false
+	}
+	if s.flags&flagACK != 0 {
 		k.ModTimer(&c.swTimer, k.Jiffies()+uint64(TCPTimewaitLen/jiffy))
 	}
-	_ = c.transmitSKB(c.allocCtlSKB(c.sndNxt, flagACK), false)
+	if !OOWRateLimited(&c.lastOOW, uint32(k.Jiffies()), uint32(c.t.Sysctl.InvalidRatelimit), &c.t.Ext.TCPACKSkippedTimeWait) {
+		_ = c.transmitSKB(c.allocCtlSKB(c.sndNxt, flagACK), false)
+	}
 	return false
 }
 
