@@ -120,6 +120,7 @@ type Conn struct {
 	rcvq                   rcvqSpace
 	rcvTruesize            int // truesize of the last full segment received
 	ofo                    socket.Queue
+	rsack                  RcvSACK // the SACK and D-SACK blocks we send
 	lastOOW                uint32
 
 	rx       RxOptions

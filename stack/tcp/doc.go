@@ -82,10 +82,14 @@
 // take turns), so nothing locks; timers are kernelmodel.TimerLists in
 // jiffies; the clock is the kernel's (Conn.now).
 //
+// The receiver sends SACK and D-SACK blocks (rcvsack.go) when SACK was
+// negotiated.
+//
 // Deviations (for now): a request sock is a full Conn in SYN_RECV in the
 // ehash, and a TIME_WAIT sock is the Conn itself; no header-prediction
 // fast path; after an RTO the segments sent before it are resent as cwnd
-// allows (Linux marks them lost: the same segments go); no SACK recovery,
+// allows (Linux marks them lost: the same segments go); no SACK-based
+// recovery on the sending side (SACK blocks received are not used),
 // RACK, PRR in the connection yet (the pieces above
 // exist); no ICMP errors to TCP.
 package tcp

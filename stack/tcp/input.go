@@ -165,7 +165,7 @@ func (c *Conn) validateIncoming(s *segment) bool {
 		return false
 	}
 	if s.flags&flagRST != 0 {
-		switch ValidateRST(s.seq, c.rcvNxt, c.state, true, nil) {
+		switch ValidateRST(s.seq, c.rcvNxt, c.state, true, c.rsack.Selective[:c.rsack.NumSACKs]) {
 		case RSTReset:
 			c.reset()
 		case RSTChallenge:
@@ -624,6 +624,9 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 	}
 	skb.Pull(s.th.DataOffset())
 	setCB(skb, skbCB{seq: s.seq, endSeq: s.endSeq, flags: s.flags})
+	if Before(s.seq, c.rcvNxt) {
+		c.rsack.InOrderDuplicate(&c.t.Sysctl, c.rx.SackOK, s.seq, s.endSeq, c.rcvNxt, &c.t.Ext)
+	}
 	if !After(s.endSeq, c.rcvNxt) {
 		// A retransmission of what we have: ACK at once (tcp_enter_quickack_mode).
 		c.t.Ext.DelayedACKLost++
@@ -662,6 +665,7 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 	if c.ofo.Len() > 0 {
 		c.ofoDrain()
 		c.delack.Pending |= ICSKAckNow
+		c.rsack.Remove(c.rcvNxt, c.ofo.Len() == 0)
 	}
 	if s.flags&flagPSH != 0 {
 		c.delack.Pending |= ICSKAckPushed
@@ -710,6 +714,7 @@ func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
 		ocb := getCB(o)
 		if !Before(cb.seq, ocb.seq) && !After(cb.endSeq, ocb.endSeq) {
 			c.t.Ext.TCPOFOMerge++
+			c.rsack.DSACKSet(&c.t.Sysctl, c.rx.SackOK, cb.seq, cb.endSeq, c.rcvNxt, &c.t.Ext)
 			return false
 		}
 		if Before(cb.seq, ocb.seq) {
@@ -718,6 +723,9 @@ func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
 	}
 	c.sk.SetOwnerR(skb)
 	c.ofo.InsertAfter(prev, skb)
+	if c.rx.SackOK {
+		c.rsack.NewOfo(cb.seq, cb.endSeq)
+	}
 	return true
 }
 
@@ -772,6 +780,7 @@ func (c *Conn) fin() {
 	for skb := c.ofo.Dequeue(); skb != nil; skb = c.ofo.Dequeue() {
 		k.KfreeSKB(skb, dropOther)
 	}
+	c.rsack.NumSACKs = 0
 	c.stateChange()
 }
 

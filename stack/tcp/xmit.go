@@ -72,6 +72,18 @@ func (c *Conn) transmitSKB(skb *kernelmodel.SKB, clone bool) error {
 	case syn:
 		optLen = SynackOptions(&o, uint16(c.advMSS), c.rx.WscaleOK, c.rw.RcvWscale, c.rx.TstampOK,
 			c.tsval(), c.paws.TSRecent, c.rx.SackOK)
+	case c.rx.SackOK && c.rsack.NumSACKs+int(b2u(c.rsack.DSACK)) > 0:
+		// The blocks go only where they fit the MSS (tcp_current_mss
+		// makes Linux's segments smaller instead): on ACKs and short
+		// segments.
+		dsack, sacks := c.rsack.Blocks()
+		optLen = EstablishedOptions(&o, c.rx.TstampOK, c.tsval(), c.paws.TSRecent, dsack, sacks)
+		tsLen := int(b2u(c.rx.TstampOK)) * lenTstampAligned
+		if min(skb.Len(), int(c.mssCache))+optLen-tsLen > int(c.mssCache) {
+			optLen = EstablishedOptions(&o, c.rx.TstampOK, c.tsval(), c.paws.TSRecent, nil, nil)
+		} else {
+			c.rsack.Sent()
+		}
 	default:
 		optLen = EstablishedOptions(&o, c.rx.TstampOK, c.tsval(), c.paws.TSRecent, nil, nil)
 	}
