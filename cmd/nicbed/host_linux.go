@@ -23,7 +23,7 @@ import (
 
 // hostInbox is the capacity of the port's inbox on the loop: as many
 // frames as the port has receive buffers.
-const hostInbox = wire.DefaultRxBuffers
+const hostInbox = 1024
 
 // host runs nicbed host until SIGINT or SIGTERM.
 func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
@@ -70,6 +70,7 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 		Endpoint:  nic.Port(),
 		Pcap:      pcap,
 		SpeedBPS:  testbed.DefaultSpeedBPS,
+		RxBuffers: hostInbox,
 	}
 	var nm *netem
 	if f.netem.set {

@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
+
 	"strings"
 	"sync"
 	"syscall"
@@ -54,27 +51,7 @@ func testHostServeTCP(t *testing.T, nic string) {
 	const n = 20 << 20
 	url := "http://" + hostAddr
 
-	got := filepath.Join(dir, "got")
-	if out, err := ns.Command(curl, "-sS", "--fail", "--max-time", "60", "-o", got, fmt.Sprintf("%s/bytes/%d", url, n)).CombinedOutput(); err != nil {
-		t.Fatalf("curl GET: %v: %s", err, out)
-	}
-	b, err := os.ReadFile(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) != n || sha256.Sum256(b) != services.SequenceSHA256(n) {
-		t.Errorf("GET /bytes/%d: %d bytes, SHA-256 %x, want the sequence's %x", n, len(b), sha256.Sum256(b), services.SequenceSHA256(n))
-	}
-	put := filepath.Join(dir, "put")
-	body := make([]byte, n)
-	services.SequenceAt(body, 999)
-	if err := os.WriteFile(put, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(body)
-	if out, err := ns.Command(curl, "-sS", "--fail", "--max-time", "60", "-T", put, url+"/sink").CombinedOutput(); err != nil || string(out) != fmt.Sprintf("%d %s\n", n, hex.EncodeToString(sum[:])) {
-		t.Errorf("curl PUT /sink: %v: %q, want %d and the file's SHA-256 %x", err, out, n, sum)
-	}
+	curlGetPut(t, ns, curl, dir, url, n)
 
 	const conns, size = 200, 10000
 	var echoErr error

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -143,5 +145,32 @@ func TestHostTCPClosedPort(t *testing.T) {
 	r := parseHostReport(t, p.stop(t, syscall.SIGINT))
 	if tc := r.snmp["Tcp"]; tc["OutRsts"] != 1 || tc["PassiveOpens"] != 0 || tc["InSegs"] != 1 {
 		t.Errorf("nicbed's Tcp: OutRsts %d (want 1), PassiveOpens %d, InSegs %d (want 1: the SYN)", tc["OutRsts"], tc["PassiveOpens"], tc["InSegs"])
+	}
+}
+
+// curlGetPut has Linux's curl GET n bytes from url's /bytes/n and PUT n
+// bytes to its /sink, checking both by SHA-256.
+func curlGetPut(t *testing.T, ns *netns.NS, curl, dir, url string, n int64) {
+	t.Helper()
+	got := filepath.Join(dir, "got")
+	if out, err := ns.Command(curl, "-sS", "--fail", "--max-time", "60", "-o", got, fmt.Sprintf("%s/bytes/%d", url, n)).CombinedOutput(); err != nil {
+		t.Fatalf("curl GET: %v: %s", err, out)
+	}
+	b, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) != n || sha256.Sum256(b) != services.SequenceSHA256(n) {
+		t.Errorf("GET /bytes/%d: %d bytes, SHA-256 %x, want the sequence's %x", n, len(b), sha256.Sum256(b), services.SequenceSHA256(n))
+	}
+	put := filepath.Join(dir, "put")
+	body := make([]byte, int(n))
+	services.SequenceAt(body, 999)
+	if err := os.WriteFile(put, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	if out, err := ns.Command(curl, "-sS", "--fail", "--max-time", "60", "-T", put, url+"/sink").CombinedOutput(); err != nil || string(out) != fmt.Sprintf("%d %s\n", n, hex.EncodeToString(sum[:])) {
+		t.Errorf("curl PUT /sink: %v: %q, want %d and the file's SHA-256 %x", err, out, n, sum)
 	}
 }

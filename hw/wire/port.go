@@ -83,9 +83,15 @@ type PortConfig struct {
 	// endpoint and every frame Transmit accepts, with the clock's time (as
 	// Cable.SetPcap does for a cable).
 	Pcap *PcapWriter
-	// SpeedBPS paces Transmit's done time like a line of that rate, so
-	// a NIC model does not transmit faster than the outside can take (0:
-	// done is now, an infinitely fast line).
+	// SpeedBPS is the line rate between the port and the NIC model, both
+	// ways (0: an infinitely fast line). It paces Transmit's done time, so
+	// a NIC model does not transmit faster than the outside can take, and
+	// the frames read: they reach the endpoint one WireTime apart, as the
+	// port of a switch feeds a slower link, the frames waiting in the
+	// receive buffers meanwhile (the switch's queue: when every buffer
+	// waits, a frame read is dropped, RxNoBuffer). Without it a fast Linux
+	// sender's bursts would arrive all at once and overflow the NIC's
+	// packet buffer, which no real link does.
 	SpeedBPS uint64
 }
 

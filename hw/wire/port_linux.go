@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nicbed/nicbed/hw"
 )
 
 // Port is a NIC model's wire side on a Linux device: a Link for the model's
@@ -30,6 +32,13 @@ type Port struct {
 	ep     Endpoint // loop only
 	outbox Outbox
 	txFree time.Duration // loop only: when the paced line is free
+
+	// Receive pacing (loop only): frames read wait in rxq, a ring of
+	// every buffer, for the line to the endpoint (SpeedBPS).
+	rxFree      time.Duration
+	rxq         []*rxBuf
+	rxHead, rxN int
+	rxTimer     hw.Timer
 
 	// Receive. The reader owns the buffers it took from free until it
 	// posts them; the loop returns them to free after delivery.
@@ -123,6 +132,8 @@ func newPort(fd int, name string, cfg PortConfig, how reader, offset int) (*Port
 	// as too long instead of being cut silently.
 	size := offset + cfg.MaxFrame + 1
 	p.free = make(chan *rxBuf, cfg.RxBuffers)
+	p.rxq = make([]*rxBuf, cfg.RxBuffers)
+	p.rxTimer = cfg.Clock.NewTimer(p.rxPaced)
 	for range cfg.RxBuffers {
 		b := &rxBuf{p: p, b: make([]byte, size)}
 		b.deliver = b.run
@@ -230,8 +241,46 @@ func (p *Port) reader() {
 	}
 }
 
-// run is a buffer's loop function: deliver the frame, recycle the buffer.
+// run is a buffer's loop function: the frame goes to the endpoint now if
+// the line to it is free and nothing waits, else it waits its turn.
 func (b *rxBuf) run() {
+	p := b.p
+	if p.cfg.SpeedBPS == 0 {
+		b.deliverNow()
+		return
+	}
+	now := p.cfg.Clock.Now()
+	if p.rxN == 0 && p.rxFree <= now {
+		p.rxFree = now + WireTime(b.n-p.offset, p.cfg.SpeedBPS)
+		b.deliverNow()
+		return
+	}
+	p.rxq[(p.rxHead+p.rxN)%len(p.rxq)] = b
+	p.rxN++
+	if !p.rxTimer.Pending() {
+		p.rxTimer.ResetAt(p.rxFree)
+	}
+}
+
+// rxPaced is the pacing timer: the frames whose turn has come go to the
+// endpoint, each taking the line for its WireTime.
+func (p *Port) rxPaced() {
+	now := p.cfg.Clock.Now()
+	for p.rxN > 0 && p.rxFree <= now {
+		b := p.rxq[p.rxHead]
+		p.rxq[p.rxHead] = nil
+		p.rxHead = (p.rxHead + 1) % len(p.rxq)
+		p.rxN--
+		p.rxFree += WireTime(b.n-p.offset, p.cfg.SpeedBPS)
+		b.deliverNow()
+	}
+	if p.rxN > 0 {
+		p.rxTimer.ResetAt(p.rxFree)
+	}
+}
+
+// deliverNow delivers the frame and recycles the buffer.
+func (b *rxBuf) deliverNow() {
 	p := b.p
 	frame := b.b[p.offset:b.n]
 	if p.ep == nil || p.closed.Load() {
