@@ -91,6 +91,10 @@ type Conn struct {
 	synQLen    int
 	maxBacklog int
 	parent     *Conn
+	// Listener: when it last answered with a SYN cookie
+	// (tcp_synq_overflow), and whether it said so (synflood_warned).
+	synqOverflowAt time.Duration
+	synFloodWarned bool
 
 	// Send sequence space (RFC 9293 3.3.1).
 	iss, sndUna, sndNxt, sndMax uint32

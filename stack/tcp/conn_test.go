@@ -284,17 +284,24 @@ func TestTransfer10MB(t *testing.T) {
 
 // TestTransferOffload: with GSO on (the default) A's TCP hands the
 // device GSO skbs, which the kernel segments in software; with it off,
-// none; both deliver 1 MB intact in frames of at most 1514 bytes.
+// none; both deliver their data (1 MB, and 100 MB with GSO) intact in
+// frames of at most 1514 bytes.
 func TestTransferOffload(t *testing.T) {
-	for _, off := range []bool{false, true} {
+	for _, c := range []struct {
+		off  bool
+		size int
+	}{{false, 1 << 20}, {true, 1 << 20}, {false, 100 << 20}} {
+		off := c.off
 		p := newPair(t)
 		if off {
 			p.offloadOff()
 		}
+		p.pa.Record = c.size <= 1<<20
+		p.pb.Record = p.pa.Record
 		cl, srv := p.connected(t, 5005)
-		data := pattern(1<<20, 5)
-		if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 10*time.Second); got != sha256.Sum256(data) {
-			t.Errorf("off=%v: SHA-256 differs", off)
+		data := pattern(c.size, 5)
+		if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 60*time.Second); got != sha256.Sum256(data) {
+			t.Errorf("off=%v %d bytes: SHA-256 differs", off, c.size)
 		}
 		if seg := p.ka.GSOStats().Segmented; off != (seg == 0) {
 			t.Errorf("off=%v: %d GSO skbs segmented", off, seg)

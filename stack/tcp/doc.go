@@ -74,6 +74,9 @@
 //	              inet_stream_connect, listen, inet_csk_accept, tcp_sendmsg,
 //	              tcp_recvmsg, tcp_cleanup_rbuf, tcp_poll, tcp_ioctl,
 //	              tcp_shutdown, tcp_close, do_tcp_setsockopt/getsockopt
+//	request_sock.go  tcp_check_req, inet_rtx_syn_ack, tcp_create_openreq_child
+//	syncookies_conn.go  tcp_syn_flood_action, the want_cookie SYN-ACK,
+//	              cookie_v4_check (tcp_v4_cookie_check)
 //
 // Every call runs on the kernel model's loop (softirq, timers and tasks
 // take turns), so nothing locks; timers are kernelmodel.TimerLists in
@@ -87,6 +90,6 @@
 // fast path; after an RTO the segments sent before it are resent as cwnd
 // allows (Linux marks them lost: the same segments go); no SACK-based
 // recovery on the sending side (SACK blocks received are not used),
-// RACK, PRR, syncookies in the connection yet (the pieces above
+// RACK, PRR in the connection yet (the pieces above
 // exist); no ICMP errors to TCP.
 package tcp

@@ -12,10 +12,13 @@ import (
 	"github.com/nicbed/nicbed/stack/internal/stacktest"
 )
 
-// inject hands B a TCP segment from A (ports, sequence numbers, flags,
+// inject hands B a TCP segment from A (injectFrom: from src) (ports, sequence numbers, flags,
 // options and payload as given in seg, a TCP header and what follows),
 // its checksum right unless badCsum.
-func (p *pair) inject(seg []byte, badCsum bool) {
+func (p *pair) inject(seg []byte, badCsum bool) { p.injectFrom(addrA, seg, badCsum) }
+
+// injectFrom is inject with the IP source src.
+func (p *pair) injectFrom(src netip.Addr, seg []byte, badCsum bool) {
 	frame := make([]byte, 14+20+len(seg))
 	copy(frame[0:], stacktest.MACB[:])
 	copy(frame[6:], stacktest.MACA[:])
@@ -25,24 +28,27 @@ func (p *pair) inject(seg []byte, badCsum bool) {
 	ip.SetTotalLength(uint16(20 + len(seg)))
 	ip.SetTTL(64)
 	ip.SetProtocol(6)
-	ip.SetSource(addrA.As4())
+	ip.SetSource(src.As4())
 	ip.SetDestination(addrB.As4())
-	ip.SetChecksum(^ip.CalculateChecksum())
+	ip.SetChecksum(ip.CalculateChecksum())
 	copy(frame[34:], seg)
 	if len(seg) >= 20 {
 		th := header.TCP(frame[34:])
 		th.SetChecksum(0)
-		a, b := addrA.As4(), addrB.As4()
+		a, b := src.As4(), addrB.As4()
 		c := ^checksum.Checksum(frame[34:], checksum.PseudoHeaderIPv4(a[:], b[:], 6, uint16(len(seg))))
 		if badCsum {
 			c++
 		}
 		th.SetChecksum(c)
 	}
-	skb := p.kb.AllocSKB(len(frame))
-	copy(skb.Put(len(frame)), frame)
-	p.kb.EthTypeTrans(skb, p.pb.D)
-	p.kb.NetifRx(skb)
+	// As the link delivers a frame: on the clock's loop.
+	p.n.Clock.AfterFunc(0, func() {
+		skb := p.kb.AllocSKB(len(frame))
+		copy(skb.Put(len(frame)), frame)
+		p.kb.EthTypeTrans(skb, p.pb.D)
+		p.kb.NetifRx(skb)
+	})
 }
 
 // FuzzTCPSegments: segments made from the input reach a connection (or

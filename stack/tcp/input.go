@@ -829,6 +829,9 @@ func (c *Conn) rcvStateProcess(skb *kernelmodel.SKB, s *segment) {
 		k.KfreeSKB(skb, dropOther)
 		return
 	case StateListen:
+		if c.cookieV4Check(skb, s) {
+			return
+		}
 		switch {
 		case s.flags&flagACK != 0:
 			c.t.v4SendReset(s.iph, s.th, s.dataLen)
@@ -932,44 +935,33 @@ func (c *Conn) synOptions(s *segment) {
 }
 
 // connRequest is tcp_v4_conn_request → tcp_conn_request: a SYN to a
-// listener. A full accept queue or SYN queue drops it (ListenOverflows,
+// listener. A full SYN queue (inet_csk_reqsk_queue_is_full) or
+// tcp_syncookies=2 answers with a SYN cookie and keeps nothing
+// (tcp_syn_flood_action; with tcp_syncookies=0 the SYN is dropped:
+// TCPReqQFullDrop); a full accept queue drops it (ListenOverflows,
 // ListenDrops); else a request sock — here a child connection in
 // SYN_RECV, in the ehash — answers with a SYN-ACK and waits for the ACK.
 func (l *Conn) connRequest(s *segment) {
 	t := l.t
-	if len(l.acceptQ) >= l.maxBacklog || l.synQLen >= l.maxBacklog {
+	if t.Sysctl.Syncookies == 2 || l.synQLen >= l.maxBacklog {
+		if !l.synFloodAction() {
+			t.Ext.ListenDrops++
+			return
+		}
+		if len(l.acceptQ) >= l.maxBacklog {
+			t.Ext.ListenOverflows++
+			t.Ext.ListenDrops++
+			return
+		}
+		l.sendCookieSynAck(s)
+		return
+	}
+	if len(l.acceptQ) >= l.maxBacklog {
 		t.Ext.ListenOverflows++
 		t.Ext.ListenDrops++
 		return
 	}
-	so := l.sk.NewChild()
-	sk := so.Sk
-	c := newConn(t, sk)
-	c.so, c.parent = so, l
-	c.ca = nil
-	if l.ca != nil {
-		c.ca = FindCongestionControl(l.ca.Name())()
-	}
-	c.nonagle, c.userMSS = l.nonagle, l.userMSS
-	sk.RcvSaddr, sk.Saddr = s.iph.Destination(), s.iph.Destination()
-	sk.Daddr, sk.Dport = s.iph.Source(), s.th.SourcePort()
-	sk.Num, sk.Sport = l.sk.Num, l.sk.Num
-	c.state = StateListen // as the listener parses the SYN's options
-	c.parseOptions(s, true)
-	c.synOptions(s)
-	c.initAdvMSS()
-	c.syncMSS()
-	c.irs, c.rcvNxt = s.seq, s.seq+1
-	c.copiedSeq = c.rcvNxt
-	c.initRcvWnd(c.rx.WscaleOK)
-	if c.rx.TstampOK {
-		c.paws.Store(c.rx.RcvTSval, t.K.Now())
-		c.tsOffset = t.secrets.TSOff(&t.Sysctl, sk.Saddr, sk.Daddr)
-	}
-	c.sndWnd = s.wnd
-	c.sndWl1 = s.seq
-	c.iss = t.secrets.SecureSeq(sk.Saddr, sk.Daddr, sk.Sport, sk.Dport, t.K.Now())
-	c.sndUna, c.sndNxt, c.sndMax, c.writeSeq = c.iss, c.iss, c.iss, c.iss
+	c := l.newReqChild(s, false)
 	c.setState(StateSynRecv)
 	t.ehashInsert(c)
 	l.synQLen++

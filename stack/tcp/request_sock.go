@@ -56,3 +56,60 @@ func (c *Conn) checkReq(s *segment) bool {
 	}
 	return s.flags&flagACK != 0
 }
+
+// newReqChild is inet_reqsk_alloc + tcp_openreq_init +
+// tcp_create_openreq_child for a segment to listener l: the child
+// connection with the SYN's options (cookie false) or, for the ACK of a
+// SYN cookie (cookie true), those the ACK brings back, its addresses,
+// receive window and ISN; not yet hashed. For a cookie ACK it returns nil
+// when the echoed timestamp's options are not acceptable.
+func (l *Conn) newReqChild(s *segment, cookie bool) *Conn {
+	t := l.t
+	so := l.sk.NewChild()
+	sk := so.Sk
+	c := newConn(t, sk)
+	c.so, c.parent = so, l
+	c.ca = nil
+	if l.ca != nil {
+		c.ca = FindCongestionControl(l.ca.Name())()
+	}
+	c.nonagle, c.userMSS = l.nonagle, l.userMSS
+	sk.RcvSaddr, sk.Saddr = s.iph.Destination(), s.iph.Destination()
+	sk.Daddr, sk.Dport = s.iph.Source(), s.th.SourcePort()
+	sk.Num, sk.Sport = l.sk.Num, l.sk.Num
+	c.tsOffset = t.secrets.TSOff(&t.Sysctl, sk.Saddr, sk.Daddr)
+	c.state = StateListen // as the listener parses the options
+	irs := s.seq
+	if cookie {
+		irs = s.seq - 1
+		c.parseOptions(s, false)
+		if !CookieTimestampDecode(&t.Sysctl, &c.rx) {
+			return nil
+		}
+		c.rx.MSSClamp = t.secrets.CookieV4Check(sk.Daddr, sk.Saddr, sk.Dport, sk.Sport, s.seq, s.ack, t.K.Now())
+		if !c.rx.WscaleOK {
+			c.rw.WindowClamp = min(c.rw.WindowClamp, 0xffff)
+		}
+	} else {
+		c.parseOptions(s, true)
+		c.synOptions(s)
+	}
+	c.initAdvMSS()
+	c.syncMSS()
+	c.irs, c.rcvNxt = irs, irs+1
+	c.copiedSeq = c.rcvNxt
+	c.initRcvWnd(c.rx.WscaleOK)
+	if c.rx.TstampOK {
+		c.paws.Store(c.rx.RcvTSval, t.K.Now())
+	} else {
+		c.tsOffset = 0
+	}
+	c.sndWnd = s.wnd
+	c.sndWl1 = irs
+	c.iss = t.secrets.SecureSeq(sk.Saddr, sk.Daddr, sk.Sport, sk.Dport, t.K.Now())
+	if cookie {
+		c.iss = s.ack - 1
+	}
+	c.sndUna, c.sndNxt, c.sndMax, c.writeSeq = c.iss, c.iss, c.iss, c.iss
+	return c
+}

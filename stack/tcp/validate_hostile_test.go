@@ -11,6 +11,7 @@ import (
 	"github.com/nicbed/nicbed/stack/checksum"
 	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/internal/stacktest"
+	"github.com/nicbed/nicbed/stack/socket"
 	"github.com/nicbed/nicbed/stack/tcp"
 )
 
@@ -285,8 +286,17 @@ func TestHostileEstablished(t *testing.T) {
 	if i, _ := cl.TCPInfo(); i.State != tcp.StateEstablished {
 		t.Fatalf("client %v", i.State)
 	}
-	data := pattern(1<<20, 9)
-	want := sha256Of(data)
+	p.megabyteEachWay(t, cl, srv, 9)
+}
+
+func chal0() map[string]uint64 { return map[string]uint64{"TCPChallengeACK": 0} }
+
+// megabyteEachWay moves 1 MB from A's cl to B's srv and back and checks
+// the SHA-256 of each.
+func (p *pair) megabyteEachWay(t *testing.T, cl, srv *socket.Socket, seed byte) {
+	t.Helper()
+	data := pattern(1<<20, seed)
+	want := sha256.Sum256(data)
 	if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 30*time.Second); got != want {
 		t.Error("client to server: SHA-256 differs")
 	}
@@ -294,10 +304,6 @@ func TestHostileEstablished(t *testing.T) {
 		t.Error("server to client: SHA-256 differs")
 	}
 }
-
-func chal0() map[string]uint64 { return map[string]uint64{"TCPChallengeACK": 0} }
-
-func sha256Of(b []byte) [32]byte { return sha256.Sum256(b) }
 
 // stateAt is the state of what a segment from remote to local reaches
 // on st (the listener's once the connection is gone).

@@ -369,7 +369,7 @@ func (c *Conn) writeXmit(push bool) bool {
 			break
 		}
 		nonagle := c.nonagle
-		if push && skb.Next == nil {
+		if cb.flags&(flagSYN|flagFIN) != 0 {
 			nonagle |= TCPNaglePush
 		}
 		c.sml.SndUna, c.sml.SndNxt, c.sml.PacketsOut = c.sndUna, c.sndNxt, c.packetsOut
