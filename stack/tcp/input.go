@@ -336,7 +336,7 @@ func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
 // (inet_csk_complete_hashdance), or the ACK is dropped when that is full.
 func (c *Conn) synRecvEstablished(s *segment) bool {
 	if p := c.parent; p != nil && c.so != nil {
-		if len(p.acceptQ) >= p.maxBacklog {
+		if p.acceptqIsFull() {
 			c.t.Ext.ListenOverflows++
 			c.t.Ext.ListenDrops++
 			return false
@@ -961,7 +961,7 @@ func (l *Conn) connRequest(s *segment) {
 			t.Ext.ListenDrops++
 			return
 		}
-		if len(l.acceptQ) >= l.maxBacklog {
+		if l.acceptqIsFull() {
 			t.Ext.ListenOverflows++
 			t.Ext.ListenDrops++
 			return
@@ -969,7 +969,7 @@ func (l *Conn) connRequest(s *segment) {
 		l.sendCookieSynAck(s)
 		return
 	}
-	if len(l.acceptQ) >= l.maxBacklog {
+	if l.acceptqIsFull() {
 		t.Ext.ListenOverflows++
 		t.Ext.ListenDrops++
 		return

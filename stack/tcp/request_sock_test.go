@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
 	"github.com/nicbed/nicbed/stack/internal/stacktest"
+	"github.com/nicbed/nicbed/stack/socket"
 	"github.com/nicbed/nicbed/stack/tcp"
 )
 
@@ -58,5 +60,67 @@ func TestSynAckRetransmit(t *testing.T) {
 	p.n.Clock.RunFor(time.Millisecond)
 	if k := classify(ep.sentTo(from)); k != replyRST {
 		t.Errorf("late ACK: %s, want RST", k)
+	}
+}
+
+// TestAcceptQueueOverflow: backlog 2 and nobody accepting: two clients
+// fill the accept queue, then two connect at once — both get request
+// socks, the first ACK makes the queue 3 (sk_acceptq_is_full is
+// "more than the backlog"), the second's ACK finds it full: dropped
+// (ListenOverflows, ListenDrops), its request kept with the SYN-ACK
+// timer; once the others are accepted, the SYN-ACK sent again at 1 s
+// brings the client's ACK again and that connection is accepted too.
+func TestAcceptQueueOverflow(t *testing.T) {
+	p := newPair(t)
+	l := tcpSocket(t, p.b)
+	if err := l.Bind(netip.AddrPortFrom(netip.IPv4Unspecified(), 90)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(2); err != nil {
+		t.Fatal(err)
+	}
+	var cls []*socket.Socket
+	connect := func(n int) {
+		done := 0
+		for range n {
+			cl := tcpSocket(t, p.a)
+			cls = append(cls, cl)
+			p.ka.Spawn(0, "connect", func(tk *kernelmodel.Task) {
+				if err := cl.Connect(tk, netip.AddrPortFrom(addrB, 90)); err != nil {
+					t.Errorf("connect: %v", err)
+				}
+				done++
+			})
+		}
+		p.n.Clock.RunWhile(func() bool { return done < n }, p.n.Clock.Now()+time.Second)
+	}
+	connect(1)
+	connect(1)
+	connect(2)
+	p.n.Clock.RunFor(10 * time.Millisecond)
+	ext := p.b.TCP.Ext
+	if ext.ListenOverflows != 1 || ext.ListenDrops != 1 {
+		t.Errorf("ListenOverflows %d ListenDrops %d, want 1 1", ext.ListenOverflows, ext.ListenDrops)
+	}
+	last := stateAt(p.b.TCP, mustName(t, cls[3]), netip.AddrPortFrom(addrB, 90))
+	if st := last(); st != tcp.StateSynRecv {
+		t.Fatalf("last request %v, want SYN-RECV", st)
+	}
+	var accepted []netip.AddrPort
+	p.kb.Spawn(0, "accept", func(tk *kernelmodel.Task) {
+		for range 4 {
+			_, peer, err := l.Accept(tk, 0)
+			if err != nil {
+				return
+			}
+			accepted = append(accepted, peer)
+		}
+	})
+	p.n.Clock.RunFor(1500 * time.Millisecond)
+	if len(accepted) != 4 || accepted[3] != mustName(t, cls[3]) {
+		t.Fatalf("accepted %v", accepted)
+	}
+	if st := last(); st != tcp.StateEstablished {
+		t.Errorf("last connection %v", st)
 	}
 }
