@@ -159,7 +159,9 @@ func (c *Conn) validateIncoming(s *segment) bool {
 			}
 			return false
 		}
-		if s.flags&flagSYN == 0 || c.state != StateSynRecv {
+		if s.flags&flagSYN != 0 {
+			c.synChallenge()
+		} else {
 			c.sendDupAck(s)
 		}
 		return false
@@ -177,11 +179,22 @@ func (c *Conn) validateIncoming(s *segment) bool {
 		if c.state == StateSynRecv && s.flags&flagACK != 0 && s.seq+1 == s.endSeq && s.seq+1 == c.rcvNxt && s.ack == c.sndNxt {
 			return true // simultaneous open: the peer's SYN-ACK
 		}
-		c.t.Ext.TCPSYNChallenge++
-		c.sendChallengeAck()
+		c.synChallenge()
 		return false
 	}
 	return true
+}
+
+// synChallenge is tcp_validate_incoming's syn_challenge (RFC 5961 4.2): a
+// SYN in a synchronized state, in the window or not, gets a challenge
+// ACK (TCPSYNChallenge); from tcp_rcv_established (syn_inerr) it is also
+// InErrs.
+func (c *Conn) synChallenge() {
+	if c.state == StateEstablished {
+		c.t.MIB.InErrs++
+	}
+	c.t.Ext.TCPSYNChallenge++
+	c.sendChallengeAck()
 }
 
 // sendDupAck is tcp_send_dupack, rate limited (tcp_oow_rate_limited).
@@ -323,7 +336,7 @@ func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
 // (inet_csk_complete_hashdance), or the ACK is dropped when that is full.
 func (c *Conn) synRecvEstablished(s *segment) bool {
 	if p := c.parent; p != nil && c.so != nil {
-		if len(p.acceptQ) >= p.maxBacklog {
+		if p.acceptqIsFull() {
 			c.t.Ext.ListenOverflows++
 			c.t.Ext.ListenDrops++
 			return false
@@ -965,7 +978,7 @@ func (l *Conn) connRequest(s *segment) {
 			t.Ext.ListenDrops++
 			return
 		}
-		if len(l.acceptQ) >= l.maxBacklog {
+		if l.acceptqIsFull() {
 			t.Ext.ListenOverflows++
 			t.Ext.ListenDrops++
 			return
@@ -973,7 +986,7 @@ func (l *Conn) connRequest(s *segment) {
 		l.sendCookieSynAck(s)
 		return
 	}
-	if len(l.acceptQ) >= l.maxBacklog {
+	if l.acceptqIsFull() {
 		t.Ext.ListenOverflows++
 		t.Ext.ListenDrops++
 		return

@@ -25,8 +25,9 @@ func (c *Conn) rtxSynAck() {
 // (both rate limited, TCPACKSkippedSynRecv); an in-window RST or SYN
 // ends the request (embryonic_reset: a RST answers the SYN,
 // EmbryonicRsts, AttemptFails) — no challenge ACKs before the handshake;
-// without ACK the segment is dropped. True: the ACK goes on to complete
-// the handshake.
+// without ACK the segment is dropped, and with the accept queue full too
+// (ListenOverflows, ListenDrops: the SYN-ACK timer goes on and a later
+// ACK may find room). True: the ACK goes on to complete the handshake.
 func (c *Conn) checkReq(s *segment) bool {
 	t := c.t
 	j := uint32(t.K.Jiffies())
@@ -54,7 +55,18 @@ func (c *Conn) checkReq(s *segment) bool {
 		c.reset()
 		return false
 	}
-	return s.flags&flagACK != 0
+	if s.flags&flagACK == 0 {
+		return false
+	}
+	if c.parent.acceptqIsFull() {
+		// tcp_v4_syn_recv_sock's listen_overflow (tcp_abort_on_overflow
+		// 0): the ACK is dropped, the request and its SYN-ACK timer kept
+		// (inet_rsk(req)->acked).
+		t.Ext.ListenOverflows++
+		t.Ext.ListenDrops++
+		return false
+	}
+	return true
 }
 
 // newReqChild is inet_reqsk_alloc + tcp_openreq_init +
@@ -113,3 +125,7 @@ func (l *Conn) newReqChild(s *segment, cookie bool) *Conn {
 	c.sndUna, c.sndNxt, c.sndMax, c.writeSeq = c.iss, c.iss, c.iss, c.iss
 	return c
 }
+
+// acceptqIsFull is sk_acceptq_is_full: more children queued than the
+// backlog (so a backlog of n holds n+1, as Linux's does).
+func (l *Conn) acceptqIsFull() bool { return len(l.acceptQ) > l.maxBacklog }

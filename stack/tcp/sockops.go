@@ -219,6 +219,7 @@ func (c *Conn) listenStop() {
 		ch.sendActiveReset()
 		ch.sk.Dead = true
 		ch.done()
+		ch.sk.PurgeReceiveQueue() // inet_child_forget → tcp_disconnect
 	}
 	c.acceptQ = nil
 	for _, ch := range c.t.ehash {

@@ -89,7 +89,7 @@ func (l *Conn) cookieV4Check(skb *kernelmodel.SKB, s *segment) bool {
 		return false
 	}
 	t.Ext.SyncookiesRecv++
-	if len(l.acceptQ) >= l.maxBacklog {
+	if l.acceptqIsFull() {
 		t.Ext.ListenOverflows++
 		t.Ext.ListenDrops++
 		t.K.KfreeSKB(skb, dropOther)

@@ -240,7 +240,8 @@ var badOptions = [][]byte{
 
 // TestHostileEstablished: RFC 5961 and malformed segments against an
 // ESTABLISHED connection — in-window RST not at rcv_nxt and SYN get a
-// challenge ACK (TCPChallengeACK, TCPSYNChallenge); out-of-window data a
+// challenge ACK (TCPChallengeACK, TCPSYNChallenge; a SYN also out of the
+// window, and InErrs as syn_inerr); out-of-window data a
 // duplicate ACK, a second within 500 ms none (TCPACKSkippedSeq); an
 // out-of-window RST, segments with none of ACK/RST/SYN, an ACK of data
 // never sent and bad options nothing; a data offset below 5 is InErrs, one
@@ -259,6 +260,7 @@ func TestHostileEstablished(t *testing.T) {
 		{"SYN|FIN", func(s, r uint32) rawSeg { return rawSeg{seq: r, ack: s, flags: fSYN | fFIN | fACK} }, replyACK, false, map[string]uint64{"TCPSYNChallenge": 1}, 0},
 		{"SYN|RST in window", func(s, r uint32) rawSeg { return rawSeg{seq: r + 1, ack: s, flags: fSYN | fRST} }, replyACK, false, chal, 0},
 		{"SYN again, same tick", func(s, r uint32) rawSeg { return rawSeg{seq: r, flags: fSYN} }, replyNone, true, map[string]uint64{"TCPSYNChallenge": 1, "TCPACKSkippedChallenge": 1, "TCPChallengeACK": 0}, 0},
+		{"SYN out of window", func(s, r uint32) rawSeg { return rawSeg{seq: r + 1<<30, flags: fSYN} }, replyACK, false, map[string]uint64{"TCPSYNChallenge": 1, "TCPChallengeACK": 1, "InErrs": 1}, 0},
 		{"RST out of window", func(s, r uint32) rawSeg { return rawSeg{seq: r + 1<<30, ack: s, flags: fRST | fACK} }, replyNone, false, chal0(), 0},
 		{"data out of window", func(s, r uint32) rawSeg {
 			return rawSeg{seq: r + 1<<30, ack: s, flags: fACK | fPSH, data: []byte("hostile")}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nicbed/nicbed/hw"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -47,6 +48,19 @@ type Port struct {
 	// Drop, if set, is asked about each frame sent: true loses it.
 	Drop func(frame []byte) bool
 	net  *Net
+
+	// The frames on their way to the peer, in order: a ring whose
+	// buffers are reused, and one timer for the head, so that a frame
+	// sent allocates nothing once the ring has grown to the traffic.
+	q      []inflight
+	qh, qn int
+	timer  hw.Timer
+}
+
+// inflight is one frame on the link and when it arrives.
+type inflight struct {
+	at  time.Duration
+	buf []byte
 }
 
 // Open is ndo_open: start the queue, carrier on.
@@ -61,19 +75,49 @@ func (p *Port) Stop(*kernelmodel.Task) error { p.D.NetifCarrierOff(); return nil
 
 // StartXmit is ndo_start_xmit: the frame goes to the peer.
 func (p *Port) StartXmit(skb *kernelmodel.SKB) kernelmodel.NetdevTx {
-	frame := append([]byte(nil), skb.Data...)
 	p.D.Stats.TxPackets++
-	p.D.Stats.TxBytes += uint64(len(frame))
-	p.K.ConsumeSKB(skb)
+	p.D.Stats.TxBytes += uint64(skb.Len())
 	if p.Record {
-		p.Sent = append(p.Sent, Sent{p.net.Clock.Now(), frame})
+		p.Sent = append(p.Sent, Sent{p.net.Clock.Now(), append([]byte(nil), skb.Data...)})
 	}
-	if p.Drop != nil && p.Drop(frame) {
+	if p.Drop != nil && p.Drop(skb.Data) {
+		p.K.ConsumeSKB(skb)
 		return kernelmodel.NETDEV_TX_OK
 	}
-	q := p.Peer
-	p.net.Clock.AfterFunc(p.net.Delay, func() { q.receive(frame) })
+	if p.qn == len(p.q) {
+		// Grow the ring, keeping the order.
+		q := make([]inflight, max(2*len(p.q), 64))
+		for i := 0; i < p.qn; i++ {
+			q[i] = p.q[(p.qh+i)%len(p.q)]
+		}
+		p.q, p.qh = q, 0
+	}
+	f := &p.q[(p.qh+p.qn)%len(p.q)]
+	f.at = p.net.Clock.Now() + p.net.Delay
+	f.buf = append(f.buf[:0], skb.Data...)
+	p.qn++
+	p.K.ConsumeSKB(skb)
+	if p.timer == nil {
+		p.timer = p.net.Clock.NewTimer(p.deliver)
+	}
+	if !p.timer.Pending() {
+		p.timer.ResetAt(f.at)
+	}
 	return kernelmodel.NETDEV_TX_OK
+}
+
+// deliver hands the peer every frame whose time has come, in order.
+func (p *Port) deliver() {
+	now := p.net.Clock.Now()
+	for p.qn > 0 && p.q[p.qh].at <= now {
+		f := &p.q[p.qh]
+		p.qh = (p.qh + 1) % len(p.q)
+		p.qn--
+		p.Peer.receive(f.buf)
+	}
+	if p.qn > 0 {
+		p.timer.ResetAt(p.q[p.qh].at)
+	}
 }
 
 func (p *Port) receive(frame []byte) {
@@ -81,7 +125,7 @@ func (p *Port) receive(frame []byte) {
 		return
 	}
 	if p.Record {
-		p.Received = append(p.Received, Sent{p.net.Clock.Now(), frame})
+		p.Received = append(p.Received, Sent{p.net.Clock.Now(), append([]byte(nil), frame...)})
 	}
 	p.D.Stats.RxPackets++
 	p.D.Stats.RxBytes += uint64(len(frame))
