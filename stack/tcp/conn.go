@@ -107,8 +107,9 @@ type Conn struct {
 	wmemQueued                  int              // sk_wmem_queued
 	packetsOut, retransOut      uint32
 	dupAcks                     int
-	retransmits                 int    // icsk_retransmits
-	retransStamp                uint32 // retrans_stamp (ms)
+	rec                         recovery // SACK scoreboard counters, RACK, PRR (recovery.go)
+	retransmits                 int      // icsk_retransmits
+	retransStamp                uint32   // retrans_stamp (ms)
 	totalRetrans                uint32
 	nonagle                     int
 	sml                         SendState
@@ -149,6 +150,7 @@ type Conn struct {
 // newConn is tcp_init_sock: the state of a new socket.
 func newConn(t *Table, sk *socket.Sock) *Conn {
 	c := &Conn{t: t, sk: sk, state: StateClose, rtt: NewRTTEstimator(), cong: NewSock()}
+	c.rec.rack = NewRACK()
 	c.cong.MIB = &t.Ext
 	c.mssCache = TCPMSSDefault
 	c.delack = NewDelAck(TCPMSSDefault)
@@ -217,6 +219,7 @@ func (c *Conn) purgeQueues() {
 	c.sendHead = nil
 	c.wmemQueued = 0
 	c.packetsOut, c.retransOut = 0, 0
+	c.rec.sackedOut, c.rec.lostOut = 0, 0
 	for skb := c.ofo.Dequeue(); skb != nil; skb = c.ofo.Dequeue() {
 		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED)
 	}

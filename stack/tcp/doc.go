@@ -65,6 +65,13 @@
 //	              tcp_send_fin, tcp_connect, tcp_v4_send_reset,
 //	              tcp_retransmit_skb, tcp_retransmit_timer, the delayed ACK
 //	              timer, tcp_time_wait, tcp_sync_mss, tcp_sndbuf_expand
+//	recovery.go   the sender's SACK loss recovery on these pieces:
+//	              tcp_sacktag_write_queue (tcp_check_dsack,
+//	              tcp_is_sackblock_valid), sacked_out/lost_out and
+//	              tcp_packets_in_flight, tcp_fastretrans_alert with RACK
+//	              (tcp_rack_mark_lost, tcp_rack_reo_timeout), PRR,
+//	              tcp_xmit_retransmit_queue, tcp_timeout_mark_lost;
+//	              NewReno stays for peers without SACK
 //	probe.go      tcp_check_probe_timer, tcp_probe_timer, tcp_write_wakeup,
 //	              tcp_xmit_probe_skb, tcp_fragment (zero-window probes);
 //	              tcp_set_keepalive, tcp_keepalive_timer

@@ -397,7 +397,15 @@ func (c *Conn) ack(s *segment) int {
 		c.probeBackoff = 0
 		c.t.K.DelTimer(&c.probeTimer)
 	}
+	sack := c.sackOn()
 	if ack == priorUna {
+		if sack {
+			if c.packetsOut > 0 {
+				newly, dsack := c.sacktag(ack)
+				c.fastretransAlert(ack, 0, newly, dsack, -1)
+			}
+			return 0
+		}
 		// A duplicate ACK: no data, no window change, data in flight.
 		if c.packetsOut > 0 && s.dataLen == 0 && !windowChanged && s.flags&(flagSYN|flagFIN) == 0 && c.ca != nil {
 			c.dupAck()
@@ -409,18 +417,26 @@ func (c *Conn) ack(s *segment) int {
 		c.sndNxt = ack // ACK of what a go-back retransmission had not yet resent
 	}
 	c.bytesAcked += uint64(ack - priorUna)
+	var newly uint32
+	dsack := false
+	if sack {
+		newly, dsack = c.sacktag(ack)
+	}
 	acked, sample := c.cleanRtxQueue(s)
 	c.retransmits = 0
 	c.rtt.Backoff = 0
-	if c.ca != nil {
+	if c.ca != nil && !sack {
 		c.congControl(ack, acked, sample)
 	}
 	if c.packetsOut == 0 {
 		c.t.K.DelTimer(&c.rtxTimer)
 		c.retransStamp = 0
 		c.checkProbeTimer()
-	} else {
-		c.resetXmitTimer()
+	} else if c.rec.pending != icskTimeReoTimeout || !c.rtxTimer.TimerPending() {
+		c.resetXmitTimer() // RACK's reordering timer stays; it rearms the RTO
+	}
+	if sack {
+		c.fastretransAlert(ack, acked, newly, dsack, sample)
 	}
 	c.writeSpace()
 	return 1
@@ -541,9 +557,7 @@ func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
 					if d := cb.pcount - min(left, cb.pcount); d > 0 {
 						c.packetsOut -= uint32(d)
 						acked += uint32(d)
-						if cb.sacked&tcpcbRetrans != 0 {
-							c.retransOut -= min(uint32(d), c.retransOut)
-						}
+						c.unaccount(cb, uint32(d))
 					}
 					cb.pcount = min(left, cb.pcount)
 				}
@@ -551,10 +565,9 @@ func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
 			}
 			break
 		}
-		if cb.sacked&tcpcbRetrans != 0 {
+		if cb.sacked&(tcpcbRetrans|tcpcbEverRetr) != 0 {
 			retransAcked = true
-			c.retransOut -= min(uint32(cb.pcount), c.retransOut)
-		} else if cb.sacked&tcpcbInflight != 0 {
+		} else if cb.sacked&tcpcbInflight != 0 && cb.sacked&tcpcbSackedAcked == 0 {
 			if !haveFirst {
 				firstAckt, haveFirst = cb.when, true
 			}
@@ -563,6 +576,10 @@ func (c *Conn) cleanRtxQueue(s *segment) (uint32, int64) {
 		if cb.sacked&tcpcbInflight != 0 {
 			c.packetsOut -= uint32(cb.pcount)
 			acked += uint32(cb.pcount)
+			c.unaccount(cb, uint32(cb.pcount))
+			if c.rx.SackOK && cb.sacked&tcpcbSackedAcked == 0 {
+				c.rackAdvanceSKB(cb)
+			}
 		}
 		if skb == c.sendHead {
 			c.sendHead = skb.Next

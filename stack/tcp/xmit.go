@@ -347,7 +347,7 @@ func (c *Conn) writeXmit(push bool) bool {
 		cb := getCB(skb)
 		ctlOnly := cb.endSeq-cb.seq == 1 && cb.flags&(flagSYN|flagFIN) != 0 && skb.Len() == 0
 		if !ctlOnly || c.packetsOut > 0 {
-			if c.packetsOut >= c.cong.SndCwnd {
+			if c.inFlight() >= c.cong.SndCwnd {
 				c.cong.IsCwndLimited = true
 				break
 			}
@@ -356,7 +356,7 @@ func (c *Conn) writeXmit(push bool) bool {
 		if skb.Len() > mss {
 			// tcp_mss_split_point + tso_fragment: what cwnd and the
 			// window allow of a TSO skb, in whole segments.
-			limit := int(c.cong.SndCwnd-c.packetsOut) * mss
+			limit := int(c.cong.SndCwnd-min(c.inFlight(), c.cong.SndCwnd)) * mss
 			if wnd := int(c.sndUna + c.sndWnd - cb.seq); int32(c.sndUna+c.sndWnd-cb.seq) >= 0 && wnd < limit {
 				limit = wnd - wnd%mss
 			}
@@ -380,10 +380,11 @@ func (c *Conn) writeXmit(push bool) bool {
 			cb.flags |= flagPSH
 		}
 		setCB(skb, cb)
+		n := skb.Len()
 		if !c.transmitNewData(skb) {
 			break
 		}
-		c.sml.MinshallUpdate(skb.Len(), 1, int(c.mssCache), cb.endSeq)
+		c.sml.MinshallUpdate(n, 1, int(c.mssCache), cb.endSeq)
 		sent = true
 	}
 	c.cong.MaxPacketsOut = max(c.cong.MaxPacketsOut, c.packetsOut)
@@ -392,20 +393,34 @@ func (c *Conn) writeXmit(push bool) bool {
 
 // transmitNewData is tcp_transmit_skb of the send head and
 // tcp_event_new_data_sent: the head advances, snd_nxt with it, and the
-// retransmit timer starts if it does not run.
+// retransmit timer starts if it does not run. The accounting comes
+// first: the transmit may let the softirq run (the model has no socket
+// lock), whose ACK processing must find skb in flight, not as the send
+// head to send again; a failed transmit takes it back.
 func (c *Conn) transmitNewData(skb *kernelmodel.SKB) bool {
 	cb := getCB(skb)
 	cb.when = c.now()
 	cb.sacked |= tcpcbInflight
 	cb.pcount = uint8(c.pcount(skb))
 	setCB(skb, cb)
-	if c.transmitSKB(skb, true) != nil {
-		return false
-	}
+	priorNxt := c.sndNxt
 	c.sendHead = skb.Next
 	c.packetsOut += uint32(cb.pcount)
 	c.sndNxt = SeqMax(c.sndNxt, cb.endSeq)
 	c.sndMax = SeqMax(c.sndMax, c.sndNxt)
+	if c.transmitSKB(skb, true) != nil {
+		if c.sendHead == skb.Next && getCB(skb).sacked&tcpcbInflight != 0 {
+			c.sendHead = skb
+			c.packetsOut -= uint32(cb.pcount)
+			c.sndNxt = priorNxt
+			cb.sacked &^= tcpcbInflight
+			setCB(skb, cb)
+		}
+		return false
+	}
+	if c.cong.CAState == CARecovery && c.rx.SackOK {
+		c.rec.prr.Sent(uint32(cb.pcount))
+	}
 	if !c.rtxTimer.TimerPending() {
 		c.resetXmitTimer()
 	}
@@ -428,6 +443,7 @@ func b2u(b bool) uint32 {
 // resetXmitTimer is inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS, rto).
 func (c *Conn) resetXmitTimer() {
 	k := c.t.K
+	c.rec.pending = icskTimeRetrans
 	k.ModTimer(&c.rtxTimer, k.Jiffies()+uint64(c.rtt.RTO/jiffy))
 }
 
@@ -479,6 +495,12 @@ func (c *Conn) writeTimer() {
 	if c.state == StateClose || c.state == StateListen || c.packetsOut == 0 {
 		return
 	}
+	switch c.rec.pending {
+	case icskTimeReoTimeout:
+		c.rec.pending = icskTimeRetrans
+		c.rackReoTimeout()
+		return
+	}
 	sys := &c.t.Sysctl
 	if c.sndWnd == 0 && c.state != StateSynSent && c.state != StateSynRecv && c.sendHead == nil && false {
 		return
@@ -511,6 +533,11 @@ func (c *Conn) writeTimer() {
 	c.highSeq = c.sndNxt
 	c.dupAcks = 0
 	c.haveRoute = false // dst_negative_advice
+	if c.sackOn() {
+		// tcp_enter_loss with SACK: SACKed stays SACKed.
+		c.timeoutMarkLost()
+		c.cong.SndCwnd = c.inFlight() + 1
+	}
 	c.retransmitSKB(c.wq.Peek())
 	c.retransmits++
 	c.rtt.BackoffRTO()
