@@ -40,20 +40,29 @@ func sequenceSum(n int64) string {
 // the TAP, e1000 and igb): nicbed sends 4 MB of the /bytes sequence, Linux
 // answers with 1 MB of it and closes; both ends check what they got by
 // SHA-256, and nicbed's Tcp counters show the one active open.
+// linuxTapListener makes a namespace (named after name) with the TAP dev
+// of linuxTap and a TCP listener on Linux's address, port 5001, closed
+// when the test ends; it returns nicbed's TAP arguments too.
+func linuxTapListener(t *testing.T, name, dev string) (*netns.NS, []string, net.Listener) {
+	t.Helper()
+	ns := netns.New(t, name)
+	ns.DumpOnFailure(t)
+	args := linuxTap(t, ns, dev)
+	var l net.Listener
+	ns.Do(t, func() error {
+		var err error
+		l, err = net.Listen("tcp4", linuxAddr+":5001")
+		return err
+	})
+	t.Cleanup(func() { l.Close() })
+	return ns, args, l
+}
+
 func TestHostTCPConnect(t *testing.T) {
 	const up, down = 4 << 20, 1 << 20
 	for _, nic := range hostNICNames() {
 		t.Run(nic, func(t *testing.T) {
-			ns := netns.New(t, "nbc")
-			ns.DumpOnFailure(t)
-			args := linuxTap(t, ns, "nbctap0")
-			var l net.Listener
-			ns.Do(t, func() error {
-				var err error
-				l, err = net.Listen("tcp4", linuxAddr+":5001")
-				return err
-			})
-			defer l.Close()
+			ns, args, l := linuxTapListener(t, "nbc", "nbctap0")
 			type result struct {
 				n   int64
 				sum string
@@ -183,16 +192,7 @@ func curlGetPut(t *testing.T, ns *netns.NS, curl, dir, url string, n int64) {
 func TestHostTCPNetem(t *testing.T) {
 	const n = 20 << 20
 	curl := lookTool(t, "curl")
-	ns := netns.New(t, "nbm")
-	ns.DumpOnFailure(t)
-	args := linuxTap(t, ns, "nbmtap0")
-	var l net.Listener
-	ns.Do(t, func() error {
-		var err error
-		l, err = net.Listen("tcp4", linuxAddr+":5001")
-		return err
-	})
-	defer l.Close()
+	ns, args, l := linuxTapListener(t, "nbm", "nbmtap0")
 	go func() {
 		c, err := l.Accept()
 		if err != nil {
