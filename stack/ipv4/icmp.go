@@ -4,6 +4,7 @@ import (
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
 	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/internal/prandom"
 )
 
 // IPTOS_PREC_INTERNETCONTROL is the precedence of ICMP errors.
@@ -35,16 +36,11 @@ func (s *Stack) getPeer(addr [4]byte) *inetPeer {
 type icmpState struct {
 	credit uint32
 	stamp  uint64 // jiffies
-	rng    uint64
+	rng    prandom.State
 	peers  map[[4]byte]*inetPeer
 }
 
-func (c *icmpState) prandom(n uint32) uint32 {
-	c.rng ^= c.rng >> 12
-	c.rng ^= c.rng << 25
-	c.rng ^= c.rng >> 27
-	return uint32(((c.rng*2685821657736338717)>>32)*uint64(n)>>32) % n
-}
+func (c *icmpState) prandom(n uint32) uint32 { return c.rng.Below(n) }
 
 // icmpRcv is icmp_rcv(): Data at the ICMP header.
 func (s *Stack) icmpRcv(skb *kernelmodel.SKB) {

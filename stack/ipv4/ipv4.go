@@ -74,6 +74,7 @@ import (
 	"github.com/nicbed/nicbed/stack/gro"
 	"github.com/nicbed/nicbed/stack/gso"
 	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/internal/prandom"
 	"github.com/nicbed/nicbed/stack/neigh"
 )
 
@@ -175,7 +176,7 @@ func New(k *kernelmodel.Kernel, seed uint64) *Stack {
 	s.Neigh.AddrType = s.addrType
 	s.Neigh.SelectAddr = s.selectAddr
 	s.ipID = uint32(seed*0x9E3779B97F4A7C15>>40) | 1
-	s.icmp.rng = seed*0x2545F4914F6CDD1D | 1
+	s.icmp.rng = prandom.New(seed * 0x2545F4914F6CDD1D)
 	s.icmp.peers = make(map[[4]byte]*inetPeer)
 	s.icmp.credit = uint32(s.Sysctl.ICMPMsgsBurst)
 	k.DevAddPack(&kernelmodel.PacketType{Type: kernelmodel.ETH_P_IP, Func: s.ipRcv, ListFunc: s.ipListRcv})

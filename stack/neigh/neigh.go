@@ -37,6 +37,7 @@ import (
 
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/internal/prandom"
 )
 
 // NUD states (include/uapi/linux/neighbour.h).
@@ -191,14 +192,14 @@ type Table struct {
 	reachableTime uint64 // parms->reachable_time, randomized
 	created       uint64 // jiffies when the table was made (periodic work epoch)
 	lastRand      uint64
-	rng           uint64
+	rng           prandom.State
 }
 
 // NewTable is neigh_table_init(&arp_tbl) with arp_init's dev_add_pack: the
 // table registers arp_rcv for ETH_P_ARP on k. seed seeds the generator of
 // reachable_time.
 func NewTable(k *kernelmodel.Kernel, seed uint64) *Table {
-	t := &Table{K: k, Parms: DefaultParms(), entries: make(map[key]*Neighbour), rng: seed | 1}
+	t := &Table{K: k, Parms: DefaultParms(), entries: make(map[key]*Neighbour), rng: prandom.New(seed)}
 	t.created = k.Jiffies()
 	t.lastRand = t.created
 	t.reachableTime = t.randReachTime()
@@ -214,12 +215,7 @@ func timeBefore(a, b uint64) bool   { return int64(a-b) < 0 }
 func timeBeforeEq(a, b uint64) bool { return int64(a-b) <= 0 }
 
 // next is a xorshift64* step: the deterministic prandom of the model.
-func (t *Table) next() uint64 {
-	t.rng ^= t.rng >> 12
-	t.rng ^= t.rng << 25
-	t.rng ^= t.rng >> 27
-	return t.rng * 2685821657736338717
-}
+func (t *Table) next() uint64 { return t.rng.U64() }
 
 // randReachTime is neigh_rand_reach_time(): base/2 + prandom_u32_max(base).
 func (t *Table) randReachTime() uint64 {

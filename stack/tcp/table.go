@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/internal/prandom"
 	"github.com/nicbed/nicbed/stack/ipv4"
 	"github.com/nicbed/nicbed/stack/socket"
 )
@@ -33,7 +34,7 @@ type Table struct {
 	ehash   map[fourTuple]*Conn // established, SYN_RECV and TIME_WAIT connections
 	bhash   map[uint16][]*Conn  // the sockets holding each local port (inet_bind_bucket)
 	lhash   map[uint16][]*Conn  // listeners by port (listening_hash)
-	rng     uint64
+	rng     prandom.State
 	chal    ChallengeACKs
 }
 
@@ -47,18 +48,13 @@ func New(ip *ipv4.Stack, seed uint64) *Table {
 		ehash:          map[fourTuple]*Conn{},
 		bhash:          map[uint16][]*Conn{},
 		lhash:          map[uint16][]*Conn{},
-		rng:            seed*0x9E3779B97F4A7C15 | 1,
+		rng:            prandom.New(seed * 0x9E3779B97F4A7C15),
 	}
 	ip.AddProtocol(ipv4.IPPROTO_TCP, t.v4Rcv)
 	return t
 }
 
-func (t *Table) random() uint32 {
-	t.rng ^= t.rng >> 12
-	t.rng ^= t.rng << 25
-	t.rng ^= t.rng >> 27
-	return uint32((t.rng * 2685821657736338717) >> 32)
-}
+func (t *Table) random() uint32 { return t.rng.U32() }
 
 // DefaultTTL is ip_default_ttl (IP_TTL's getsockopt).
 func (t *Table) DefaultTTL() int { return t.IP.Sysctl.IPDefaultTTL }

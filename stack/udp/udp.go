@@ -30,6 +30,7 @@ import (
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/checksum"
 	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/internal/prandom"
 	"github.com/nicbed/nicbed/stack/ipv4"
 	"github.com/nicbed/nicbed/stack/socket"
 )
@@ -62,7 +63,7 @@ type Table struct {
 	Sysctl Sysctl
 
 	ports map[uint16][]*socket.Sock // by inet_num, most recently bound first
-	rng   uint64
+	rng   prandom.State
 	mcast []*socket.Sock // scratch of the broadcast delivery
 }
 
@@ -70,19 +71,14 @@ type Table struct {
 // IPPROTO_UDP. seed seeds the ephemeral port choice and the connected
 // sockets' IP IDs.
 func New(ip *ipv4.Stack, seed uint64) *Table {
-	t := &Table{K: ip.K, IP: ip, ports: make(map[uint16][]*socket.Sock), rng: seed*0x9E3779B97F4A7C15 | 1}
+	t := &Table{K: ip.K, IP: ip, ports: make(map[uint16][]*socket.Sock), rng: prandom.New(seed * 0x9E3779B97F4A7C15)}
 	t.Sysctl.LocalPortRange = [2]int{32768, 60999}
 	ip.AddProtocol(ipv4.IPPROTO_UDP, t.rcv)
 	ip.AddErrHandler(ipv4.IPPROTO_UDP, t.err)
 	return t
 }
 
-func (t *Table) random() uint32 {
-	t.rng ^= t.rng >> 12
-	t.rng ^= t.rng << 25
-	t.rng ^= t.rng >> 27
-	return uint32((t.rng * 2685821657736338717) >> 32)
-}
+func (t *Table) random() uint32 { return t.rng.U32() }
 
 // SetSysctl sets net.ipv4.ip_local_port_range (lo, hi).
 func (t *Table) SetLocalPortRange(lo, hi int) error {
