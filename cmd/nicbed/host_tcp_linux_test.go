@@ -229,8 +229,8 @@ func TestHostTCPNetem(t *testing.T) {
 		t.Errorf("nicbed's Tcp: RetransSegs %d (want > 0 with %d frames lost), InErrs %d", tc["RetransSegs"], lost[0], tc["InErrs"])
 	}
 	ext := r.snmp["TcpExt"]
-	t.Logf("nicbed's TcpExt: TCPSackRecovery %d TCPRenoRecovery %d TCPFastRetrans %d TCPTimeouts %d TCPLostRetransmit %d TCPDSACKRecv %d TCPSACKReorder %d; RetransSegs %d",
-		ext["TCPSackRecovery"], ext["TCPRenoRecovery"], ext["TCPFastRetrans"], ext["TCPTimeouts"], ext["TCPLostRetransmit"], ext["TCPDSACKRecv"], ext["TCPSACKReorder"], r.snmp["Tcp"]["RetransSegs"])
+	t.Logf("nicbed's TcpExt: TCPSackRecovery %d TCPRenoRecovery %d TCPFastRetrans %d TCPTimeouts %d TCPLostRetransmit %d TCPDSACKRecv %d TCPSACKReorder %d TCPLossProbes %d TCPLossProbeRecovery %d; RetransSegs %d",
+		ext["TCPSackRecovery"], ext["TCPRenoRecovery"], ext["TCPFastRetrans"], ext["TCPTimeouts"], ext["TCPLostRetransmit"], ext["TCPDSACKRecv"], ext["TCPSACKReorder"], ext["TCPLossProbes"], ext["TCPLossProbeRecovery"], r.snmp["Tcp"]["RetransSegs"])
 	if ext["TCPSackRecovery"] == 0 {
 		t.Errorf("nicbed's TcpExt: TCPSackRecovery 0 with %d frames lost toward Linux", lost[0])
 	}

@@ -72,6 +72,9 @@
 //	              (tcp_rack_mark_lost, tcp_rack_reo_timeout), PRR,
 //	              tcp_xmit_retransmit_queue, tcp_timeout_mark_lost;
 //	              NewReno stays for peers without SACK
+//	recovery_tlp.go  the tail loss probe (tcp_early_retrans=3):
+//	              tcp_schedule_loss_probe, tcp_send_loss_probe,
+//	              tcp_process_tlp_ack
 //	probe.go      tcp_check_probe_timer, tcp_probe_timer, tcp_write_wakeup,
 //	              tcp_xmit_probe_skb, tcp_fragment (zero-window probes);
 //	              tcp_set_keepalive, tcp_keepalive_timer

@@ -402,6 +402,9 @@ func (c *Conn) ack(s *segment) int {
 		if sack {
 			if c.packetsOut > 0 {
 				newly, dsack := c.sacktag(ack)
+				if c.rec.tlpHighSeq != 0 {
+					c.processTLPAck(ack, dsack, newly == 0 && s.dataLen == 0 && !windowChanged)
+				}
 				c.fastretransAlert(ack, 0, newly, dsack, -1)
 			}
 			return 0
@@ -436,7 +439,13 @@ func (c *Conn) ack(s *segment) int {
 		c.resetXmitTimer() // RACK's reordering timer stays; it rearms the RTO
 	}
 	if sack {
+		if c.rec.tlpHighSeq != 0 {
+			c.processTLPAck(ack, dsack, false)
+		}
 		c.fastretransAlert(ack, acked, newly, dsack, sample)
+		if c.rec.pending == icskTimeRetrans && c.rtxTimer.TimerPending() {
+			c.scheduleLossProbe() // tcp_set_xmit_timer
+		}
 	}
 	c.writeSpace()
 	return 1

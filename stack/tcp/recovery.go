@@ -32,6 +32,7 @@ type recovery struct {
 	minRTTValid        bool
 	pending            uint8
 	tlpHighSeq         uint32 // tlp_high_seq: snd_nxt of an outstanding probe, 0 for none
+	tlpRetrans         bool   // tlp_retrans: the probe was a retransmission
 }
 
 // sackOn is tcp_is_sack: the peer sent SACK-permitted and a congestion
@@ -312,6 +313,7 @@ func (c *Conn) enterRecovery() {
 	s.PriorCwnd = s.SndCwnd
 	s.SndSsthresh = c.ca.SSThresh(s)
 	c.highSeq = c.sndNxt
+	c.rec.tlpHighSeq = 0
 	c.rec.prr.InitCwndReduction(s.SndCwnd, s.SndSsthresh)
 	c.setCAState(CARecovery)
 }

@@ -159,3 +159,35 @@ func TestSACKRecoveryNetem(t *testing.T) {
 		t.Errorf("NewReno %d RTOs in %v, SACK %d in %v: want SACK far better", toReno, tookReno, to, took)
 	}
 }
+
+// TestTLPTailLoss: the last segment of a 100 000-byte write is lost;
+// nothing after it brings SACKs, so the tail loss probe (not an RTO)
+// resends it (TCPLossProbes, one retransmission); the next write's ACK
+// beyond the probe counts TCPLossProbeRecovery.
+func TestTLPTailLoss(t *testing.T) {
+	p := newPair(t)
+	p.n.Delay = time.Millisecond
+	p.pa.Record, p.pb.Record = false, false
+	cl, srv := p.connected(t, 5104)
+	dropped := false
+	p.pa.Drop = func(f []byte) bool {
+		segs := tcpFrames([]stacktest.Sent{{Frame: f}})
+		if !dropped && len(segs) == 1 && len(segs[0])-segs[0].DataOffset() == 100000%1448 {
+			dropped = true
+			return true
+		}
+		return false
+	}
+	for i := range 2 {
+		data := pattern(100000, byte(20+i))
+		if got := p.transfer(t, p.ka, p.kb, cl, srv, data, 10*time.Second); got != sha256.Sum256(data) {
+			t.Fatalf("write %d: SHA-256 differs", i)
+		}
+	}
+	p.n.Clock.RunFor(50 * time.Millisecond) // the last ACKs reach A
+	e := &p.a.TCP.Ext
+	if !dropped || e.TCPLossProbes == 0 || e.TCPLossProbeRecovery != 1 || e.TCPTimeouts != 0 || p.a.TCP.MIB.RetransSegs != 1 {
+		t.Errorf("dropped %v: TCPLossProbes %d TCPLossProbeRecovery %d TCPTimeouts %d RetransSegs %d, want >0 1 0 1",
+			dropped, e.TCPLossProbes, e.TCPLossProbeRecovery, e.TCPTimeouts, p.a.TCP.MIB.RetransSegs)
+	}
+}

@@ -388,6 +388,9 @@ func (c *Conn) writeXmit(push bool) bool {
 		sent = true
 	}
 	c.cong.MaxPacketsOut = max(c.cong.MaxPacketsOut, c.packetsOut)
+	if sent && c.rec.pending != icskTimeReoTimeout {
+		c.scheduleLossProbe()
+	}
 	return sent
 }
 
@@ -500,6 +503,10 @@ func (c *Conn) writeTimer() {
 		c.rec.pending = icskTimeRetrans
 		c.rackReoTimeout()
 		return
+	case icskTimeLossProbe:
+		c.rec.pending = icskTimeRetrans
+		c.lossProbe()
+		return
 	}
 	sys := &c.t.Sysctl
 	if c.sndWnd == 0 && c.state != StateSynSent && c.state != StateSynRecv && c.sendHead == nil && false {
@@ -531,6 +538,7 @@ func (c *Conn) writeTimer() {
 		c.cong.SndCwndCnt = 0
 	}
 	c.highSeq = c.sndNxt
+	c.rec.tlpHighSeq = 0
 	c.dupAcks = 0
 	c.haveRoute = false // dst_negative_advice
 	if c.sackOn() {
