@@ -9,8 +9,9 @@ all: build
 
 # deps installs what the project needs on a fresh Debian 12 (run as root for
 # the apt part: ping for the tests with Linux as the peer, curl and iperf3
-# for the services' tests; later QEMU, a kernel). It is idempotent and fast
-# when everything is there.
+# for the services' tests; QEMU 10 from bookworm-backports and Debian's
+# kernel, extracted into .cache/, for the VM tests: initramfs/deps.sh). It is
+# idempotent and fast when everything is there.
 deps:
 	@command -v $(GO) >/dev/null || { echo "nicbed: Go 1.26 is needed (https://go.dev/dl/)"; exit 1; }
 	@command -v ping >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
@@ -19,6 +20,7 @@ deps:
 	@command -v curl >/dev/null && command -v iperf3 >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl iperf3 >/dev/null; } || \
 	  { echo "nicbed: the services' tests need curl and iperf3: apt-get install curl iperf3"; exit 1; }
+	./initramfs/deps.sh
 	$(GO) mod download
 
 build: deps
