@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/inet"
 	"github.com/nicbed/nicbed/stack/internal/twostack"
+	"github.com/nicbed/nicbed/stack/tcp/tcpinfo"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -189,5 +191,82 @@ func TestConnRealClock(t *testing.T) {
 	}()
 	if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v", err)
+	}
+}
+
+// TestLingerRealClock: with SetLinger(5), Close returns once the peer
+// has ACKed the FIN — the peer is in CLOSE_WAIT with every byte by then,
+// well before the 5 s —; against a peer that does not read, so that the
+// FIN cannot go out behind the full window, SetLinger(1)'s Close returns
+// after the second.
+func TestLingerRealClock(t *testing.T) {
+	p := realPair(t)
+	ctx := context.Background()
+	l, err := p.B.ListenTCP(netip.AddrPortFrom(twostack.B, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, read := range []bool{true, false} {
+		accepted := make(chan *inet.Conn, 1)
+		go func() {
+			c, err := l.AcceptTCP()
+			if err != nil {
+				t.Error(err)
+			}
+			accepted <- c
+		}()
+		c, err := p.A.DialTCP(ctx, netip.AddrPortFrom(twostack.B, 7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := <-accepted
+		if sc == nil {
+			t.FailNow()
+		}
+		msg := pattern(1 << 20)
+		linger := 5
+		got := make(chan int, 1)
+		if read {
+			go func() {
+				b, _ := io.ReadAll(sc)
+				got <- len(b)
+			}()
+		} else {
+			linger = 1
+		}
+		if err := c.SetLinger(linger); err != nil {
+			t.Fatal(err)
+		}
+		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		if read {
+			if _, err := c.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			// Fill the send buffer behind B's closed window.
+			c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+			c.Write(msg)
+		}
+		start := time.Now()
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		took := time.Since(start)
+		if read {
+			info, err := sc.TCPInfo()
+			if err != nil || info.State != tcpinfo.StateCloseWait {
+				t.Errorf("peer %v (%v) when the lingering close returned, want CLOSE-WAIT", info.State, err)
+			}
+			if took >= time.Duration(linger)*time.Second {
+				t.Errorf("close took %v, the FIN's ACK should end it", took)
+			}
+			if n := <-got; n != len(msg) {
+				t.Errorf("peer read %d of %d bytes", n, len(msg))
+			}
+		} else if took < time.Second || took > 3*time.Second {
+			t.Errorf("close against a full window took %v, want the 1 s linger", took)
+		}
+		sc.Close()
 	}
 }
