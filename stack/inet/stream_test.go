@@ -147,24 +147,7 @@ func TestConnRealClock(t *testing.T) {
 	if l.Addr().String() != "10.0.0.2:7" {
 		t.Errorf("listener address %v", l.Addr())
 	}
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			t.Error(err)
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	c, err := p.A.DialTCP(ctx, netip.AddrPortFrom(twostack.B, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := <-accepted
-	if sc == nil {
-		t.FailNow()
-	}
+	c, sc := dialAccepted(t, p, l)
 	if sc.RemoteAddr().String() != c.LocalAddr().String() || c.RemoteAddr().String() != "10.0.0.2:7" {
 		t.Errorf("addresses: server sees %v, client is %v → %v", sc.RemoteAddr(), c.LocalAddr(), c.RemoteAddr())
 	}
@@ -201,29 +184,13 @@ func TestConnRealClock(t *testing.T) {
 // after the second.
 func TestLingerRealClock(t *testing.T) {
 	p := realPair(t)
-	ctx := context.Background()
 	l, err := p.B.ListenTCP(netip.AddrPortFrom(twostack.B, 7))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	for _, read := range []bool{true, false} {
-		accepted := make(chan *inet.Conn, 1)
-		go func() {
-			c, err := l.AcceptTCP()
-			if err != nil {
-				t.Error(err)
-			}
-			accepted <- c
-		}()
-		c, err := p.A.DialTCP(ctx, netip.AddrPortFrom(twostack.B, 7))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := <-accepted
-		if sc == nil {
-			t.FailNow()
-		}
+		c, sc := dialAccepted(t, p, l)
 		msg := pattern(1 << 20)
 		linger := 5
 		got := make(chan int, 1)
@@ -269,4 +236,25 @@ func TestLingerRealClock(t *testing.T) {
 		}
 		sc.Close()
 	}
+}
+
+// dialAccepted dials l's port 7 on B from A and accepts it there.
+func dialAccepted(t *testing.T, p *twostack.Pair, l *inet.Listener) (c, sc *inet.Conn) {
+	t.Helper()
+	accepted := make(chan *inet.Conn, 1)
+	go func() {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	c, err := p.A.DialTCP(context.Background(), netip.AddrPortFrom(twostack.B, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc = <-accepted; sc == nil {
+		t.FailNow()
+	}
+	return c, sc
 }
