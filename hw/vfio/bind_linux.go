@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"time"
 )
@@ -20,17 +19,6 @@ var (
 // BindTimeout bounds how long Bind waits for the driver and the group's
 // device node.
 var BindTimeout = 5 * time.Second
-
-var bdfRE = regexp.MustCompile(`^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
-
-// CheckBDF checks that bdf is a PCI address in sysfs's form, e.g.
-// 0000:00:03.0 (domain:bus:device.function, lower-case hex).
-func CheckBDF(bdf string) error {
-	if !bdfRE.MatchString(bdf) {
-		return fmt.Errorf("vfio: %q is not a PCI address like 0000:00:03.0 (domain:bus:device.function)", bdf)
-	}
-	return nil
-}
 
 func devicePath(bdf string) string { return filepath.Join(sysfsRoot, "bus/pci/devices", bdf) }
 

@@ -22,7 +22,11 @@
 // are written out here (no cgo) and tested against the header's values.
 package vfio
 
-import "unsafe"
+import (
+	"fmt"
+	"regexp"
+	"unsafe"
+)
 
 // ioctl numbers: _IO(VFIO_TYPE, VFIO_BASE + n), with VFIO_TYPE ';'. VFIO's
 // ioctls carry no size or direction bits: the structures say their size in
@@ -185,3 +189,14 @@ type dmaUnmap struct {
 }
 
 func argsz[T any](v *T) uint32 { return uint32(unsafe.Sizeof(*v)) }
+
+var bdfRE = regexp.MustCompile(`^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
+
+// CheckBDF checks that bdf is a PCI address in sysfs's form, e.g.
+// 0000:00:03.0 (domain:bus:device.function, lower-case hex).
+func CheckBDF(bdf string) error {
+	if !bdfRE.MatchString(bdf) {
+		return fmt.Errorf("vfio: %q is not a PCI address like 0000:00:03.0 (domain:bus:device.function)", bdf)
+	}
+	return nil
+}
