@@ -261,8 +261,8 @@ func errText(err error) string {
 	return ": " + err.Error()
 }
 
-func (g *guestRun) httpGet(ip string) checkResult {
-	r := checkResult{name: "http GET /bytes"}
+func (g *guestRun) httpGet(ip string) (r checkResult) {
+	r = checkResult{name: "http GET /bytes"}
 	t := time.Now()
 	defer func() { r.took = time.Since(t) }()
 	c := &http.Client{Timeout: g.f.timeout}
@@ -281,8 +281,8 @@ func (g *guestRun) httpGet(ip string) checkResult {
 	return r
 }
 
-func (g *guestRun) httpPut(ip string) checkResult {
-	r := checkResult{name: "http PUT /sink"}
+func (g *guestRun) httpPut(ip string) (r checkResult) {
+	r = checkResult{name: "http PUT /sink"}
 	t := time.Now()
 	defer func() { r.took = time.Since(t) }()
 	c := &http.Client{Timeout: g.f.timeout}
@@ -312,8 +312,8 @@ func (g *guestRun) httpPut(ip string) checkResult {
 // closes; then nicbed's line must report the reply whole.
 const guestConnectReply = 64 << 10
 
-func (g *guestRun) connectCheck() checkResult {
-	r := checkResult{name: "nicbed connects"}
+func (g *guestRun) connectCheck() (r checkResult) {
+	r = checkResult{name: "nicbed connects"}
 	t := time.Now()
 	defer func() { r.took = time.Since(t) }()
 	if tl, ok := g.ln.(*net.TCPListener); ok {
@@ -340,7 +340,7 @@ func (g *guestRun) connectCheck() checkResult {
 	for end := time.Now().Add(g.f.timeout); time.Now().Before(end) && line == ""; time.Sleep(50 * time.Millisecond) {
 		g.mu.Lock()
 		for _, l := range g.outLog {
-			if strings.HasPrefix(l, "nicbed connect ") && strings.Contains(l, "received") {
+			if strings.HasPrefix(l, "nicbed connect ") && strings.Contains(l, ": connected in ") {
 				line = l
 			}
 		}
