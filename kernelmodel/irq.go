@@ -261,6 +261,15 @@ func (k *Kernel) SetAffinity(n, cpu int) error {
 	return nil
 }
 
+// IRQAffinity is the CPU irq n is delivered on
+// (/proc/irq/N/effective_affinity_list), -1 for a number never allocated.
+func (k *Kernel) IRQAffinity(n int) int {
+	if d := k.desc(n); d != nil {
+		return d.cpu
+	}
+	return -1
+}
+
 // DisableIRQ is disable_irq() (nesting). The disable is lazy, as in Linux:
 // the chip is masked only when an interrupt arrives while disabled, which
 // the flow handler marks pending. (There is no other CPU to wait for:

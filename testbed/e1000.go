@@ -31,7 +31,7 @@ func (E1000) Name() string { return "e1000" }
 
 // New implements Factory: an 82540EM on h's clock and DMA memory at PCIAddr,
 // its INTA# wired to the kernel's line.
-func (f E1000) New(h *Host) (NIC, error) {
+func (f E1000) New(h *Host) (ModelNIC, error) {
 	k := h.Kernel
 	line := &lineProxy{}
 	cfg := model.Config{MAC: h.MAC, Clock: k.Clock(), Mem: h.Mem, INTx: line}
@@ -45,7 +45,7 @@ func (f E1000) New(h *Host) (NIC, error) {
 	if h.Index == 1 && f.DriverB != nil {
 		opts = *f.DriverB
 	}
-	return &E1000NIC{nicBase: nicBase[*driver.Adapter, *model.Device]{Model: m, PCI: pdev}, opts: opts}, nil
+	return &E1000NIC{E1000Driver: E1000Driver{nicBase: nicBase[*driver.Adapter]{PCI: pdev}, opts: opts}, modelBase: modelBase[*model.Device]{Model: m}}, nil
 }
 
 // lineProxy forwards INTA# to the kernel's line once the PCI device (and so
@@ -59,11 +59,19 @@ func (p *lineProxy) SetLevel(v bool) {
 	}
 }
 
+// E1000Driver is the e1000 driver bound to one host's 82540EM: a model
+// (inside an E1000NIC) or QEMU's through VFIO (NewPassthroughNIC). It is a
+// NIC by itself, whose Anomalies are the driver's.
+type E1000Driver struct {
+	nicBase[*driver.Adapter]
+	opts driver.Options
+}
+
 // E1000NIC is one host's 82540EM model and e1000 driver. Tests of the e1000
 // driver reach them through E1000Of.
 type E1000NIC struct {
-	nicBase[*driver.Adapter, *model.Device]
-	opts driver.Options
+	E1000Driver
+	modelBase[*model.Device]
 }
 
 // RxReady reports whether the model takes frames now (false while the
@@ -77,7 +85,7 @@ func E1000Of(h *Host) *E1000NIC {
 }
 
 // Probe implements NIC: e1000_probe in task t.
-func (n *E1000NIC) Probe(t *kernelmodel.Task) error {
+func (n *E1000Driver) Probe(t *kernelmodel.Task) error {
 	a, err := driver.Probe(t, n.PCI, n.opts)
 	if err != nil {
 		return err
@@ -87,15 +95,23 @@ func (n *E1000NIC) Probe(t *kernelmodel.Task) error {
 }
 
 // NAPIs implements NIC: e1000 has one NAPI instance.
-func (n *E1000NIC) NAPIs() []*kernelmodel.NAPI { return []*kernelmodel.NAPI{n.Adapter.NAPI()} }
+func (n *E1000Driver) NAPIs() []*kernelmodel.NAPI { return []*kernelmodel.NAPI{n.Adapter.NAPI()} }
 
 // Vectors implements NIC: e1000 has one interrupt, INTx, named after the
 // interface as in /proc/interrupts.
-func (n *E1000NIC) Vectors() []Vector {
+func (n *E1000Driver) Vectors() []Vector {
 	return []Vector{{Name: n.Adapter.Netdev().Name, IRQ: n.Adapter.IRQ()}}
 }
 
-// ModelCounters implements NIC: model.Counters by field name.
+// Anomalies implements NIC: every one of the driver's counters of device
+// misbehaviour (driver.Xxx, DriverCounters: a field added later is checked
+// too).
+func (n *E1000Driver) Anomalies() []Stat { return fieldStats("driver.", n.Adapter.Counters(), nil) }
+
+// String names the NIC for messages.
+func (n *E1000Driver) String() string { return fmt.Sprintf("e1000 %s", n.PCI.Name) }
+
+// ModelCounters implements ModelNIC: model.Counters by field name.
 func (n *E1000NIC) ModelCounters() []Stat {
 	var out []Stat
 	n.Model.Counters().Each(func(name string, v uint64) { out = append(out, Stat{Name: name, Value: v}) })
@@ -120,8 +136,5 @@ func (n *E1000NIC) Anomalies() []Stat {
 			out = append(out, Stat{Name: "model." + name, Value: v})
 		}
 	})
-	return append(out, fieldStats("driver.", n.Adapter.Counters(), nil)...)
+	return append(out, n.E1000Driver.Anomalies()...)
 }
-
-// String names the NIC for messages.
-func (n *E1000NIC) String() string { return fmt.Sprintf("e1000 %s", n.PCI.Name) }

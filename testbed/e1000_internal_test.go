@@ -17,7 +17,7 @@ func TestE1000Anomalies(t *testing.T) {
 		t.Fatal(err)
 	}
 	have := map[string]bool{}
-	for _, s := range tb.A.NIC.ModelCounters() {
+	for _, s := range tb.A.Model().ModelCounters() {
 		have[s.Name] = true
 	}
 	for name := range e1000ModelAnomalies {

@@ -32,7 +32,7 @@ func (IGB) Name() string { return "igb" }
 // New implements Factory: an 82576 on h's clock and DMA memory at PCIAddr,
 // its MSI and MSI-X messages to the kernel's interrupt controller and its
 // INTA# to the kernel's line.
-func (f IGB) New(h *Host) (NIC, error) {
+func (f IGB) New(h *Host) (ModelNIC, error) {
 	k := h.Kernel
 	line := &lineProxy{}
 	cfg := model.Config{MAC: h.MAC, Clock: k.Clock(), Mem: h.Mem, INTx: line, MSI: k}
@@ -49,14 +49,34 @@ func (f IGB) New(h *Host) (NIC, error) {
 	if f.Queues != 0 {
 		opts.Queues = f.Queues
 	}
-	return &IGBNIC{nicBase: nicBase[*driver.Adapter, *model.Device]{Model: m, PCI: pdev}, opts: opts}, nil
+	return &IGBNIC{IGBDriver: IGBDriver{nicBase: nicBase[*driver.Adapter]{PCI: pdev}, opts: opts}, modelBase: modelBase[*model.Device]{Model: m}}, nil
+}
+
+// IGBDriver is the igb driver bound to one host's 82576: a model (inside an
+// IGBNIC) or QEMU's through VFIO (NewPassthroughNIC). It is a NIC by
+// itself, whose Anomalies are the driver's.
+type IGBDriver struct {
+	nicBase[*driver.Adapter]
+	opts driver.Options
 }
 
 // IGBNIC is one host's 82576 model and igb driver. Tests of the igb driver
 // reach them through IGBOf.
 type IGBNIC struct {
-	nicBase[*driver.Adapter, *model.Device]
-	opts driver.Options
+	IGBDriver
+	modelBase[*model.Device]
+}
+
+// IGBDriverOf returns h's igb driver, model or passthrough, or nil if h has
+// another NIC.
+func IGBDriverOf(h *Host) *IGBDriver {
+	switch n := h.NIC.(type) {
+	case *IGBNIC:
+		return &n.IGBDriver
+	case *IGBDriver:
+		return n
+	}
+	return nil
 }
 
 // IGBOf returns h's igb NIC, or nil if h has another NIC.
@@ -66,7 +86,7 @@ func IGBOf(h *Host) *IGBNIC {
 }
 
 // Probe implements NIC: igb_probe in task t.
-func (n *IGBNIC) Probe(t *kernelmodel.Task) error {
+func (n *IGBDriver) Probe(t *kernelmodel.Task) error {
 	a, err := driver.Probe(t, n.PCI, n.opts)
 	if err != nil {
 		return err
@@ -76,11 +96,11 @@ func (n *IGBNIC) Probe(t *kernelmodel.Task) error {
 }
 
 // NAPIs implements NIC: one per q_vector.
-func (n *IGBNIC) NAPIs() []*kernelmodel.NAPI { return n.Adapter.NAPIs() }
+func (n *IGBDriver) NAPIs() []*kernelmodel.NAPI { return n.Adapter.NAPIs() }
 
 // Vectors implements NIC: the other-causes vector (named after the
 // interface) and eth0-TxRx-N per q_vector, as /proc/interrupts names them.
-func (n *IGBNIC) Vectors() []Vector {
+func (n *IGBDriver) Vectors() []Vector {
 	var out []Vector
 	for _, v := range n.Adapter.Vectors() {
 		out = append(out, Vector{Name: v.Name, IRQ: v.IRQ})
@@ -88,7 +108,14 @@ func (n *IGBNIC) Vectors() []Vector {
 	return out
 }
 
-// ModelCounters implements NIC: model.Counters by field name.
+// Anomalies implements NIC: the driver's counters of device misbehaviour
+// (driver.Xxx).
+func (n *IGBDriver) Anomalies() []Stat { return fieldStats("driver.", n.Adapter.Counters(), nil) }
+
+// String names the NIC for messages.
+func (n *IGBDriver) String() string { return fmt.Sprintf("igb %s", n.PCI.Name) }
+
+// ModelCounters implements ModelNIC: model.Counters by field name.
 func (n *IGBNIC) ModelCounters() []Stat { return fieldStats("", n.Model.Counters(), nil) }
 
 // igbModelAnomalies are the model counters of driver misbehaviour.
@@ -103,8 +130,5 @@ var igbModelAnomalies = map[string]bool{
 // (model.Xxx) and every one of the driver's counters of device misbehaviour
 // (driver.Xxx).
 func (n *IGBNIC) Anomalies() []Stat {
-	return append(fieldStats("model.", n.Model.Counters(), igbModelAnomalies), fieldStats("driver.", n.Adapter.Counters(), nil)...)
+	return append(fieldStats("model.", n.Model.Counters(), igbModelAnomalies), n.IGBDriver.Anomalies()...)
 }
-
-// String names the NIC for messages.
-func (n *IGBNIC) String() string { return fmt.Sprintf("igb %s", n.PCI.Name) }

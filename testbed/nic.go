@@ -27,44 +27,49 @@ type device interface {
 }
 
 // nicBase is the part of a NIC that only forwards to its driver's adapter
-// A and its device model M: each NIC type embeds it.
-type nicBase[A adapter, M device] struct {
-	Model   M
+// A: each driver type embeds it.
+type nicBase[A adapter] struct {
 	PCI     *kernelmodel.PCIDev
 	Adapter A
 }
 
+// modelBase is the part of a ModelNIC that only forwards to its device
+// model M.
+type modelBase[M device] struct {
+	Model M
+}
+
+// Port implements ModelNIC.
+func (m *modelBase[M]) Port() wire.Endpoint { return m.Model.Port() }
+
+// Connect implements ModelNIC.
+func (m *modelBase[M]) Connect(l wire.Link) { m.Model.Connect(l) }
+
 // Netdev implements NIC.
-func (n *nicBase[A, M]) Netdev() *kernelmodel.NetDevice { return n.Adapter.Netdev() }
+func (n *nicBase[A]) Netdev() *kernelmodel.NetDevice { return n.Adapter.Netdev() }
 
 // EthtoolStats implements NIC.
-func (n *nicBase[A, M]) EthtoolStats() []Stat { return n.Adapter.EthtoolStats() }
+func (n *nicBase[A]) EthtoolStats() []Stat { return n.Adapter.EthtoolStats() }
 
 // CheckInvariants implements NIC.
-func (n *nicBase[A, M]) CheckInvariants() error { return n.Adapter.CheckInvariants() }
-
-// Port implements NIC.
-func (n *nicBase[A, M]) Port() wire.Endpoint { return n.Model.Port() }
-
-// Connect implements NIC.
-func (n *nicBase[A, M]) Connect(l wire.Link) { n.Model.Connect(l) }
+func (n *nicBase[A]) CheckInvariants() error { return n.Adapter.CheckInvariants() }
 
 // Link implements NIC.
-func (n *nicBase[A, M]) Link() (int, bool) { return n.Adapter.Link() }
+func (n *nicBase[A]) Link() (int, bool) { return n.Adapter.Link() }
 
 // Ringparam implements NIC.
-func (n *nicBase[A, M]) Ringparam() (rx, tx int) {
+func (n *nicBase[A]) Ringparam() (rx, tx int) {
 	r := n.Adapter.GetRingparam()
 	return r.RxPending, r.TxPending
 }
 
 // SetRingparam implements NIC.
-func (n *nicBase[A, M]) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
+func (n *nicBase[A]) SetRingparam(t *kernelmodel.Task, rx, tx int) error {
 	return n.Adapter.SetRingparam(t, rx, tx)
 }
 
 // ChangeMTU implements NIC.
-func (n *nicBase[A, M]) ChangeMTU(t *kernelmodel.Task, mtu int) error {
+func (n *nicBase[A]) ChangeMTU(t *kernelmodel.Task, mtu int) error {
 	return n.Adapter.ChangeMTU(t, mtu)
 }
 

@@ -90,7 +90,7 @@ func stats(t testing.TB, h *testbed.Host, names ...string) []uint64 {
 
 // modelCounter returns a model counter by name, if the NIC's model has it.
 func modelCounter(h *testbed.Host, name string) (uint64, bool) {
-	for _, s := range h.NIC.ModelCounters() {
+	for _, s := range h.Model().ModelCounters() {
 		if s.Name == name {
 			return s.Value, true
 		}

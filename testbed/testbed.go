@@ -53,8 +53,10 @@ type Vector struct {
 	IRQ  int
 }
 
-// NIC is a host's network adapter as the testbed sees it: a device model and
-// the driver bound to it. A Factory makes it.
+// NIC is a host's network adapter as the testbed sees it: the driver bound
+// to a PCI function. The function is an in-process device model (a
+// ModelNIC, which a Factory makes) or a real one the host passes through
+// (NewPassthroughNIC: QEMU's e1000 or igb through VFIO).
 type NIC interface {
 	// Probe runs the driver's probe (the PCI driver's .probe) in task t.
 	Probe(t *kernelmodel.Task) error
@@ -68,17 +70,11 @@ type NIC interface {
 	EthtoolStats() []Stat
 	// CheckInvariants checks the driver's books (rings, ownership).
 	CheckInvariants() error
-	// ModelCounters are the device model's own counters (not the
-	// statistics registers), for reports.
-	ModelCounters() []Stat
 	// Anomalies are counters of misbehaviour either side saw in the other:
 	// the model of the driver (bad ring indices, descriptors outside
 	// memory) and the driver of the device (write-backs it did not post,
 	// impossible lengths). In a clean run each is zero.
 	Anomalies() []Stat
-	// Port is the NIC's side of the cable; Connect gives it the link.
-	Port() wire.Endpoint
-	Connect(l wire.Link)
 	// Link is the link the driver sees: speed in Mb/s (0: down) and duplex
 	// (ethtool's Speed and Duplex).
 	Link() (speedMbps int, fullDuplex bool)
@@ -90,6 +86,18 @@ type NIC interface {
 	ChangeMTU(t *kernelmodel.Task, mtu int) error
 }
 
+// ModelNIC is a NIC whose function is an in-process device model: it has a
+// port for the cable and counters of its own.
+type ModelNIC interface {
+	NIC
+	// ModelCounters are the device model's own counters (not the
+	// statistics registers), for reports.
+	ModelCounters() []Stat
+	// Port is the NIC's side of the cable; Connect gives it the link.
+	Port() wire.Endpoint
+	Connect(l wire.Link)
+}
+
 // Factory makes the NIC of each host.
 type Factory interface {
 	// Name names the NIC (e1000, igb): the name of the demo's --nic and of
@@ -98,7 +106,7 @@ type Factory interface {
 	// New makes h's NIC: the device model on h's clock and DMA memory with
 	// h.MAC, enumerated on h.Kernel as a PCI device, its interrupts wired.
 	// The testbed then calls Probe in a task.
-	New(h *Host) (NIC, error)
+	New(h *Host) (ModelNIC, error)
 }
 
 // Config describes a Testbed. The zero value is two 2-CPU hosts with e1000
@@ -196,9 +204,9 @@ func New(cfg Config) (*Testbed, error) {
 			tb.B = h
 		}
 	}
-	la, lb := tb.Cable.Attach(tb.A.NIC.Port(), tb.B.NIC.Port())
-	tb.A.NIC.Connect(la)
-	tb.B.NIC.Connect(lb)
+	la, lb := tb.Cable.Attach(tb.A.Model().Port(), tb.B.Model().Port())
+	tb.A.Model().Connect(la)
+	tb.B.Model().Connect(lb)
 	for _, h := range tb.Hosts() {
 		if err := tb.RunTask(h, "probe", cfg.ProbeLimit, h.NIC.Probe); err != nil {
 			return nil, fmt.Errorf("%s: %w", h.Name, err)
@@ -336,6 +344,13 @@ func (h *Host) Check() error {
 	return nil
 }
 
+// Model is h's NIC as a ModelNIC, nil if its function is no model (a
+// passthrough NIC).
+func (h *Host) Model() ModelNIC {
+	m, _ := h.NIC.(ModelNIC)
+	return m
+}
+
 // Stat returns ethtool -S counter name and whether the NIC has it.
 func (h *Host) Stat(name string) (uint64, bool) {
 	for _, s := range h.NIC.EthtoolStats() {
@@ -394,13 +409,16 @@ func (h *Host) WriteCounters(w io.Writer) error {
 	for _, s := range h.NIC.EthtoolStats() {
 		ew.printf("     %s: %d\n", s.Name, s.Value)
 	}
-	ew.printf("model counters:")
-	for _, s := range h.NIC.ModelCounters() {
-		if s.Value != 0 {
-			ew.printf(" %s=%d", s.Name, s.Value)
+	if m := h.Model(); m != nil {
+		ew.printf("model counters:")
+		for _, s := range m.ModelCounters() {
+			if s.Value != 0 {
+				ew.printf(" %s=%d", s.Name, s.Value)
+			}
 		}
+		ew.printf("\n")
 	}
-	ew.printf("\n/proc/net/softnet_stat:\n")
+	ew.printf("/proc/net/softnet_stat:\n")
 	if ew.err == nil {
 		ew.err = h.Kernel.WriteSoftnetStat(w)
 	}

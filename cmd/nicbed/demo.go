@@ -378,7 +378,7 @@ func writeSummary(w io.Writer, h *testbed.Host, elapsed time.Duration) {
 		sd := &h.Kernel.CPU(c).Softnet
 		fmt.Fprintf(w, "softnet_stat cpu%d: processed %d, dropped %d, time_squeeze %d, received_rps %d\n", c, sd.Processed, sd.Dropped, sd.TimeSqueeze, sd.ReceivedRPS)
 	}
-	if n := testbed.IGBOf(h); n != nil {
+	if n := testbed.IGBDriverOf(h); n != nil {
 		writeQVectors(w, n, elapsed)
 	}
 	fmt.Fprintf(w, "drops:")
@@ -404,7 +404,7 @@ func writeSummary(w io.Writer, h *testbed.Host, elapsed time.Duration) {
 // writeQVectors prints each igb q_vector: its MSI-X vector and the CPUs its
 // hardirqs and NAPI polls ran on, its counts, and the EITR value
 // igb_set_itr/igb_update_ring_itr chose last (with the rate it allows).
-func writeQVectors(w io.Writer, n *testbed.IGBNIC, elapsed time.Duration) {
+func writeQVectors(w io.Writer, n *testbed.IGBDriver, elapsed time.Duration) {
 	for _, q := range n.Adapter.QVectors() {
 		rate := 0.0
 		if s := elapsed.Seconds(); s > 0 {

@@ -12,10 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nicbed/nicbed/hw/vfio"
 	"github.com/nicbed/nicbed/testbed"
 )
 
-const hostSynopsis = "--nic e1000|igb (--tap NAME | --afpacket IFACE) --addr CIDR [flags]"
+const hostSynopsis = "--nic e1000|igb (--tap NAME | --afpacket IFACE | --vfio BDF) --addr CIDR [flags]"
 
 const hostDescription = `Runs one modelled host — the NIC model, its driver, the kernel model on the
 real clock and the network stack (ARP, IPv4, ICMP, UDP) — whose wire side is a
@@ -29,8 +30,22 @@ reasons, the neighbour table, the port's and each service's counters) and
 exits 0. --serve runs services on the host's sockets: echo, discard and
 chargen on UDP and TCP, http and iperf3 on TCP.
 
+With --vfio there is no model: the same driver, kernel model and stack
+drive a real PCI function passed to the process through vfio-pci — QEMU's
+e1000 (82540EM, 8086:100e) or igb (82576, 8086:10c9) inside a guest booted
+with intel_iommu=on and -device intel-iommu. nicbed binds the function to
+vfio-pci if it is not there yet (the vfio-pci module must be loaded), maps
+its BAR0, gives it DMA memory through the IOMMU and takes its interrupts
+through eventfds (INTx on e1000, MSI-X on igb). The family comes from the
+device ID (--nic, if given, must agree); the Ethernet address is the
+NIC's EEPROM's (--mac does not apply, nor --pcap or --netem: no frame
+passes through nicbed outside the device). On exit the report adds each
+vector's interrupts (name, vector, CPU, count, eventfd signals) and, for
+INTx, the unmasks.
+
 Once it is up it prints a line starting "nicbed host: ready" on stdout.
-It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET).
+It needs root (CAP_NET_ADMIN for a TAP, CAP_NET_RAW for AF_PACKET, root
+for --vfio).
 
 Example: a host at 10.99.0.2 behind the TAP nicbed0, pinged from Linux:
 
@@ -42,8 +57,11 @@ Example: a host at 10.99.0.2 behind the TAP nicbed0, pinged from Linux:
 // hostFlags are nicbed host's flags, and what check made of them.
 type hostFlags struct {
 	nic       string
+	nicSet    bool // --nic was given
 	tap       string
 	afpacket  string
+	vfio      string
+	macSet    bool // --mac was given
 	addr      string
 	gw        string
 	mac       string
@@ -131,6 +149,7 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.StringVar(&f.nic, "nic", "e1000", "NIC model and driver: e1000 (82540EM) or igb (82576)")
 	fs.StringVar(&f.tap, "tap", "", "the TAP device to sit on, e.g. nicbed0 (created if it does not exist; Linux's side of the wire)")
 	fs.StringVar(&f.afpacket, "afpacket", "", "an existing interface to sit on through AF_PACKET, e.g. one end of a veth (its peer is Linux's side)")
+	fs.StringVar(&f.vfio, "vfio", "", "drive this PCI function through VFIO instead of a model, e.g. 0000:00:03.0\n  (QEMU's e1000 or igb in a guest with an IOMMU; bound to vfio-pci if it is not)")
 	fs.StringVar(&f.addr, "addr", "", "the host's IPv4 address and prefix, e.g. 10.99.0.2/24 (required)")
 	fs.StringVar(&f.gw, "gw", "", "default gateway, an address in --addr's prefix, e.g. 10.99.0.1")
 	fs.StringVar(&f.mac, "mac", testbed.MACString(testbed.MACA), "the NIC's Ethernet address (its EEPROM's)")
@@ -161,6 +180,14 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	case fs.NArg() > 0:
 		return nil, hostUsage(stderr, "unexpected argument %q", fs.Arg(0))
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "nic":
+			f.nicSet = true
+		case "mac":
+			f.macSet = true
+		}
+	})
 	if err := f.check(); err != nil {
 		return nil, hostUsage(stderr, "%v", err)
 	}
@@ -178,11 +205,32 @@ func (f *hostFlags) check() error {
 	if _, ok := hostNICs[f.nic]; !ok {
 		return fmt.Errorf("--nic %q: unknown NIC (want e1000 or igb)", f.nic)
 	}
+	ports := 0
+	for _, p := range []string{f.tap, f.afpacket, f.vfio} {
+		if p != "" {
+			ports++
+		}
+	}
 	switch {
-	case f.tap == "" && f.afpacket == "":
-		return errors.New("one of --tap NAME and --afpacket IFACE is needed")
-	case f.tap != "" && f.afpacket != "":
+	case ports == 0:
+		return errors.New("one of --tap NAME and --afpacket IFACE (or --vfio BDF) is needed")
+	case ports > 1 && f.vfio == "":
 		return errors.New("--tap and --afpacket exclude each other")
+	case ports > 1:
+		return errors.New("--vfio excludes --tap and --afpacket (the wire is the device's own)")
+	}
+	if f.vfio != "" {
+		if vfio.CheckBDF(f.vfio) != nil {
+			return fmt.Errorf("--vfio %q: not a PCI address like 0000:00:03.0 (domain:bus:device.function, lower-case hex)", f.vfio)
+		}
+		switch {
+		case f.macSet:
+			return errors.New("--mac does not apply with --vfio: the address is the NIC's EEPROM's (QEMU's mac= property)")
+		case f.pcapFile != "":
+			return errors.New("--pcap needs --tap or --afpacket: with --vfio no frame passes through nicbed outside the device")
+		case f.netem.set:
+			return errors.New("--netem needs --tap or --afpacket: with --vfio the wire is the device's own")
+		}
 	}
 	for _, n := range []struct{ flag, name string }{{"tap", f.tap}, {"afpacket", f.afpacket}} {
 		if n.name != "" && (len(n.name) > 15 || strings.ContainsAny(n.name, "/ \t\n:") || n.name == "." || n.name == "..") {

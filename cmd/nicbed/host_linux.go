@@ -57,46 +57,50 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	}
 
 	k := kernelmodel.New(kernelmodel.Config{Name: "nicbed", CPUs: f.cpus, Clock: clk, Tracer: tr})
-	h := &testbed.Host{Name: "nicbed", MAC: f.hwaddr, Kernel: k, Mem: dma.NewArena(testbed.DefaultArenaSize)}
-	nic, err := hostNICs[f.nic]().New(h)
-	if err != nil {
-		return err
+	h := &testbed.Host{Name: "nicbed", MAC: f.hwaddr, Kernel: k}
+	var (
+		nic    testbed.NIC
+		port   *wire.Port // nil with --vfio
+		nm     *netem
+		pt     *passthrough // with --vfio
+		family = f.nic
+		kind   string
+		where  string // the port's or the function's name
+	)
+	if f.vfio != "" {
+		kind, where = "vfio", f.vfio
+		if pt, err = openPassthrough(f.vfio); err != nil {
+			return err
+		}
+		defer pt.close()
+		if family, err = testbed.Family(pt.dev); err != nil {
+			return fmt.Errorf("--vfio %s: %w", f.vfio, err)
+		}
+		if f.nicSet && family != f.nic {
+			return hostUsage(stderr, "--nic %s: %s is an %s (device ID %#04x)", f.nic, f.vfio, family, pt.dev.ConfigRead(0x02, 2))
+		}
+		h.Mem = pt.dma.Arena
+		nic, err = testbed.NewPassthroughNIC(h, testbed.Passthrough{Name: f.vfio, Family: family, Func: pt.dev, Vectors: pt.irqs, ConnectINTx: pt.irqs.ConnectINTx})
+		if err != nil {
+			return err
+		}
+	} else {
+		h.Mem = dma.NewArena(testbed.DefaultArenaSize)
+		m, err := hostNICs[f.nic]().New(h)
+		if err != nil {
+			return err
+		}
+		nic = m
+		if port, nm, err = openHostPort(f, clk, m, pcap); err != nil {
+			return openError(stderr, map[bool]string{true: "tap", false: "afpacket"}[f.tap != ""], f.tap+f.afpacket, err)
+		}
+		defer port.Close()
+		kind, where = "tap", port.Name()
+		if f.afpacket != "" {
+			kind = "afpacket"
+		}
 	}
 	h.NIC = nic
-
-	cfg := wire.PortConfig{
-		Clock:     clk,
-		NewOutbox: func(n, maxFrame int, send func([]byte)) wire.Outbox { return kernelmodel.NewOutbox(n, maxFrame, send) },
-		Endpoint:  nic.Port(),
-		Pcap:      pcap,
-		SpeedBPS:  testbed.DefaultSpeedBPS,
-		RxBuffers: hostInbox,
-	}
-	var nm *netem
-	if f.netem.set {
-		nm = newNetem(clk, f.netem, nic.Port())
-		cfg.Endpoint = nicEnd{nm}
-	}
-	var port *wire.Port
-	kind := "tap"
-	if f.tap != "" {
-		cfg.Inbox = clk.NewSource(f.tap, hostInbox)
-		port, err = wire.OpenTap(wire.TapConfig{Name: f.tap, Port: cfg})
-	} else {
-		kind = "afpacket"
-		cfg.Inbox = clk.NewSource(f.afpacket, hostInbox)
-		port, err = wire.OpenPacket(f.afpacket, cfg)
-	}
-	if err != nil {
-		return openError(stderr, kind, f.tap+f.afpacket, err)
-	}
-	defer port.Close()
-	if nm != nil {
-		nm.portSide.port = port
-		nic.Connect(nm.nicLink)
-	} else {
-		nic.Connect(port)
-	}
 
 	task := func(name string, fn func(tk *kernelmodel.Task) error) error {
 		var err error
@@ -145,7 +149,7 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s on %s %s\n", f.nic, h.Dev.Name, testbed.MACString(h.Dev.Addr), f.prefix, kind, port.Name())
+	fmt.Fprintf(stdout, "nicbed host: ready: %s %s %s %s on %s %s\n", family, h.Dev.Name, testbed.MACString(h.Dev.Addr), f.prefix, kind, where)
 	var pinger *pinger
 	if f.ping.dst != "" {
 		if pinger, err = startPing(st, k, f.ping, stdout); err != nil {
@@ -165,11 +169,26 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 	ran := clk.Now() - start
 	// The services close off the loop, while it runs.
 	offLoop(clk, func() { closeServers(servers) })
-	closeErr := port.Close()
+	var closeErr error
+	if port != nil {
+		closeErr = port.Close()
+	}
 
 	w := bufio.NewWriter(stdout)
 	fmt.Fprintf(w, "nicbed host: stopped after %v\n", ran.Round(time.Millisecond))
 	writeHostReport(w, h, st, port, kind, ran)
+	if pt != nil {
+		pt.writeReport(w, h)
+		// ip link set down, then the function's interrupts, DMA and
+		// device go back to the host.
+		done := false
+		k.Spawn(0, "ip-link-down", func(tk *kernelmodel.Task) { closeErr = h.Dev.DevClose(tk); done = true })
+		clk.RunWhile(func() bool { return !done }, clk.Now()+5*time.Second)
+		if !done {
+			closeErr = errors.New("ip link set down did not finish in 5 s")
+		}
+		closeErr = errors.Join(closeErr, pt.close())
+	}
 	writeServers(w, servers)
 	writeNetem(w, nm)
 	if pinger != nil && !pinger.done {
@@ -188,12 +207,49 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 			failed = append(failed, fmt.Errorf("%s = %d", s.Name, s.Value))
 		}
 	}
-	if err := port.Err(); err != nil {
-		failed = append(failed, err)
+	if port != nil {
+		failed = append(failed, port.Err())
 	}
 	failed = append(failed, conn.failed())
 	failed = append(failed, closeErr, w.Flush())
 	return errors.Join(failed...)
+}
+
+// openHostPort opens the TAP or AF_PACKET port nicbed host sits on, with
+// netem between it and the NIC model if asked, and connects the model.
+func openHostPort(f *hostFlags, clk *kernelmodel.Clock, nic testbed.ModelNIC, pcap *wire.PcapWriter) (*wire.Port, *netem, error) {
+	cfg := wire.PortConfig{
+		Clock:     clk,
+		NewOutbox: func(n, maxFrame int, send func([]byte)) wire.Outbox { return kernelmodel.NewOutbox(n, maxFrame, send) },
+		Endpoint:  nic.Port(),
+		Pcap:      pcap,
+		SpeedBPS:  testbed.DefaultSpeedBPS,
+		RxBuffers: hostInbox,
+	}
+	var nm *netem
+	if f.netem.set {
+		nm = newNetem(clk, f.netem, nic.Port())
+		cfg.Endpoint = nicEnd{nm}
+	}
+	var port *wire.Port
+	var err error
+	if f.tap != "" {
+		cfg.Inbox = clk.NewSource(f.tap, hostInbox)
+		port, err = wire.OpenTap(wire.TapConfig{Name: f.tap, Port: cfg})
+	} else {
+		cfg.Inbox = clk.NewSource(f.afpacket, hostInbox)
+		port, err = wire.OpenPacket(f.afpacket, cfg)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if nm != nil {
+		nm.portSide.port = port
+		nic.Connect(nm.nicLink)
+	} else {
+		nic.Connect(port)
+	}
+	return port, nm, nil
 }
 
 // openError turns a failure to open the port into a one-line message: a
@@ -235,6 +291,9 @@ func writeHostReport(w io.Writer, h *testbed.Host, st *inet.Stack, port *wire.Po
 	st.IPv4.FIB.WriteRoutes(w, ipv4.RT_TABLE_MAIN)
 	fmt.Fprintln(w, "ip neigh:")
 	st.Neigh.WriteNeigh(w)
+	if port == nil {
+		return
+	}
 	ps := port.Stats()
 	fmt.Fprintf(w, "port %s %s: rx %d frames %d bytes, tx %d frames %d bytes; dropped: rx inbox %d, rx no buffer %d, rx no endpoint %d, tx outbox %d, tx down %d; errors: rx %d, tx %d\n",
 		kind, port.Name(), ps.RxFrames, ps.RxBytes, ps.TxFrames, ps.TxBytes, ps.RxDroppedInbox, ps.RxNoBuffer, ps.RxNoEndpoint,

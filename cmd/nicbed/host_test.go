@@ -67,6 +67,13 @@ func TestHostFlags(t *testing.T) {
 		{"serve twice", with("--serve", "echo=7,echo=7"), "served twice"},
 		{"unknown flag", with("--bogus"), "flag provided but not defined: -bogus"},
 		{"stray argument", with("now"), `unexpected argument "now"`},
+		{"vfio and tap", with("--vfio", "0000:00:03.0"), "--vfio excludes --tap and --afpacket"},
+		{"vfio bad address", []string{"host", "--vfio", "00:03.0", "--addr", "10.99.0.2/24"}, `--vfio "00:03.0": not a PCI address like 0000:00:03.0`},
+		{"vfio upper case", []string{"host", "--vfio", "0000:00:0A.0", "--addr", "10.99.0.2/24"}, "not a PCI address"},
+		{"vfio mac", []string{"host", "--vfio", "0000:00:03.0", "--addr", "10.99.0.2/24", "--mac", "52:54:00:00:00:01"}, "--mac does not apply with --vfio"},
+		{"vfio pcap", []string{"host", "--vfio", "0000:00:03.0", "--addr", "10.99.0.2/24", "--pcap", "x.pcap"}, "--pcap needs --tap or --afpacket"},
+		{"vfio netem", []string{"host", "--vfio", "0000:00:03.0", "--addr", "10.99.0.2/24", "--netem", "loss=1%"}, "--netem needs --tap or --afpacket"},
+		{"vfio no addr", []string{"host", "--vfio", "0000:00:03.0"}, "--addr CIDR is needed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -87,7 +94,7 @@ func TestHostFlags(t *testing.T) {
 		if code := run([]string{"host", "--help"}, &out, &errb); code != 0 || errb.Len() != 0 {
 			t.Fatalf("exit %d, stderr %q", code, errb.String())
 		}
-		for _, flag := range []string{"-nic", "-tap", "-afpacket", "-addr", "-gw", "-mac", "-mtu", "-serve", "-pcap", "-trace", "-cpus", "-verbose", "Example:", "nicbed host --nic e1000 --tap"} {
+		for _, flag := range []string{"-nic", "-tap", "-afpacket", "-addr", "-gw", "-mac", "-mtu", "-serve", "-pcap", "-trace", "-cpus", "-verbose", "-vfio", "vfio-pci", "intel_iommu=on", "Example:", "nicbed host --nic e1000 --tap"} {
 			if !strings.Contains(out.String(), flag) {
 				t.Errorf("--help lacks %q", flag)
 			}

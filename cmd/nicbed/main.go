@@ -30,6 +30,8 @@ type command struct {
 var commands = []command{
 	{"demo", "two modelled hosts on a cable: pktgen on A, counters of both", runDemo},
 	{"host", "one modelled host on a TAP or AF_PACKET port: Linux is its peer", runHost},
+	{"vm", "boot QEMU with its e1000 or igb, driven by nicbed through VFIO; the guest kernel is the peer", runVM},
+	{"guest", "(inside the VM) the image's init program: peer, VFIO NIC, checks", runGuest},
 }
 
 const usage = `nicbed: a testbed for the Linux network data path.

@@ -36,7 +36,7 @@ func BenchmarkE1000RX(b *testing.B) {
 		for n > 0 {
 			m := min(n, batch)
 			for range m {
-				h.NIC.Port().Receive(frame)
+				h.Model().Port().Receive(frame)
 			}
 			target += uint64(m)
 			n -= m

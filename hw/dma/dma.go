@@ -178,6 +178,19 @@ type ArenaConfig struct {
 	// turns that bound off; both negative turn the quarantine off.
 	QuarantineBytes int
 	QuarantineCount int
+	// Mem, if not nil, is the arena's backing memory instead of a fresh
+	// Go slice: memory mapped outside the Go heap and mapped for a device
+	// (a VFIO DMA mapping), say. Size must then be 0 or len(Mem). The
+	// arena writes it only to zero an allocation and to poison a freed
+	// one, and never keeps a reference past the arena's life that its
+	// owner does not know of: the owner unmaps it after it is done with
+	// the arena and every region it handed out.
+	Mem []byte
+	// Base is the bus address of the arena's first byte (Mem[0]): the
+	// IOVA a VFIO DMA mapping put it at. Zero means DefaultBase.
+	// Alignments are of bus addresses, so a Base that is a multiple of
+	// the page size keeps bus and virtual alignment the same up to a page.
+	Base Addr
 }
 
 // Arena is in-process DMA memory: one backing slice addressed from Base,
@@ -224,10 +237,29 @@ func (s span) len() int { return s.end - s.start }
 // the OS, so a large arena costs only what is touched.
 func NewArena(size int) *Arena { return NewArenaConfig(ArenaConfig{Size: size}) }
 
-// NewArenaConfig makes an arena as cfg says.
+// NewArenaConfig makes an arena as cfg says. It panics if cfg.Mem is given
+// and cfg.Size is neither 0 nor len(cfg.Mem), or if the arena would reach
+// past the top of the 64-bit bus address space.
 func NewArenaConfig(cfg ArenaConfig) *Arena {
 	size := max(cfg.Size, 0)
-	a := &Arena{base: DefaultBase, mem: make([]byte, size), qMaxBytes: cfg.QuarantineBytes, qMaxCount: cfg.QuarantineCount}
+	mem := cfg.Mem
+	switch {
+	case mem == nil:
+		mem = make([]byte, size)
+	case cfg.Size != 0 && cfg.Size != len(mem):
+		panic(fmt.Sprintf("dma: ArenaConfig.Size %d but len(Mem) %d", cfg.Size, len(mem)))
+	default:
+		size = len(mem)
+		mem = mem[:size:size]
+	}
+	base := cfg.Base
+	if base == 0 {
+		base = DefaultBase
+	}
+	if uint64(base)+uint64(size) < uint64(base) {
+		panic(fmt.Sprintf("dma: arena of %d bytes at %#x wraps the bus address space", size, uint64(base)))
+	}
+	a := &Arena{base: base, mem: mem, qMaxBytes: cfg.QuarantineBytes, qMaxCount: cfg.QuarantineCount}
 	if a.qMaxBytes == 0 {
 		a.qMaxBytes = size / DefaultQuarantineDiv
 	}

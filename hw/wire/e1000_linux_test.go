@@ -64,8 +64,8 @@ func TestE1000Linux(t *testing.T) {
 			// The kernel model's threads (ksoftirqd) are goroutines of
 			// their own: count from here.
 			before := runtime.NumGoroutine()
-			p := w.open(t, ns, portConfig(clk, w.dev, h.NIC.Port()))
-			h.NIC.Connect(p)
+			p := w.open(t, ns, portConfig(clk, w.dev, h.Model().Port()))
+			h.Model().Connect(p)
 			setupLinux(t, ns, w.dev)
 			if w.peer != "" {
 				ns.WaitReady(t, w.dev, w.peer)

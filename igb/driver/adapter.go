@@ -31,6 +31,7 @@ type Adapter struct {
 
 	mac               [6]byte
 	phyID             uint32
+	autoReadTimeouts  uint64 // resets whose EEPROM auto-read did not complete
 	fc, originalFC    mii.FlowControl
 	fcHighWater       uint32
 	fcLowWater        uint32

@@ -48,7 +48,7 @@ func benchRX(b *testing.B, nic testbed.Factory) {
 		for n > 0 {
 			m := min(n, batch)
 			for range m {
-				h.NIC.Port().Receive(frame)
+				h.Model().Port().Receive(frame)
 			}
 			target += uint64(m)
 			n -= m

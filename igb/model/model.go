@@ -67,7 +67,10 @@
 //     vector whose throttle timer runs gets its message at once
 //     (igb_intrmgr_reset). CTRL.PHY_RST only sets STATUS.PHYRA, DEV_RST
 //     does nothing. RXDCTL0 and TXDCTL0 come out of reset enabled on both
-//     profiles. TestProfileReset.
+//     profiles. EECD has FWE_DIS, PRES and its size but never AUTO_RD
+//     (the EEPROM auto-read done), at power-on or after a reset: Linux
+//     only logs "Auto Read Done did not complete" and goes on.
+//     TestProfileReset, TestProfileEECD.
 //   - Link: at power-on the first cable starts autonegotiation, and the
 //     link comes up 500 ms later (igb_core_set_link_status,
 //     e1000x_restart_autoneg, igb_autoneg_timer), where the datasheet model
@@ -472,6 +475,11 @@ func (d *Device) reset() {
 	d.regs[igb.RAL(0)/4] = uint32(m[0]) | uint32(m[1])<<8 | uint32(m[2])<<16 | uint32(m[3])<<24
 	d.regs[igb.RAH(0)/4] = uint32(m[4]) | uint32(m[5])<<8 | igb.RAH_AV
 	d.intr.reset(eitr)
+	if d.qemu {
+		// QEMU's EECD (igb_mac_reg_init) never reports the EEPROM
+		// auto-read done.
+		d.regs[igb.EECD/4] &^= igb.EECD_AUTO_RD
+	}
 	if d.qemu && d.resetDone {
 		// igb_reset(core, sw=true) keeps RXPBS and TXPBS too.
 		d.regs[igb.RXPBS/4], d.regs[igb.TXPBS/4] = rxpbs, txpbs

@@ -57,7 +57,7 @@ func benchRecv(b *testing.B, viaUDP bool) {
 		for n > 0 {
 			m := min(n, batch)
 			for range m {
-				h.NIC.Port().Receive(frame)
+				h.Model().Port().Receive(frame)
 			}
 			target += uint64(m)
 			n -= m
