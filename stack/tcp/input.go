@@ -229,10 +229,20 @@ func (c *Conn) synChallenge() {
 	c.sendChallengeAck()
 }
 
-// sendDupAck is tcp_send_dupack, rate limited (tcp_oow_rate_limited).
+// sendDupAck is tcp_send_dupack, rate limited (tcp_oow_rate_limited):
+// a segment that starts below rcv_nxt is reported as a D-SACK of what of
+// it we have (tcp_dsack_set).
 func (c *Conn) sendDupAck(s *segment) {
 	if s.dataLen > 0 || s.flags&(flagSYN|flagFIN) != 0 {
 		c.t.Ext.DelayedACKLost++
+	}
+	if s.seq != s.endSeq && Before(s.seq, c.rcvNxt) {
+		c.delack.IncrQuickack(c.rw.RcvWnd, TCPMaxQuickacks)
+		end := s.endSeq
+		if After(end, c.rcvNxt) {
+			end = c.rcvNxt
+		}
+		c.rsack.DSACKSet(&c.t.Sysctl, c.rx.SackOK, s.seq, end, c.rcvNxt, &c.t.Ext)
 	}
 	if s.flags&flagRST == 0 && !OOWRateLimited(&c.lastOOW, uint32(c.t.K.Jiffies()), uint32(c.t.Sysctl.InvalidRatelimit), &c.t.Ext.TCPACKSkippedSeq) {
 		c.sendAck()

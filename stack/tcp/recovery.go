@@ -33,6 +33,79 @@ type recovery struct {
 	pending            uint8
 	tlpHighSeq         uint32 // tlp_high_seq: snd_nxt of an outstanding probe, 0 for none
 	tlpRetrans         bool   // tlp_retrans: the probe was a retransmission
+
+	// Undo (tcp_init_undo): undo_marker (undoMarked: not 0), the
+	// retransmissions since it not yet D-SACKed (undo_retrans, -1 for
+	// none), and the ssthresh before the reduction (prior_ssthresh).
+	undoMarker    uint32
+	undoMarked    bool
+	undoRetrans   int
+	priorSsthresh uint32
+}
+
+// initUndo is tcp_init_undo: snd_una marks where undo can start;
+// undo_retrans counts the retransmissions in flight (-1 for none).
+func (c *Conn) initUndo() {
+	r := &c.rec
+	r.undoMarker, r.undoMarked = c.sndUna, true
+	r.undoRetrans = int(c.retransOut)
+	if r.undoRetrans == 0 {
+		r.undoRetrans = -1
+	}
+}
+
+// dsackUndoCount is the undo_retrans accounting of tcp_check_dsack and
+// tcp_sacktag_one: a D-SACK of data past undo_marker says that many
+// retransmissions were not needed.
+func (c *Conn) dsackUndoCount(blk SACKBlock) {
+	r := &c.rec
+	if !r.undoMarked || r.undoRetrans <= 0 || !After(blk.End, r.undoMarker) {
+		return
+	}
+	mss := max(c.mssCache, 1)
+	dup := int((blk.End - blk.Start + mss - 1) / mss)
+	r.undoRetrans = max(0, r.undoRetrans-dup)
+}
+
+// tryUndoDSACK is tcp_try_undo_dsack: every retransmission since
+// undo_marker was D-SACKed, so the reduction was spurious: cwnd and
+// ssthresh come back (tcp_undo_cwnd_reduction), RACK keeps its wider
+// reordering window for longer (TCPDSACKUndo).
+func (c *Conn) tryUndoDSACK() bool {
+	r := &c.rec
+	if !r.undoMarked || r.undoRetrans != 0 {
+		return false
+	}
+	r.rack.ReoWndPersist = min(RACKRecoveryThresh, r.rack.ReoWndPersist+1)
+	c.undoCwndReduction()
+	c.t.Ext.TCPDSACKUndo++
+	return true
+}
+
+// undoCwndReduction is tcp_undo_cwnd_reduction without unmarking
+// losses.
+func (c *Conn) undoCwndReduction() {
+	r, s := &c.rec, &c.cong
+	if r.priorSsthresh != 0 {
+		s.SndCwnd = max(s.SndCwnd, c.ca.UndoCwnd(s))
+		if r.priorSsthresh > s.SndSsthresh {
+			s.SndSsthresh = r.priorSsthresh
+		}
+	}
+	r.undoMarked = false
+}
+
+// tryKeepOpen is tcp_try_keep_open: Open, or Disorder while skbs are
+// SACKed, lost or retransmitted.
+func (c *Conn) tryKeepOpen() {
+	st := CAOpen
+	if c.rec.sackedOut+c.rec.lostOut > 0 || c.retransOut > 0 {
+		st = CADisorder
+	}
+	if c.cong.CAState != st {
+		c.setCAState(st)
+		c.highSeq = c.sndNxt
+	}
 }
 
 // sackOn is tcp_is_sack: the peer sent SACK-permitted and a congestion
@@ -120,6 +193,7 @@ func (c *Conn) sacktag(ack uint32) (newly uint32, dsack bool) {
 			continue
 		}
 		if isD {
+			c.dsackUndoCount(blk)
 			continue
 		}
 		newly += c.sacktagRange(blk.Start, blk.End)
@@ -310,6 +384,11 @@ func (c *Conn) enterRecovery() {
 	c.t.Ext.TCPSackRecovery++
 	s := &c.cong
 	s.Now = c.now()
+	c.initUndo()
+	c.rec.priorSsthresh = 0
+	if s.CAState < CACWR {
+		c.rec.priorSsthresh = c.currentSsthresh()
+	}
 	s.PriorCwnd = s.SndCwnd
 	s.SndSsthresh = c.ca.SSThresh(s)
 	c.highSeq = c.sndNxt
@@ -401,6 +480,9 @@ func (c *Conn) fastretransAlert(ack, acked, newlySacked uint32, dsack bool, rttU
 		}
 		c.setCAState(CAOpen)
 	}
+	if s.CAState <= CARecovery && c.tryUndoDSACK() && s.CAState == CARecovery {
+		c.tryKeepOpen()
+	}
 	newlyLost := c.rackMarkLost()
 	switch s.CAState {
 	case CAOpen, CADisorder:
@@ -439,4 +521,14 @@ func (c *Conn) unaccount(cb skbCB, n uint32) {
 	if cb.sacked&tcpcbLost != 0 {
 		c.rec.lostOut -= min(n, c.rec.lostOut)
 	}
+}
+
+// currentSsthresh is tcp_current_ssthresh: ssthresh during a reduction,
+// else at least three quarters of cwnd.
+func (c *Conn) currentSsthresh() uint32 {
+	s := &c.cong
+	if s.CAState == CACWR || s.CAState == CARecovery {
+		return s.SndSsthresh
+	}
+	return max(s.SndSsthresh, s.SndCwnd>>1+s.SndCwnd>>2)
 }

@@ -484,6 +484,7 @@ func (c *Conn) retransmitSKB(skb *kernelmodel.SKB) bool {
 		return false
 	}
 	n := c.pcount(skb)
+	c.rec.undoRetrans = max(c.rec.undoRetrans, 0) + n
 	c.t.MIB.RetransSegs += uint64(n)
 	c.t.MIB.OutSegs -= uint64(n) // counted by transmitSKB; Linux's OutSegs excludes retransmissions
 	c.totalRetrans += uint32(n)
@@ -527,6 +528,8 @@ func (c *Conn) writeTimer() {
 	}
 	c.t.Ext.TCPTimeouts++
 	if c.cong.CAState != CALoss && c.ca != nil {
+		c.rec.priorSsthresh = c.currentSsthresh()
+		c.initUndo()
 		c.cong.PriorCwnd = c.cong.SndCwnd
 		c.cong.Now = c.now()
 		c.cong.SndSsthresh = c.ca.SSThresh(&c.cong)
