@@ -697,6 +697,23 @@ const (
 	SKB_DROP_REASON_SOCKET_RCVBUFF // socket receive buffer full
 	SKB_DROP_REASON_UDP_CSUM       // UDP checksum error
 
+	// TCP's (Linux 6.1's enum, those the model's TCP hits).
+	SKB_DROP_REASON_TCP_CSUM             // TCP checksum error
+	SKB_DROP_REASON_PROTO_MEM            // the protocol's memory limit (tcp_try_rmem_schedule)
+	SKB_DROP_REASON_TCP_FLAGS            // TCP flags invalid
+	SKB_DROP_REASON_TCP_ZEROWINDOW       // data in sequence while the receive window is zero
+	SKB_DROP_REASON_TCP_OLD_DATA         // data already received (a retransmission)
+	SKB_DROP_REASON_TCP_OVERWINDOW       // data beyond the receive window
+	SKB_DROP_REASON_TCP_OFOMERGE         // data already in the out-of-order queue
+	SKB_DROP_REASON_TCP_RFC7323_PAWS     // PAWS check failed
+	SKB_DROP_REASON_TCP_INVALID_SEQUENCE // sequence number not acceptable
+	SKB_DROP_REASON_TCP_RESET            // an invalid RST, or one to a listener
+	SKB_DROP_REASON_TCP_INVALID_SYN      // a SYN in a synchronized state (challenge ACK)
+	SKB_DROP_REASON_TCP_CLOSE            // a segment for a socket in CLOSE
+	SKB_DROP_REASON_TCP_TOO_OLD_ACK      // ACK older than a window before snd_una
+	SKB_DROP_REASON_TCP_ACK_UNSENT_DATA  // ACK of data not yet sent
+	SKB_DROP_REASON_TCP_OFO_DROP         // out-of-order data already on the receive queue
+
 	SKB_DROP_REASON_NETFILTER_DROP // a netfilter hook's NF_DROP
 	numDropReasons
 )
@@ -708,6 +725,9 @@ var dropReasonNames = [numDropReasons]string{
 	"IP_OUTNOROUTES", "NEIGH_CREATEFAIL", "NEIGH_FAILED", "NEIGH_QUEUEFULL", "NEIGH_DEAD",
 	"ICMP_CSUM", "INVALID_PROTO", "PKT_TOO_BIG",
 	"SOCKET_RCVBUFF", "UDP_CSUM",
+	"TCP_CSUM", "PROTO_MEM", "TCP_FLAGS", "TCP_ZEROWINDOW", "TCP_OLD_DATA", "TCP_OVERWINDOW",
+	"TCP_OFOMERGE", "TCP_RFC7323_PAWS", "TCP_INVALID_SEQUENCE", "TCP_RESET", "TCP_INVALID_SYN",
+	"TCP_CLOSE", "TCP_TOO_OLD_ACK", "TCP_ACK_UNSENT_DATA", "TCP_OFO_DROP",
 	"NETFILTER_DROP",
 }
 

@@ -3,10 +3,10 @@ package driver_test
 import (
 	"encoding/binary"
 	"testing"
-	"time"
 
 	"github.com/nicbed/nicbed/e1000"
 	"github.com/nicbed/nicbed/e1000/driver"
+	"github.com/nicbed/nicbed/internal/xmittest"
 	"github.com/nicbed/nicbed/kernelmodel"
 )
 
@@ -113,40 +113,8 @@ func TestXmitMoreQueueStop(t *testing.T) {
 func TestXmitMoreTwoHosts(t *testing.T) {
 	tb := upE1000(t, driver.Options{})
 	const n = 400
-	var got []uint16
-	tb.B.Kernel.DevAddPack(&kernelmodel.PacketType{Type: 0x88B5, Func: func(skb *kernelmodel.SKB) {
-		got = append(got, binary.BigEndian.Uint16(skb.Data))
-		tb.B.Kernel.ConsumeSKB(skb)
-	}})
 	doorbells := nicModel(tb.A).Counters().TxDoorbells
-	err := tb.RunTask(tb.A, "send", time.Second, func(task *kernelmodel.Task) error {
-		k := tb.A.Kernel
-		for i := 0; i < n; i++ {
-			skb := k.AllocSKB(200)
-			p := skb.Put(200)
-			copy(p, tb.B.Dev.Addr[:])
-			copy(p[6:], tb.A.Dev.Addr[:])
-			binary.BigEndian.PutUint16(p[12:], 0x88B5)
-			binary.BigEndian.PutUint16(p[14:], uint16(i))
-			skb.Dev = tb.A.Dev
-			if rc := k.DevQueueXmit(skb); rc != kernelmodel.NET_XMIT_SUCCESS {
-				t.Errorf("frame %d: dev_queue_xmit %d", i, rc)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb.Clock.RunWhile(func() bool { return len(got) < n }, tb.Clock.Now()+time.Second)
-	if len(got) != n {
-		t.Fatalf("B received %d of %d", len(got), n)
-	}
-	for i, seq := range got {
-		if seq != uint16(i) {
-			t.Fatalf("frame %d carries %d: reordered", i, seq)
-		}
-	}
+	xmittest.SendSequenced(t, tb, n)
 	rang := nicModel(tb.A).Counters().TxDoorbells - doorbells
 	q := tb.A.Dev.Qdisc().Common().Stats
 	txq := tb.A.Dev.TxQueue(0)

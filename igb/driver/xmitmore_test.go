@@ -1,12 +1,12 @@
 package driver_test
 
 import (
-	"encoding/binary"
 	"testing"
 	"time"
 
 	"github.com/nicbed/nicbed/igb"
 	"github.com/nicbed/nicbed/igb/driver"
+	"github.com/nicbed/nicbed/internal/xmittest"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/testbed"
 )
@@ -155,40 +155,8 @@ func TestXmitMoreTwoHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 400
-	var got []uint16
-	tb.B.Kernel.DevAddPack(&kernelmodel.PacketType{Type: 0x88B5, Func: func(skb *kernelmodel.SKB) {
-		got = append(got, binary.BigEndian.Uint16(skb.Data))
-		tb.B.Kernel.ConsumeSKB(skb)
-	}})
 	tdt := nic(t, tb.A).Adapter.CountWrites(igb.TDT(0))
-	err = tb.RunTask(tb.A, "send", time.Second, func(task *kernelmodel.Task) error {
-		k := tb.A.Kernel
-		for i := 0; i < n; i++ {
-			skb := k.AllocSKB(200)
-			p := skb.Put(200)
-			copy(p, tb.B.Dev.Addr[:])
-			copy(p[6:], tb.A.Dev.Addr[:])
-			binary.BigEndian.PutUint16(p[12:], 0x88B5)
-			binary.BigEndian.PutUint16(p[14:], uint16(i))
-			skb.Dev = tb.A.Dev
-			if rc := k.DevQueueXmit(skb); rc != kernelmodel.NET_XMIT_SUCCESS {
-				t.Errorf("frame %d: dev_queue_xmit %d", i, rc)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb.Clock.RunWhile(func() bool { return len(got) < n }, tb.Clock.Now()+time.Second)
-	if len(got) != n {
-		t.Fatalf("B received %d of %d", len(got), n)
-	}
-	for i, seq := range got {
-		if seq != uint16(i) {
-			t.Fatalf("frame %d carries %d: reordered", i, seq)
-		}
-	}
+	xmittest.SendSequenced(t, tb, n)
 	q := tb.A.Dev.TxQueue(0).Qdisc().Common().Stats
 	txq := tb.A.Dev.TxQueue(0)
 	t.Logf("%d frames, %d doorbells; qdisc sent %d, requeues %d; BQL limit %d", n, *tdt, q.Packets, q.Requeues, txq.DQL.Limit)

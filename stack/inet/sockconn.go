@@ -297,15 +297,30 @@ func (c *sockConn) close() error {
 		return &net.OpError{Op: "close", Net: c.net, Err: net.ErrClosed}
 	}
 	if c.task != nil {
-		return c.so.Close()
+		return c.so.CloseTask(c.task)
 	}
 	var err error
+	var lingering chan struct{}
 	c.s.onLoop(context.Background(), func() {
 		if c.waiting {
 			c.so.RemoveWaiter(&c.wait)
 		}
+		if sk := c.so.Sk; sk.Linger && sk.LingerTime > 0 {
+			// close(2) with SO_LINGER sleeps until the FIN is ACKed:
+			// in a task of the kernel, as a process would, while this
+			// goroutine waits for it.
+			lingering = make(chan struct{})
+			c.s.K.Spawn(0, "close", func(t *kernelmodel.Task) {
+				err = c.so.CloseTask(t)
+				close(lingering)
+			})
+			return
+		}
 		err = c.so.Close()
 	})
+	if lingering != nil {
+		<-lingering
+	}
 	return err
 }
 

@@ -277,7 +277,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 }
 
 // Close implements net.Conn: close(2), a FIN after what is queued (or a
-// RST, as Linux does, when unread data is left or SO_LINGER is 0).
+// RST, as Linux does, when unread data is left or SO_LINGER is 0). With
+// SetLinger(sec > 0) it returns when the peer has ACKed the FIN, or after
+// sec seconds, the connection going on closing without the socket.
 func (c *Conn) Close() error { return c.close() }
 
 // CloseWrite is net.TCPConn's: shutdown(SHUT_WR), a FIN.
@@ -339,7 +341,8 @@ func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
 }
 
 // SetLinger is net.TCPConn's: SO_LINGER off for sec < 0, else on with
-// sec seconds (0: Close resets the connection).
+// sec seconds (0: Close resets the connection; more: Close waits up to
+// sec for the FIN to be ACKed).
 func (c *Conn) SetLinger(sec int) error {
 	return c.sockCall("set", func() error { return c.so.SetLinger(sec >= 0, max(sec, 0)) })
 }

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/kernelmodel"
+	"github.com/nicbed/nicbed/stack/inet"
 	"github.com/nicbed/nicbed/stack/internal/twostack"
+	"github.com/nicbed/nicbed/stack/tcp/tcpinfo"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -145,24 +147,7 @@ func TestConnRealClock(t *testing.T) {
 	if l.Addr().String() != "10.0.0.2:7" {
 		t.Errorf("listener address %v", l.Addr())
 	}
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			t.Error(err)
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	c, err := p.A.DialTCP(ctx, netip.AddrPortFrom(twostack.B, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := <-accepted
-	if sc == nil {
-		t.FailNow()
-	}
+	c, sc := dialAccepted(t, p, l)
 	if sc.RemoteAddr().String() != c.LocalAddr().String() || c.RemoteAddr().String() != "10.0.0.2:7" {
 		t.Errorf("addresses: server sees %v, client is %v → %v", sc.RemoteAddr(), c.LocalAddr(), c.RemoteAddr())
 	}
@@ -190,4 +175,86 @@ func TestConnRealClock(t *testing.T) {
 	if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v", err)
 	}
+}
+
+// TestLingerRealClock: with SetLinger(5), Close returns once the peer
+// has ACKed the FIN — the peer is in CLOSE_WAIT with every byte by then,
+// well before the 5 s —; against a peer that does not read, so that the
+// FIN cannot go out behind the full window, SetLinger(1)'s Close returns
+// after the second.
+func TestLingerRealClock(t *testing.T) {
+	p := realPair(t)
+	l, err := p.B.ListenTCP(netip.AddrPortFrom(twostack.B, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, read := range []bool{true, false} {
+		c, sc := dialAccepted(t, p, l)
+		msg := pattern(1 << 20)
+		linger := 5
+		got := make(chan int, 1)
+		if read {
+			go func() {
+				b, _ := io.ReadAll(sc)
+				got <- len(b)
+			}()
+		} else {
+			linger = 1
+		}
+		if err := c.SetLinger(linger); err != nil {
+			t.Fatal(err)
+		}
+		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		if read {
+			if _, err := c.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			// Fill the send buffer behind B's closed window.
+			c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+			c.Write(msg)
+		}
+		start := time.Now()
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		took := time.Since(start)
+		if read {
+			info, err := sc.TCPInfo()
+			if err != nil || info.State != tcpinfo.StateCloseWait {
+				t.Errorf("peer %v (%v) when the lingering close returned, want CLOSE-WAIT", info.State, err)
+			}
+			if took >= time.Duration(linger)*time.Second {
+				t.Errorf("close took %v, the FIN's ACK should end it", took)
+			}
+			if n := <-got; n != len(msg) {
+				t.Errorf("peer read %d of %d bytes", n, len(msg))
+			}
+		} else if took < time.Second || took > 3*time.Second {
+			t.Errorf("close against a full window took %v, want the 1 s linger", took)
+		}
+		sc.Close()
+	}
+}
+
+// dialAccepted dials l's port 7 on B from A and accepts it there.
+func dialAccepted(t *testing.T, p *twostack.Pair, l *inet.Listener) (c, sc *inet.Conn) {
+	t.Helper()
+	accepted := make(chan *inet.Conn, 1)
+	go func() {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	c, err := p.A.DialTCP(context.Background(), netip.AddrPortFrom(twostack.B, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc = <-accepted; sc == nil {
+		t.FailNow()
+	}
+	return c, sc
 }

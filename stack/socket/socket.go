@@ -521,16 +521,31 @@ func (s *Socket) AddWaiter(e *kernelmodel.WaitQueueEntry) { s.Sk.Wq.AddWaitQueue
 // RemoveWaiter takes e off the wait queue.
 func (s *Socket) RemoveWaiter(e *kernelmodel.WaitQueueEntry) { s.Sk.Wq.RemoveWaitQueue(e) }
 
-// Close is close(2): the protocol's close (unhash, purge the receive
-// queue), SOCK_DEAD, and every waiter woken; afterwards each call is
-// EBADF.
-func (s *Socket) Close() error {
+// Close is close(2) from a task that cannot sleep (as inet_release does
+// for an exiting process, PF_EXITING): CloseTask without a task, so no
+// SO_LINGER wait.
+func (s *Socket) Close() error { return s.CloseTask(nil) }
+
+// CloseTask is close(2) in task t: sock_close → inet_release, which
+// passes sk_lingertime as the protocol's close timeout when SO_LINGER is
+// on (a stream socket's close then sleeps in t until its FIN is ACKed or
+// the time passes), then SOCK_DEAD, the receive queue purged and every
+// waiter woken; afterwards each call is EBADF.
+func (s *Socket) CloseTask(t *kernelmodel.Task) error {
 	if s.closed {
 		return syscall.EBADF
 	}
 	s.closed = true
 	sk := s.Sk
-	sk.Proto.Close(sk)
+	if sp := s.stream(); sp != nil {
+		var timeout time.Duration
+		if sk.Linger && t != nil {
+			timeout = sk.LingerTime
+		}
+		sp.CloseTimeout(t, sk, timeout)
+	} else {
+		sk.Proto.Close(sk)
+	}
 	sk.Dead = true
 	sk.Shutdown = SHUTDOWN_MASK
 	sk.PurgeReceiveQueue()

@@ -60,6 +60,10 @@ type StreamProto interface {
 	Ioctl(sk *Sock, req int) (int, error)
 	// SetLinger is SO_LINGER.
 	SetLinger(sk *Sock, on bool, secs int)
+	// CloseTimeout is the protocol's close with inet_release's timeout
+	// (tcp_close(sk, timeout)): t may sleep up to timeout for the
+	// connection to close (the SO_LINGER wait).
+	CloseTimeout(t *kernelmodel.Task, sk *Sock, timeout time.Duration)
 	// SetSockOptString and GetSockOptString are the options with a
 	// string value (TCP_CONGESTION).
 	SetSockOptString(sk *Sock, level, name int, val string) error

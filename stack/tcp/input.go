@@ -13,6 +13,31 @@ import (
 
 const dropOther = kernelmodel.SKB_DROP_REASON_NOT_SPECIFIED
 
+// Outcomes of the receive path's steps besides a drop reason.
+const (
+	// skbNotDroppedYet is SKB_NOT_DROPPED_YET: the segment goes on.
+	skbNotDroppedYet kernelmodel.DropReason = -1
+	// skbQueued: the step kept the skb (a queue owns it now).
+	skbQueued kernelmodel.DropReason = -2
+	// skbConsumed: done with, freed as consumed (__kfree_skb,
+	// consume_skb), not a drop.
+	skbConsumed kernelmodel.DropReason = -3
+)
+
+// freeSKB ends the receive path of skb by outcome r: kept, consumed, or
+// kfree_skb_reason(skb, r).
+func (t *Table) freeSKB(skb *kernelmodel.SKB, r kernelmodel.DropReason) {
+	switch r {
+	case skbQueued:
+	case skbConsumed:
+		t.K.ConsumeSKB(skb)
+	case skbNotDroppedYet:
+		t.K.KfreeSKB(skb, dropOther)
+	default:
+		t.K.KfreeSKB(skb, r)
+	}
+}
+
 // csumValid is tcp_checksum_complete() == 0 after tcp_v4_checksum_init:
 // the NIC's or GRO's word (CHECKSUM_UNNECESSARY, or CHECKSUM_PARTIAL of
 // an skb GRO built), else the software sum over the pseudo header.
@@ -69,7 +94,7 @@ func (t *Table) v4Rcv(skb *kernelmodel.SKB) {
 	if !t.csumValid(skb, iph) {
 		t.MIB.InCsumErrors++
 		t.MIB.InErrs++
-		k.KfreeSKB(skb, dropOther)
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_TCP_CSUM)
 		return
 	}
 	if ipv4.RouteType(skb) != ipv4.RTN_LOCAL && ipv4.RouteType(skb) != ipv4.RTN_UNICAST {
@@ -137,18 +162,23 @@ func (c *Conn) rcvEstablished(skb *kernelmodel.SKB, s *segment) {
 
 // validateIncoming is tcp_validate_incoming: PAWS, the sequence window
 // (an out-of-window segment gets a rate-limited duplicate ACK), RST per
-// RFC 5961, and a SYN in window (challenge ACK). It reports whether the
-// segment goes on.
-func (c *Conn) validateIncoming(s *segment) bool {
+// RFC 5961, and a SYN in window (challenge ACK). It gives
+// skbNotDroppedYet when the segment goes on, skbConsumed when it reset
+// the connection, else the drop reason (TCP_RFC7323_PAWS,
+// TCP_INVALID_SEQUENCE, TCP_RESET, TCP_INVALID_SYN).
+func (c *Conn) validateIncoming(s *segment) kernelmodel.DropReason {
 	k := c.t.K
 	if c.state == StateSynRecv && c.parent != nil && c.so != nil {
-		return c.checkReq(s)
+		if c.checkReq(s) {
+			return skbNotDroppedYet
+		}
+		return dropOther
 	}
 	if c.rx.SawTstamp && c.rx.TstampOK && c.paws.TSRecentStamp != 0 {
 		if s.flags&flagRST == 0 && c.paws.PAWSDiscard(c.rx.RcvTSval, false, k.Now()) {
 			c.t.Ext.PAWSEstab++
 			c.sendDupAck(s)
-			return false
+			return kernelmodel.SKB_DROP_REASON_TCP_RFC7323_PAWS
 		}
 	}
 	v := Sequence(s.seq, s.endSeq, c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)
@@ -156,33 +186,35 @@ func (c *Conn) validateIncoming(s *segment) bool {
 		if s.flags&flagRST != 0 {
 			if ValidateRST(s.seq, c.rcvNxt, c.state, false, nil) == RSTReset {
 				c.reset()
+				return skbConsumed
 			}
-			return false
+			return kernelmodel.SKB_DROP_REASON_TCP_INVALID_SEQUENCE
 		}
 		if s.flags&flagSYN != 0 {
 			c.synChallenge()
-		} else {
-			c.sendDupAck(s)
+			return kernelmodel.SKB_DROP_REASON_TCP_INVALID_SYN
 		}
-		return false
+		c.sendDupAck(s)
+		return kernelmodel.SKB_DROP_REASON_TCP_INVALID_SEQUENCE
 	}
 	if s.flags&flagRST != 0 {
 		switch ValidateRST(s.seq, c.rcvNxt, c.state, true, c.rsack.Selective[:c.rsack.NumSACKs]) {
 		case RSTReset:
 			c.reset()
+			return skbConsumed
 		case RSTChallenge:
 			c.sendChallengeAck()
 		}
-		return false
+		return kernelmodel.SKB_DROP_REASON_TCP_RESET
 	}
 	if s.flags&flagSYN != 0 {
 		if c.state == StateSynRecv && s.flags&flagACK != 0 && s.seq+1 == s.endSeq && s.seq+1 == c.rcvNxt && s.ack == c.sndNxt {
-			return true // simultaneous open: the peer's SYN-ACK
+			return skbNotDroppedYet // simultaneous open: the peer's SYN-ACK
 		}
 		c.synChallenge()
-		return false
+		return kernelmodel.SKB_DROP_REASON_TCP_INVALID_SYN
 	}
-	return true
+	return skbNotDroppedYet
 }
 
 // synChallenge is tcp_validate_incoming's syn_challenge (RFC 5961 4.2): a
@@ -254,17 +286,23 @@ func (c *Conn) storeTS(s *segment) {
 func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
 	k := c.t.K
 	if s.flags&(flagACK|flagRST|flagSYN) == 0 {
-		k.KfreeSKB(skb, dropOther) // SKB_DROP_REASON_TCP_FLAGS
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_TCP_FLAGS)
 		return
 	}
 	c.parseOptions(s, false)
-	if !c.validateIncoming(s) {
-		k.KfreeSKB(skb, dropOther)
+	if r := c.validateIncoming(s); r != skbNotDroppedYet {
+		c.t.freeSKB(skb, r)
 		return
 	}
 	if s.flags&flagACK == 0 {
-		k.KfreeSKB(skb, dropOther)
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_TCP_FLAGS)
 		return
+	}
+	ackReason := skbNotDroppedYet
+	if After(s.ack, c.sndMax) {
+		ackReason = kernelmodel.SKB_DROP_REASON_TCP_ACK_UNSENT_DATA
+	} else if Before(s.ack, c.sndUna-c.maxWindow) {
+		ackReason = kernelmodel.SKB_DROP_REASON_TCP_TOO_OLD_ACK
 	}
 	acceptable := c.ack(s) >= 0
 	switch c.state {
@@ -291,22 +329,22 @@ func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
 	case StateClosing:
 		if c.sndUna == c.writeSeq {
 			c.timeWait()
-			k.KfreeSKB(skb, dropOther)
+			k.ConsumeSKB(skb)
 			return
 		}
 	case StateLastAck:
 		if c.sndUna == c.writeSeq {
 			c.done()
-			k.KfreeSKB(skb, dropOther)
+			k.ConsumeSKB(skb)
 			return
 		}
 	}
-	if !acceptable && c.state == StateClose {
-		k.KfreeSKB(skb, dropOther)
+	if !acceptable && (c.state == StateClose || ackReason != skbNotDroppedYet) {
+		c.t.freeSKB(skb, ackReason)
 		return
 	}
 	c.storeTS(s)
-	queued := false
+	r := dropOther // tcp_rcv_state_process's reason where nothing is queued
 	switch c.state {
 	case StateCloseWait, StateClosing, StateLastAck:
 		// The peer's FIN came: nothing more after it is taken.
@@ -320,11 +358,9 @@ func (c *Conn) rcvSynchronized(skb *kernelmodel.SKB, s *segment) {
 		}
 		fallthrough
 	case StateEstablished:
-		queued = c.dataQueue(skb, s)
+		r = c.dataQueue(skb, s)
 	}
-	if !queued {
-		k.KfreeSKB(skb, dropOther)
-	}
+	c.t.freeSKB(skb, r)
 	if c.state != StateClose && c.state != StateTimeWait {
 		c.dataSndCheck()
 		c.ackSndCheck()
@@ -654,12 +690,14 @@ func (c *Conn) ackSndCheck() {
 // dataQueue is tcp_data_queue: in-order data to the receive queue (and
 // what of the out-of-order queue it makes in order), a FIN to tcp_fin,
 // out-of-order data to the ofo queue with an immediate ACK, duplicates
-// ACKed. It reports whether skb was queued (kept).
-func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
+// ACKed. It gives skbQueued when it kept skb, skbConsumed for a segment
+// without data (a pure ACK, a bare FIN), else the drop reason
+// (TCP_OLD_DATA, TCP_OVERWINDOW, TCP_ZEROWINDOW, PROTO_MEM, TCP_OFOMERGE).
+func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) kernelmodel.DropReason {
 	k := c.t.K
 	fin := s.flags&flagFIN != 0
 	if s.seq == s.endSeq {
-		return false
+		return skbConsumed
 	}
 	skb.Pull(s.th.DataOffset())
 	setCB(skb, skbCB{seq: s.seq, endSeq: s.endSeq, flags: s.flags})
@@ -671,14 +709,22 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 		c.t.Ext.DelayedACKLost++
 		c.delack.IncrQuickack(c.rw.RcvWnd, TCPMaxQuickacks)
 		c.delack.Pending |= ICSKAckSched | ICSKAckNow
-		return false
+		return kernelmodel.SKB_DROP_REASON_TCP_OLD_DATA
 	}
+	rwnd := ReceiveWindow(c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)
 	if After(s.seq, c.rcvNxt) {
-		if After(s.seq, c.rcvNxt+ReceiveWindow(c.rw.RcvWup, c.rw.RcvWnd, c.rcvNxt)) {
+		if !Before(s.seq, c.rcvNxt+rwnd) {
 			c.delack.Pending |= ICSKAckSched | ICSKAckNow
-			return false
+			return kernelmodel.SKB_DROP_REASON_TCP_OVERWINDOW
 		}
 		return c.ofoQueue(skb)
+	}
+	if rwnd == 0 && s.dataLen > 0 {
+		// Data at rcv_nxt into a closed window.
+		c.t.Ext.TCPZeroWindowDrop++
+		c.delack.IncrQuickack(c.rw.RcvWnd, TCPMaxQuickacks)
+		c.delack.Pending |= ICSKAckSched | ICSKAckNow
+		return kernelmodel.SKB_DROP_REASON_TCP_ZEROWINDOW
 	}
 	// In order (perhaps overlapping what we have: the old part goes).
 	if Before(s.seq, c.rcvNxt) {
@@ -689,7 +735,7 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 	}
 	if !c.rmemSchedule(skb) {
 		c.t.Ext.TCPRcvQDrop++
-		return false
+		return kernelmodel.SKB_DROP_REASON_PROTO_MEM
 	}
 	c.delack.EventDataRecv(k.Now(), c.rtt.RTO, c.rw.RcvWnd)
 	c.rcvRTTMeasureTS()
@@ -712,7 +758,10 @@ func (c *Conn) dataQueue(skb *kernelmodel.SKB, s *segment) bool {
 	if !c.sk.Dead {
 		c.sk.DataReady(c.sk)
 	}
-	return queued
+	if !queued {
+		return skbConsumed // a FIN without data
+	}
+	return skbQueued
 }
 
 // queueRcv is tcp_queue_rcv: rcv_nxt advances; an skb with data goes on
@@ -739,13 +788,13 @@ func (c *Conn) rmemSchedule(skb *kernelmodel.SKB) bool {
 
 // ofoQueue is tcp_data_queue_ofo: the skb in sequence order on the
 // out-of-order queue (one wholly covered by a queued skb is dropped), an
-// immediate ACK due.
-func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
+// immediate ACK due. It gives skbQueued, or the drop reason.
+func (c *Conn) ofoQueue(skb *kernelmodel.SKB) kernelmodel.DropReason {
 	c.t.Ext.TCPOFOQueue++
 	c.delack.Pending |= ICSKAckSched | ICSKAckNow
 	if !c.rmemSchedule(skb) {
 		c.t.Ext.TCPOFODrop++
-		return false
+		return kernelmodel.SKB_DROP_REASON_PROTO_MEM
 	}
 	cb := getCB(skb)
 	var prev *kernelmodel.SKB
@@ -754,7 +803,7 @@ func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
 		if !Before(cb.seq, ocb.seq) && !After(cb.endSeq, ocb.endSeq) {
 			c.t.Ext.TCPOFOMerge++
 			c.rsack.DSACKSet(&c.t.Sysctl, c.rx.SackOK, cb.seq, cb.endSeq, c.rcvNxt, &c.t.Ext)
-			return false
+			return kernelmodel.SKB_DROP_REASON_TCP_OFOMERGE
 		}
 		if Before(cb.seq, ocb.seq) {
 			break
@@ -765,7 +814,7 @@ func (c *Conn) ofoQueue(skb *kernelmodel.SKB) bool {
 	if c.rx.SackOK {
 		c.rsack.NewOfo(cb.seq, cb.endSeq)
 	}
-	return true
+	return skbQueued
 }
 
 // ofoDrain is tcp_ofo_queue: what rcv_nxt reached moves to the receive
@@ -781,7 +830,7 @@ func (c *Conn) ofoDrain() {
 		skb.Destructor(skb) // uncharged; queueRcv charges it again
 		skb.Destructor, skb.Sk = nil, nil
 		if !After(cb.endSeq, c.rcvNxt) {
-			k.KfreeSKB(skb, dropOther)
+			k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_TCP_OFO_DROP)
 			continue
 		}
 		if Before(cb.seq, c.rcvNxt) {
@@ -790,7 +839,7 @@ func (c *Conn) ofoDrain() {
 			setCB(skb, cb)
 		}
 		if !c.queueRcv(skb) {
-			k.KfreeSKB(skb, dropOther)
+			k.ConsumeSKB(skb) // a FIN without data
 		}
 		if cb.flags&flagFIN != 0 {
 			c.fin()
@@ -865,24 +914,32 @@ func (c *Conn) rcvStateProcess(skb *kernelmodel.SKB, s *segment) {
 	k := c.t.K
 	switch c.state {
 	case StateClose:
-		k.KfreeSKB(skb, dropOther)
+		k.KfreeSKB(skb, kernelmodel.SKB_DROP_REASON_TCP_CLOSE)
 		return
 	case StateListen:
 		if c.cookieV4Check(skb, s) {
 			return
 		}
+		r := kernelmodel.SKB_DROP_REASON_TCP_FLAGS
 		switch {
 		case s.flags&flagACK != 0:
 			c.t.v4SendReset(s.iph, s.th, s.dataLen)
+			r = dropOther
 		case s.flags&flagRST != 0:
+			r = kernelmodel.SKB_DROP_REASON_TCP_RESET
 		case s.flags&flagSYN != 0 && s.flags&flagFIN == 0:
 			c.connRequest(s)
+			r = skbConsumed
 		}
-		k.KfreeSKB(skb, dropOther)
+		c.t.freeSKB(skb, r)
 		return
 	case StateSynSent:
 		c.rcvSynSent(s)
-		k.KfreeSKB(skb, dropOther)
+		if c.state == StateEstablished {
+			k.ConsumeSKB(skb)
+		} else {
+			k.KfreeSKB(skb, dropOther)
+		}
 		return
 	}
 	c.rcvSynchronized(skb, s)

@@ -677,25 +677,32 @@ func (c *Conn) closeState() bool {
 	return true
 }
 
-// Close is tcp_close: a listener stops; unread data or SO_LINGER with 0
-// aborts with a RST; else the FIN (tcp_close_state), the socket an
-// orphan that runs to CLOSED on its own.
-func (t *Table) Close(sk *socket.Sock) {
+// Close is tcp_close(sk, 0): close(2) without a linger wait.
+func (t *Table) Close(sk *socket.Sock) { t.CloseTimeout(nil, sk, 0) }
+
+// CloseTimeout is tcp_close(sk, timeout) → __tcp_close: a listener
+// stops; unread data or SO_LINGER with 0 aborts with a RST; else the FIN
+// (tcp_close_state). With a timeout (inet_release passes sk_lingertime
+// when SO_LINGER is on) task sleeps in sk_stream_wait_close until the FIN
+// is ACKed — the state leaves FIN_WAIT1, CLOSING and LAST_ACK — or the
+// timeout passes; close returns 0 either way, as Linux's does, blocking
+// or not. Then sock_orphan (SOCK_DEAD): what is left runs to CLOSED on
+// its own, FIN_WAIT2 bounded by tcp_fin_timeout.
+func (t *Table) CloseTimeout(task *kernelmodel.Task, sk *socket.Sock, timeout time.Duration) {
 	c := conn(sk)
 	sk.Shutdown = socket.SHUTDOWN_MASK
 	if c.state == StateListen {
 		c.listenStop()
 		c.setState(StateClose)
+		sk.Dead = true
 		t.putPort(c)
 		return
 	}
 	unread := c.rcvQueued > 0
 	sk.PurgeReceiveQueue()
 	c.rcvQueued = 0
-	sk.Dead = true
 	switch {
 	case c.state == StateClose:
-		t.putPort(c)
 	case unread:
 		t.Ext.TCPAbortOnClose++
 		c.sendActiveReset()
@@ -709,12 +716,32 @@ func (t *Table) Close(sk *socket.Sock) {
 	case c.closeState():
 		c.sendFin()
 	}
+	if task != nil && timeout > 0 {
+		c.streamWaitClose(task, timeout)
+	}
+	// adjudge_to_death: the socket is an orphan from here.
+	sk.Dead = true
 	if c.state == StateFinWait2 {
 		k := t.K
 		k.ModTimer(&c.swTimer, k.Jiffies()+uint64(t.Sysctl.FinTimeout)*kernelmodel.HZ)
 	}
 	if c.state == StateClose {
 		t.putPort(c)
+	}
+}
+
+// closing is sk_stream_closing: our FIN is not yet ACKed.
+func (c *Conn) closing() bool {
+	return c.state == StateFinWait1 || c.state == StateClosing || c.state == StateLastAck
+}
+
+// streamWaitClose is sk_stream_wait_close: task sleeps on the socket's
+// wait queue while the connection is closing, at most timeout.
+func (c *Conn) streamWaitClose(task *kernelmodel.Task, timeout time.Duration) {
+	for c.closing() && timeout > 0 {
+		if !c.sk.Wait(task, &timeout) {
+			return
+		}
 	}
 }
 
