@@ -31,7 +31,7 @@ type pair struct {
 	a, b   *inet.Stack
 }
 
-func newPair(t *testing.T) *pair {
+func newPair(t testing.TB) *pair {
 	t.Helper()
 	n := stacktest.NewNet()
 	p := &pair{n: n, ka: n.Host("a"), kb: n.Host("b")}
@@ -52,7 +52,7 @@ func newPair(t *testing.T) *pair {
 	return p
 }
 
-func tcpSocket(t *testing.T, s *inet.Stack) *socket.Socket {
+func tcpSocket(t testing.TB, s *inet.Stack) *socket.Socket {
 	t.Helper()
 	so, err := s.Socket(socket.AF_INET, socket.SOCK_STREAM, 0)
 	if err != nil {
