@@ -220,10 +220,23 @@ func (g *guestRun) interactive() error {
 	fmt.Fprintf(g.out, `nicbed guest: nicbed is running (pid %d, output in /tmp/nicbed.log) at %s on the VFIO %s.
   The guest kernel is the Linux peer on %s (%s). Try:
     ping %s
-    wget -O /dev/null http://%s/bytes/1000000
-  'kill %d' stops nicbed and writes its report to the log; 'shutdown' ends the VM (or Ctrl-A X).
+    wget -O /tmp/b http://%s/bytes/1000000; ls -l /tmp/b
+  'kill %d' stops nicbed and writes its report to /tmp/nicbed.log; 'shutdown' or Ctrl-A X ends the VM.
 `, g.child.Process.Pid, ip, g.nic, g.peerIf, g.f.peer, ip, ip, g.child.Process.Pid)
-	return nil
+	// The console's shell, as our child: when it exits, the VM goes off.
+	sh := exec.Command("/bin/sh")
+	sh.Stdin, sh.Stdout, sh.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sh.Env = append(os.Environ(), "PS1=nicbed-guest# ")
+	// Its own session with the console as its controlling terminal, so
+	// that its job control (foreground process groups) works: in ours,
+	// it would stop itself taking the terminal back after a command.
+	sh.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	err := sh.Run()
+	if err != nil {
+		fmt.Fprintf(g.out, "nicbed guest: shell: %v\n", err)
+	}
+	powerOff()
+	return err
 }
 
 func (g *guestRun) add(r checkResult) {

@@ -254,7 +254,10 @@ func ping(t testing.TB, ns *netns.NS, dst string, size, count int, opts ...strin
 	args := append([]string{"-n", "-q", "-i", "0.002", "-c", strconv.Itoa(count), "-s", strconv.Itoa(size), "-w", "20"}, opts...)
 	out, err := ns.Command("ping", append(args, dst)...).CombinedOutput()
 	m := rePingStats.FindStringSubmatch(string(out))
-	if err != nil || m == nil || m[1] != strconv.Itoa(count) || m[2] != m[1] {
+	// With -w, ping sends again every -i until count replies came: on a
+	// loaded machine a reply slower than 2 ms means more sent than
+	// count, which is no loss; count replies are what must come.
+	if err != nil || m == nil || m[2] != strconv.Itoa(count) {
 		t.Fatalf("ping -s %d -c %d %s: %v\n%s", size, count, dst, err, out)
 	}
 	rtt := rePingRTT.FindStringSubmatch(string(out))
