@@ -34,18 +34,8 @@ func (c *Conn) checkReq(s *segment) bool {
 // when the echoed timestamp's options are not acceptable.
 func (l *Conn) newReqChild(s *segment, cookie bool) *Conn {
 	t := l.t
-	so := l.sk.NewChild()
-	sk := so.Sk
-	c := newConn(t, sk)
-	c.so, c.parent = so, l
-	c.ca = nil
-	if l.ca != nil {
-		c.ca = FindCongestionControl(l.ca.Name())()
-	}
-	c.nonagle, c.userMSS = l.nonagle, l.userMSS
-	sk.RcvSaddr, sk.Saddr = s.iph.Destination(), s.iph.Destination()
-	sk.Daddr, sk.Dport = s.iph.Source(), s.th.SourcePort()
-	sk.Num, sk.Sport = l.sk.Num, l.sk.Num
+	c := l.cloneChild(s.iph.Destination(), s.iph.Source(), s.th.SourcePort())
+	sk := c.sk
 	c.tsOffset = t.secrets.TSOff(&t.Sysctl, sk.Saddr, sk.Daddr)
 	c.state = StateListen // as the listener parses the options
 	irs := s.seq
@@ -187,23 +177,10 @@ func (r *requestSock) reqskTimerHandler() {
 
 // child is the Conn the record stands for: tcp_create_openreq_child's
 // part that the record decides (addresses, ISNs, options, window,
-// ts_recent), in SYN_RECV, not hashed, snd_nxt past the SYN-ACK. The
-// SYN-ACK, the ACK of a request and ss's view are sent from one such.
+// ts_recent), in SYN_RECV, not hashed, snd_nxt at our ISN. The SYN-ACK,
+// the ACK of a request and ss's view are made from one such.
 func (r *requestSock) child() *Conn {
-	l := r.l
-	t := l.t
-	so := l.sk.NewChild()
-	sk := so.Sk
-	c := newConn(t, sk)
-	c.so, c.parent = so, l
-	c.ca = nil
-	if l.ca != nil {
-		c.ca = FindCongestionControl(l.ca.Name())()
-	}
-	c.nonagle, c.userMSS = l.nonagle, l.userMSS
-	sk.RcvSaddr, sk.Saddr = r.key.laddr, r.key.laddr
-	sk.Daddr, sk.Dport = r.key.raddr, r.key.rport
-	sk.Num, sk.Sport = l.sk.Num, l.sk.Num
+	c := r.l.cloneChild(r.key.laddr, r.key.raddr, r.key.rport)
 	c.tsOffset = r.tsOff
 	c.rx = r.rx
 	c.initAdvMSS()
@@ -217,7 +194,27 @@ func (r *requestSock) child() *Conn {
 	c.iss = r.sntISN
 	c.sndUna, c.sndNxt, c.sndMax, c.writeSeq = c.iss, c.iss, c.iss, c.iss
 	c.state = StateSynRecv
-	sk.State = int(StateSynRecv)
+	c.sk.State = int(StateSynRecv)
+	return c
+}
+
+// cloneChild is sk_clone_lock's part of tcp_create_openreq_child: a
+// child socket of listener l for the connection from raddr:rport to
+// laddr, with the listener's congestion control, TCP_NODELAY and
+// TCP_MAXSEG.
+func (l *Conn) cloneChild(laddr, raddr [4]byte, rport uint16) *Conn {
+	so := l.sk.NewChild()
+	sk := so.Sk
+	c := newConn(l.t, sk)
+	c.so, c.parent = so, l
+	c.ca = nil
+	if l.ca != nil {
+		c.ca = FindCongestionControl(l.ca.Name())()
+	}
+	c.nonagle, c.userMSS = l.nonagle, l.userMSS
+	sk.RcvSaddr, sk.Saddr = laddr, laddr
+	sk.Daddr, sk.Dport = raddr, rport
+	sk.Num, sk.Sport = l.sk.Num, l.sk.Num
 	return c
 }
 
