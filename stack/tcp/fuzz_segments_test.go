@@ -134,7 +134,9 @@ func FuzzTCPSegmentsStates(f *testing.F) {
 				seg.doff = int(dseq&0xf) * 4
 			}
 			ep.send(seg)
-			p.n.Clock.RunFor(time.Duration(dack&0x3ff) * time.Millisecond)
+			// At least the segment's processing (a softirq charged
+			// CPU time, so after now) before its state is read.
+			p.n.Clock.RunFor(time.Duration(dack&0x3ff)*time.Millisecond + 100*time.Microsecond)
 			now := state()
 			if !legal(prev, now) {
 				t.Fatalf("segment %d (flags %#x): %v → %v", n, flags, prev, now)
