@@ -494,7 +494,12 @@ func uptime() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
+// powerOff ends the VM once the console has sent everything written to it
+// (tcdrain, then a moment for the UART): the verdict lines come last and
+// the host reads them off the serial line.
 func powerOff() {
+	unix.IoctlSetInt(1, unix.TCSBRK, 1) // tcdrain(stdout)
+	time.Sleep(500 * time.Millisecond)
 	unix.Sync()
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 }
