@@ -84,7 +84,10 @@
 //	              inet_stream_connect, listen, inet_csk_accept, tcp_sendmsg,
 //	              tcp_recvmsg, tcp_cleanup_rbuf, tcp_poll, tcp_ioctl,
 //	              tcp_shutdown, tcp_close, do_tcp_setsockopt/getsockopt
-//	request_sock.go  tcp_check_req, inet_rtx_syn_ack, tcp_create_openreq_child
+//	request_sock.go  request_sock (requestSock) in the ehash: inet_reqsk_alloc,
+//	              inet_csk_reqsk_queue_hash_add, reqsk_timer_handler,
+//	              inet_rtx_syn_ack, tcp_check_req, tcp_v4_syn_recv_sock
+//	              (tcp_create_openreq_child), tcp_v4_reqsk_send_ack
 //	syncookies_conn.go  tcp_syn_flood_action, the want_cookie SYN-ACK,
 //	              cookie_v4_check (tcp_v4_cookie_check)
 //
@@ -95,8 +98,9 @@
 // The receiver sends SACK and D-SACK blocks (rcvsack.go) when SACK was
 // negotiated.
 //
-// Deviations (for now): a request sock is a full Conn in SYN_RECV in the
-// ehash, and a TIME_WAIT sock is the Conn itself; no header-prediction
+// Deviations (for now): the request sock's SYN-ACKs and ACKs are sent
+// from a scratch child built from the record (tcp_make_synack's bytes,
+// not its allocation-free path); a TIME_WAIT sock is the Conn itself; no header-prediction
 // fast path; after an RTO the segments sent before it are resent as cwnd
 // allows (Linux marks them lost: the same segments go); no SACK-based
 // recovery on the sending side (SACK blocks received are not used),

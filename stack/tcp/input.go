@@ -111,6 +111,10 @@ func (t *Table) v4Rcv(skb *kernelmodel.SKB) {
 	}
 	s.wnd = uint32(th.WindowSize())
 	k.TracePoint("tcp_v4_rcv", skb.ID, int64(s.seq))
+	if r := t.reqLookup(iph.Source(), th.SourcePort(), iph.Destination(), th.DestinationPort()); r != nil {
+		r.tcpCheckReq(skb, &s)
+		return
+	}
 	c := t.lookup(iph.Source(), th.SourcePort(), iph.Destination(), th.DestinationPort())
 	if c == nil {
 		t.v4SendReset(iph, th, s.dataLen)
@@ -1045,8 +1049,8 @@ func (c *Conn) synOptions(s *segment) {
 // tcp_syncookies=2 answers with a SYN cookie and keeps nothing
 // (tcp_syn_flood_action; with tcp_syncookies=0 the SYN is dropped:
 // TCPReqQFullDrop); a full accept queue drops it (ListenOverflows,
-// ListenDrops); else a request sock — here a child connection in
-// SYN_RECV, in the ehash — answers with a SYN-ACK and waits for the ACK.
+// ListenDrops); else a request sock (requestSock, in the ehash) answers
+// with a SYN-ACK and waits for the ACK.
 func (l *Conn) connRequest(s *segment) {
 	t := l.t
 	if t.Sysctl.Syncookies == 2 || l.synQLen >= l.maxBacklog {
@@ -1067,11 +1071,5 @@ func (l *Conn) connRequest(s *segment) {
 		t.Ext.ListenDrops++
 		return
 	}
-	c := l.newReqChild(s, false)
-	c.setState(StateSynRecv)
-	t.ehashInsert(c)
-	l.synQLen++
-	c.queueCtl(flagSYN | flagACK)
-	c.retransStamp = c.tsNow()
-	c.writeXmit(true)
+	l.inetCskReqskQueueHashAdd(l.inetReqskAlloc(s))
 }

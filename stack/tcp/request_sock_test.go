@@ -1,7 +1,10 @@
 package tcp_test
 
 import (
+	"bytes"
 	"net/netip"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +125,60 @@ func TestAcceptQueueOverflow(t *testing.T) {
 	}
 	if st := last(); st != tcp.StateEstablished {
 		t.Errorf("last connection %v", st)
+	}
+}
+
+// TestRequestSockRecord: a request sock is a record in the ehash until
+// the handshake's ACK. Its SYN-ACK sent again at 1 s is the first one's
+// bytes (built from the record); ss shows it as a SYN-RECV line without
+// tcp_info; the valid ACK then makes the child, which the listener
+// accepts: established, its total_retrans the request's num_retrans,
+// PassiveOpens counted, and the SYN queue empty again.
+func TestRequestSockRecord(t *testing.T) {
+	p := newPair(t)
+	l := p.listen(t, 82)
+	ep := endpoint{port: p.pb, mac: stacktest.MACB, peerMAC: stacktest.MACA,
+		local: netip.AddrPortFrom(addrB, 82), remote: netip.AddrPortFrom(addrA, 40020)}
+	p.pb.Drop = func(f []byte) bool { return isTCP(f) && header.TCP(f[34:]).DestinationPort() == 40020 }
+	from := len(p.pb.Sent)
+	ep.send(rawSeg{seq: 7000, flags: fSYN, win: 65535, opts: []byte{2, 4, 0x05, 0xb4, 1, 3, 3, 7}})
+	p.n.Clock.RunFor(1500 * time.Millisecond)
+	synacks := ep.sentTo(from)
+	if len(synacks) != 2 {
+		t.Fatalf("%d SYN-ACKs in 1.5 s, want 2", len(synacks))
+	}
+	a, b := synacks[0][:synacks[0].DataOffset()], synacks[1][:synacks[1].DataOffset()]
+	if a.Flags() != fSYN|fACK || a.AckNumber() != 7001 || !bytes.Equal(a, b) {
+		t.Errorf("SYN-ACK % x, again % x", []byte(a), []byte(b))
+	}
+	var ss bytes.Buffer
+	if err := p.b.TCP.WriteSS(&ss); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^SYN-RECV +0 +0 +10\.0\.0\.2:82 +10\.0\.0\.1:40020\n`)
+	if loc := re.FindStringIndex(ss.String()); loc == nil || strings.HasPrefix(ss.String()[loc[1]:], "\t") {
+		t.Errorf("ss -tani:\n%s", ss.String())
+	}
+	passive := p.b.TCP.MIB.PassiveOpens
+	ep.send(rawSeg{seq: 7001, ack: a.SequenceNumber() + 1, flags: fACK, win: 1024})
+	var info tcp.Info
+	p.run(t, p.kb, time.Second, func(tk *kernelmodel.Task) {
+		so, peer, err := l.Accept(tk, 0)
+		if err != nil || peer != ep.remote {
+			t.Errorf("accept: %v %v", peer, err)
+			return
+		}
+		if info, err = so.TCPInfo(); err != nil {
+			t.Error(err)
+		}
+	})
+	if info.State != tcp.StateEstablished || info.TotalRetrans != 1 || info.Options&tcp.TCPIOptWscale == 0 || info.SndWscale != 7 {
+		t.Errorf("child: state %v total_retrans %d options %#x snd_wscale %d", info.State, info.TotalRetrans, info.Options, info.SndWscale)
+	}
+	if d := p.b.TCP.MIB.PassiveOpens - passive; d != 1 {
+		t.Errorf("PassiveOpens +%d, want 1", d)
+	}
+	if n := p.b.TCP.Ext.ListenOverflows; n != 0 {
+		t.Errorf("ListenOverflows %d", n)
 	}
 }

@@ -229,6 +229,11 @@ func (c *Conn) listenStop() {
 			ch.done()
 		}
 	}
+	for _, r := range c.t.reqhash {
+		if r.l == c {
+			r.reqskQueueDrop()
+		}
+	}
 	c.synQLen = 0
 	c.t.unhash(c)
 }

@@ -12,7 +12,8 @@ import (
 // WriteSS prints the stack's TCP sockets as `ss -tani` does: for each,
 // the state, Recv-Q and Send-Q (a listener's: the accept queue and its
 // backlog), the local and peer address, then its tcp_info line (not for
-// listeners). Sockets come listeners first, then by local and peer
+// listeners, nor request socks: their SYN-RECV line is the record's,
+// with empty queues). Sockets come listeners first, then by local and peer
 // address, so that two runs print alike.
 func (t *Table) WriteSS(w io.Writer) error {
 	cs := t.Conns()
@@ -45,7 +46,8 @@ func (t *Table) WriteSS(w io.Writer) error {
 		if _, err := fmt.Fprintf(w, "%-11s %-6d %-6d %-21s %s\n", c.state, rq, sq, local, pstr); err != nil {
 			return err
 		}
-		if c.state == StateListen {
+		if c.state == StateListen || c.state == StateSynRecv && !c.hashed {
+			// A request sock has no tcp_info (inet_req_diag_fill).
 			continue
 		}
 		info := c.Info()

@@ -31,9 +31,10 @@ type Table struct {
 	LocalPortRange [2]int
 
 	secrets Secrets
-	ehash   map[fourTuple]*Conn // established, SYN_RECV and TIME_WAIT connections
-	bhash   map[uint16][]*Conn  // the sockets holding each local port (inet_bind_bucket)
-	lhash   map[uint16][]*Conn  // listeners by port (listening_hash)
+	ehash   map[fourTuple]*Conn        // established, SYN_RECV and TIME_WAIT connections
+	reqhash map[fourTuple]*requestSock // the ehash's request socks (TCP_NEW_SYN_RECV)
+	bhash   map[uint16][]*Conn         // the sockets holding each local port (inet_bind_bucket)
+	lhash   map[uint16][]*Conn         // listeners by port (listening_hash)
 	rng     prandom.State
 	chal    ChallengeACKs
 }
@@ -46,6 +47,7 @@ func New(ip *ipv4.Stack, seed uint64) *Table {
 		LocalPortRange: [2]int{32768, 60999},
 		secrets:        NewSecrets(seed),
 		ehash:          map[fourTuple]*Conn{},
+		reqhash:        map[fourTuple]*requestSock{},
 		bhash:          map[uint16][]*Conn{},
 		lhash:          map[uint16][]*Conn{},
 		rng:            prandom.New(seed * 0x9E3779B97F4A7C15),
@@ -72,7 +74,8 @@ func (t *Table) Init(sk *socket.Sock, protocol int) error {
 func conn(sk *socket.Sock) *Conn { return sk.Priv.(*Conn) }
 
 // Conns returns the connections in the established hash (ss's view,
-// TIME_WAIT and SYN_RECV included) and the listeners.
+// TIME_WAIT and SYN_RECV included, a request sock as the child it stands
+// for) and the listeners.
 func (t *Table) Conns() []*Conn {
 	var cs []*Conn
 	for _, l := range t.lhash {
@@ -80,6 +83,9 @@ func (t *Table) Conns() []*Conn {
 	}
 	for _, c := range t.ehash {
 		cs = append(cs, c)
+	}
+	for _, r := range t.reqhash {
+		cs = append(cs, r.child())
 	}
 	return cs
 }
@@ -204,7 +210,7 @@ func (t *Table) hashConnect(c *Conn) error {
 	sk := c.sk
 	if sk.Num != 0 {
 		k := fourTuple{laddr: sk.RcvSaddr, raddr: sk.Daddr, lport: sk.Num, rport: sk.Dport}
-		if o := t.ehash[k]; o != nil && o.state != StateTimeWait {
+		if o := t.ehash[k]; o != nil && o.state != StateTimeWait || t.reqhash[k] != nil {
 			return syscall.EADDRNOTAVAIL
 		} else if o != nil {
 			o.done()
@@ -236,7 +242,7 @@ func (t *Table) portTakenForConnect(p uint16, sk *socket.Sock) bool {
 		}
 	}
 	k := fourTuple{laddr: sk.RcvSaddr, raddr: sk.Daddr, lport: p, rport: sk.Dport}
-	return t.ehash[k] != nil
+	return t.ehash[k] != nil || t.reqhash[k] != nil
 }
 
 // sk_userlocks bits of an explicit bind (SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK).
@@ -264,7 +270,11 @@ func (t *Table) lookup(saddr [4]byte, sport uint16, daddr [4]byte, dport uint16)
 }
 
 // Lookup is inet_lookup for tests and tools: the connection a segment
-// from src to dst would reach.
+// from src to dst would reach (for a request sock, the child it stands
+// for, in SYN_RECV).
 func (t *Table) Lookup(src, dst netip.AddrPort) *Conn {
+	if r := t.reqLookup(src.Addr().As4(), src.Port(), dst.Addr().As4(), dst.Port()); r != nil {
+		return r.child()
+	}
 	return t.lookup(src.Addr().As4(), src.Port(), dst.Addr().As4(), dst.Port())
 }
