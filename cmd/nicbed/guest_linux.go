@@ -25,6 +25,8 @@ import (
 
 	"github.com/nicbed/nicbed/initramfs"
 	"github.com/nicbed/nicbed/internal/services"
+	"github.com/nicbed/nicbed/stack/checksum"
+	"github.com/nicbed/nicbed/stack/header"
 )
 
 func guest(f *guestFlags, stdout, stderr io.Writer) error {
@@ -492,7 +494,12 @@ func uptime() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
+// powerOff ends the VM once the console has sent everything written to it
+// (tcdrain, then a moment for the UART): the verdict lines come last and
+// the host reads them off the serial line.
 func powerOff() {
+	unix.IoctlSetInt(1, unix.TCSBRK, 1) // tcdrain(stdout)
+	time.Sleep(500 * time.Millisecond)
 	unix.Sync()
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 }
@@ -511,14 +518,14 @@ func pingICMP(ip string, size, count int, wait time.Duration, onReply func()) (i
 	got := 0
 	buf := make([]byte, 65536)
 	for seq := 1; seq <= count; seq++ {
-		req := make([]byte, 8+size)
-		req[0] = 8 // echo request (RFC 792)
-		binary.BigEndian.PutUint16(req[4:], id)
-		binary.BigEndian.PutUint16(req[6:], uint16(seq))
-		for i := 8; i < len(req); i++ {
+		req := header.ICMPv4(make([]byte, header.ICMPv4MinSize+size))
+		req.SetType(header.ICMPv4Echo, 0)
+		binary.BigEndian.PutUint16(req[header.ICMPv4ID:], id)
+		binary.BigEndian.PutUint16(req[header.ICMPv4Seq:], uint16(seq))
+		for i := header.ICMPv4MinSize; i < len(req); i++ {
 			req[i] = byte(i)
 		}
-		binary.BigEndian.PutUint16(req[2:], inetChecksum(req))
+		req.SetChecksum(^checksum.Checksum(req, 0))
 		if _, err := c.WriteTo(req, dst); err != nil {
 			return got, err
 		}
@@ -528,9 +535,10 @@ func pingICMP(ip string, size, count int, wait time.Duration, onReply func()) (i
 			if err != nil {
 				break // timeout: this one is lost
 			}
-			p := buf[:n]
-			if n >= 8 && p[0] == 0 && binary.BigEndian.Uint16(p[4:]) == id && binary.BigEndian.Uint16(p[6:]) == uint16(seq) {
-				if bytes.Equal(p[8:], req[8:]) {
+			p := header.ICMPv4(buf[:n])
+			if n >= header.ICMPv4MinSize && p.Type() == header.ICMPv4EchoReply &&
+				binary.BigEndian.Uint16(p[header.ICMPv4ID:]) == id && binary.BigEndian.Uint16(p[header.ICMPv4Seq:]) == uint16(seq) {
+				if bytes.Equal(p[header.ICMPv4MinSize:], req[header.ICMPv4MinSize:]) {
 					got++
 					onReply()
 				}
@@ -539,18 +547,4 @@ func pingICMP(ip string, size, count int, wait time.Duration, onReply func()) (i
 		}
 	}
 	return got, nil
-}
-
-func inetChecksum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
 }

@@ -746,7 +746,9 @@ func TestHostPersistentTap(t *testing.T) {
 // starts with prefix, and returns it.
 func (p *hostProc) waitOutput(t testing.TB, prefix string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// 30 s: TestHostNetem's 200 pings with 20% of the replies lost wait
+	// out about 40 timeouts of 200 ms, which a loaded machine stretches.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for _, l := range strings.Split(p.output(), "\n") {
 			if strings.HasPrefix(l, prefix) {
@@ -754,7 +756,7 @@ func (p *hostProc) waitOutput(t testing.TB, prefix string) string {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q after 10 s:\n%s", prefix, p.output())
+			t.Fatalf("no %q after 30 s:\n%s", prefix, p.output())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
