@@ -33,6 +33,7 @@ type guestFlags struct {
 	addr    string
 	peer    string
 	check   bool
+	intr    string
 	bytes   int64
 	timeout time.Duration
 
@@ -55,6 +56,7 @@ func runGuest(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.bdf, "bdf", "0000:00:03.0", "PCI address of the NIC under test (nicbed vm puts it at slot 3)")
 	fs.StringVar(&f.addr, "addr", guestNicbedAddr, "nicbed's IPv4 address and prefix")
 	fs.StringVar(&f.peer, "peer", guestPeerAddr, "the Linux peer's address on the guest kernel's virtio NIC")
+	fs.StringVar(&f.intr, "intr", "auto", "igb's interrupts for nicbed host --intr: auto, msix, msi or intx")
 	fs.BoolVar(&f.check, "check", false, "run the checks, print the result table and power off")
 	fs.Int64Var(&f.bytes, "bytes", 4<<20, "--check: bytes of the HTTP GET and PUT and of nicbed's connection")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "--check: how long each check may take")
@@ -71,6 +73,8 @@ func runGuest(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case f.nic != "" && f.nic != "e1000" && f.nic != "igb":
 		return usageErr(stderr, "guest", "--nic %q: want e1000 or igb", f.nic)
+	case f.intr != "auto" && f.intr != "msix" && f.intr != "msi" && f.intr != "intx":
+		return usageErr(stderr, "guest", "--intr %q: want auto, msix, msi or intx", f.intr)
 	case f.bytes < 1:
 		return usageErr(stderr, "guest", "--bytes %d: must be positive", f.bytes)
 	case f.timeout <= 0:

@@ -136,7 +136,7 @@ func (g *guestRun) setup() error {
 	fmt.Fprintf(g.out, "nicbed guest: Linux peer %s %s; nicbed %s on %s at %s\n", g.peerIf, g.f.peer, g.nic, g.f.bdf, g.f.addr)
 
 	args := []string{"host", "--vfio", g.f.bdf, "--nic", g.nic, "--addr", g.f.addr,
-		"--serve", fmt.Sprintf("echo=%d,http=%d", guestEchoPort, guestHTTPPort)}
+		"--serve", fmt.Sprintf("echo=%d,http=%d", guestEchoPort, guestHTTPPort), "--intr", g.f.intr}
 	if g.f.check {
 		la := net.JoinHostPort(g.f.peerP.Addr().String(), strconv.Itoa(guestListenPort))
 		if g.ln, err = net.Listen("tcp4", la); err != nil {
@@ -380,7 +380,7 @@ func (g *guestRun) finish() error {
 		err = errors.New("did not stop 30 s after SIGINT")
 	}
 	g.add(checkResult{name: "nicbed host exit", ok: err == nil, detail: "report above" + errText(err)})
-	g.add(irqCheck(g.nic, irqs))
+	g.add(irqCheck(g.nic, g.f.intr, irqs))
 
 	failed := 0
 	fmt.Fprintln(g.out, "nicbed guest: results")
@@ -431,16 +431,18 @@ func vfioInterrupts(bdf string) []vfioIRQ {
 	return out
 }
 
-// irqCheck: igb must have more than one MSI-X vector that fired, e1000 its
-// INTx.
-func irqCheck(nic string, irqs []vfioIRQ) checkResult {
+// irqCheck: igb on MSI-X must have more than one vector that fired, on MSI
+// its one vector, e1000 (and igb on INTx) the INTx line.
+func irqCheck(nic, intr string, irqs []vfioIRQ) checkResult {
 	r := checkResult{name: "interrupts"}
 	var parts []string
 	fired := 0
-	kind := "vfio-intx"
-	need := 1
-	if nic == "igb" {
+	kind, need := "vfio-intx", 1
+	switch {
+	case nic == "igb" && (intr == "auto" || intr == "msix"):
 		kind, need = "vfio-msix", 2
+	case nic == "igb" && intr == "msi":
+		kind = "vfio-msi["
 	}
 	for _, q := range irqs {
 		parts = append(parts, fmt.Sprintf("%s=%d", q.name, q.count))

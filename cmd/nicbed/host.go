@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/hw/vfio"
+	igbdriver "github.com/nicbed/nicbed/igb/driver"
 	"github.com/nicbed/nicbed/testbed"
 )
 
@@ -61,6 +62,7 @@ type hostFlags struct {
 	tap       string
 	afpacket  string
 	vfio      string
+	intr      string
 	macSet    bool // --mac was given
 	addr      string
 	gw        string
@@ -122,6 +124,13 @@ var hostNICs = map[string]func() testbed.Factory{
 	"igb":   func() testbed.Factory { return testbed.IGB{} },
 }
 
+// igbIntr sets the igb driver's options for --intr: as a platform that
+// offers no MSI-X (NoMSIX), or neither MSI-X nor MSI (NoMSI).
+func igbIntr(o *igbdriver.Options, intr string) {
+	o.NoMSIX = intr == "msi" || intr == "intx"
+	o.NoMSI = intr == "intx"
+}
+
 // hostNICNames are hostNICs' names, sorted.
 func hostNICNames() []string {
 	names := make([]string, 0, len(hostNICs))
@@ -149,6 +158,7 @@ func parseHost(args []string, stdout, stderr io.Writer) (*hostFlags, error) {
 	fs.StringVar(&f.nic, "nic", "e1000", "NIC model and driver: e1000 (82540EM) or igb (82576)")
 	fs.StringVar(&f.tap, "tap", "", "the TAP device to sit on, e.g. nicbed0 (created if it does not exist; Linux's side of the wire)")
 	fs.StringVar(&f.afpacket, "afpacket", "", "an existing interface to sit on through AF_PACKET, e.g. one end of a veth (its peer is Linux's side)")
+	fs.StringVar(&f.intr, "intr", "auto", "igb's interrupts: auto (MSI-X, else MSI, else INTx, as pci_alloc_irq_vectors), msix, msi or intx;\n  e1000 has INTx only")
 	fs.StringVar(&f.vfio, "vfio", "", "drive this PCI function through VFIO instead of a model, e.g. 0000:00:03.0\n  (QEMU's e1000 or igb in a guest with an IOMMU; bound to vfio-pci if it is not)")
 	fs.StringVar(&f.addr, "addr", "", "the host's IPv4 address and prefix, e.g. 10.99.0.2/24 (required)")
 	fs.StringVar(&f.gw, "gw", "", "default gateway, an address in --addr's prefix, e.g. 10.99.0.1")
@@ -202,6 +212,14 @@ func hostUsage(stderr io.Writer, format string, args ...any) error {
 
 // check validates the flags and fills in the parsed values.
 func (f *hostFlags) check() error {
+	switch f.intr {
+	case "auto", "msix", "msi", "intx":
+	default:
+		return fmt.Errorf("--intr %q: want auto, msix, msi or intx", f.intr)
+	}
+	if f.nic == "e1000" && f.intr != "auto" && f.intr != "intx" && f.vfio == "" {
+		return fmt.Errorf("--intr %s: the 82540EM has INTx only", f.intr)
+	}
 	if _, ok := hostNICs[f.nic]; !ok {
 		return fmt.Errorf("--nic %q: unknown NIC (want e1000 or igb)", f.nic)
 	}

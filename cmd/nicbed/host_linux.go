@@ -15,6 +15,7 @@ import (
 
 	"github.com/nicbed/nicbed/hw/dma"
 	"github.com/nicbed/nicbed/hw/wire"
+	igbdriver "github.com/nicbed/nicbed/igb/driver"
 	"github.com/nicbed/nicbed/kernelmodel"
 	"github.com/nicbed/nicbed/stack/inet"
 	"github.com/nicbed/nicbed/stack/ipv4"
@@ -80,13 +81,23 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 			return hostUsage(stderr, "--nic %s: %s is an %s (device ID %#04x)", f.nic, f.vfio, family, pt.dev.ConfigRead(0x02, 2))
 		}
 		h.Mem = pt.dma.Arena
-		nic, err = testbed.NewPassthroughNIC(h, testbed.Passthrough{Name: f.vfio, Family: family, Func: pt.dev, Vectors: pt.irqs, ConnectINTx: pt.irqs.ConnectINTx})
+		if family == "e1000" && f.intr != "auto" && f.intr != "intx" {
+			return hostUsage(stderr, "--intr %s: %s is an 82540EM, which has INTx only", f.intr, f.vfio)
+		}
+		var igbOpts igbdriver.Options
+		igbIntr(&igbOpts, f.intr)
+		nic, err = testbed.NewPassthroughNIC(h, testbed.Passthrough{Name: f.vfio, Family: family, Func: pt.dev, Vectors: pt.irqs, ConnectINTx: pt.irqs.ConnectINTx, IGB: igbOpts})
 		if err != nil {
 			return err
 		}
 	} else {
 		h.Mem = dma.NewArena(testbed.DefaultArenaSize)
-		m, err := hostNICs[f.nic]().New(h)
+		fac := hostNICs[f.nic]()
+		if ig, ok := fac.(testbed.IGB); ok {
+			igbIntr(&ig.Driver, f.intr)
+			fac = ig
+		}
+		m, err := fac.New(h)
 		if err != nil {
 			return err
 		}

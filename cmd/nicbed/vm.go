@@ -36,11 +36,11 @@ kernel extracted into .cache/kernel, and the nicbed source tree to build the
 image from (run it inside the checkout).`
 
 type vmFlags struct {
-	nic, kernel, qemu, image string
-	check                    bool
-	timeout                  time.Duration
-	cpus                     int
-	console                  bool
+	nic, kernel, qemu, image, intr string
+	check                          bool
+	timeout                        time.Duration
+	cpus                           int
+	console                        bool
 }
 
 func runVM(args []string, stdout, stderr io.Writer) error {
@@ -53,12 +53,19 @@ func runVM(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.image, "image", "", "boot this initramfs instead of building one")
 	fs.DurationVar(&f.timeout, "timeout", 3*time.Minute, "--check: how long the boot and checks may take")
 	fs.IntVar(&f.cpus, "cpus", 2, "guest CPUs (igb uses one queue pair and MSI-X vector per CPU)")
+	fs.StringVar(&f.intr, "intr", "auto", "igb's interrupts: auto (MSI-X), msix, msi or intx; --check then wants that type to fire")
 	fs.BoolVar(&f.console, "console", true, "--check: copy the guest's serial console to stdout")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if f.nic != "e1000" && f.nic != "igb" {
 		return usageErr(stderr, "vm", "--nic %q: want e1000 or igb", f.nic)
+	}
+	switch {
+	case f.intr != "auto" && f.intr != "msix" && f.intr != "msi" && f.intr != "intx":
+		return usageErr(stderr, "vm", "--intr %q: want auto, msix, msi or intx", f.intr)
+	case f.nic == "e1000" && f.intr != "auto" && f.intr != "intx":
+		return usageErr(stderr, "vm", "--intr %s: QEMU's 82540EM has INTx only", f.intr)
 	}
 	if f.timeout <= 0 || f.cpus < 1 || f.cpus > 8 {
 		return usageErr(stderr, "vm", "--timeout must be positive and --cpus 1 to 8")
@@ -88,7 +95,7 @@ func runVM(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "nicbed vm: image built in %v\n", time.Since(t).Round(100*time.Millisecond))
 	}
-	cfg := vmrun.Config{NIC: f.nic, Kernel: k.Image, Image: image, QEMU: f.qemu, CPUs: f.cpus, Timeout: f.timeout}
+	cfg := vmrun.Config{NIC: f.nic, Kernel: k.Image, Image: image, QEMU: f.qemu, CPUs: f.cpus, Timeout: f.timeout, Intr: f.intr}
 	if !f.check {
 		return vmInteractive(cfg, stdout)
 	}

@@ -21,6 +21,10 @@ func TestVMGuestFlags(t *testing.T) {
 		{[]string{"guest", "--nic", "ne2000"}, 2, `--nic "ne2000"`},
 		{[]string{"guest", "--bytes", "0"}, 2, "--bytes 0"},
 		{[]string{"guest"}, 1, "runs only as the uinit of the image"},
+		{[]string{"guest", "--intr", "msi-x"}, 2, `--intr "msi-x"`},
+		{[]string{"vm", "--nic", "e1000", "--intr", "msix"}, 2, "INTx only"},
+		{[]string{"host", "--nic", "e1000", "--tap", "t0", "--addr", "10.0.0.2/24", "--intr", "msi"}, 2, "INTx only"},
+		{[]string{"host", "--nic", "igb", "--tap", "t0", "--addr", "10.0.0.2/24", "--intr", "legacy"}, 2, "want auto, msix, msi or intx"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)

@@ -41,6 +41,7 @@ type Config struct {
 	Check   bool   // run the guest's checks and power off
 	CPUs    int    // guest CPUs; 0 is 2 (igb then uses 2 queue pairs, 2 vectors)
 	Memory  string // guest memory; "" is 1G
+	Intr    string // igb's interrupts (nicbed host --intr); "" is auto
 	Timeout time.Duration
 	// Console, if not nil, gets every line of the serial console.
 	Console io.Writer
@@ -89,6 +90,9 @@ func Fns(cfg Config) ([]qemu.Fn, error) {
 		mem = "1G"
 	}
 	uinit := "guest --nic " + cfg.NIC
+	if cfg.Intr != "" && cfg.Intr != "auto" {
+		uinit += " --intr " + cfg.Intr
+	}
 	if cfg.Check {
 		uinit += " --check"
 	}
