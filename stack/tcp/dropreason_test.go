@@ -52,6 +52,16 @@ func TestTCPDropReasons(t *testing.T) {
 		{"out of window", ep, func(s, r uint32) rawSeg { return rawSeg{seq: r + 1<<30, ack: s, flags: fACK, data: data} }, false, kernelmodel.SKB_DROP_REASON_TCP_INVALID_SEQUENCE},
 		{"SYN in window", ep, func(s, r uint32) rawSeg { return rawSeg{seq: r, flags: fSYN} }, false, kernelmodel.SKB_DROP_REASON_TCP_INVALID_SYN},
 		{"RST not at rcv_nxt", ep, func(s, r uint32) rawSeg { return rawSeg{seq: r + 1, flags: fRST} }, false, kernelmodel.SKB_DROP_REASON_TCP_RESET},
+		{"PAWS in the first second", ep, func(s, r uint32) rawSeg {
+			// ts_recent_stamp is 0 s here (ktime_get_seconds): PAWS
+			// applies all the same, as tcp_paws_check has no such gate.
+			if now := p.n.Clock.Now(); now >= time.Second {
+				t.Fatalf("the case runs at %v: it must run in the first second", now)
+			}
+			ep.send(rawSeg{seq: r, ack: s, flags: fACK, opts: tsOpt(tsval() + 1000)})
+			p.n.Clock.RunFor(time.Millisecond)
+			return rawSeg{seq: r, ack: s, flags: fACK, opts: tsOpt(tsval() + 1000 - 0x10000), data: data}
+		}, false, kernelmodel.SKB_DROP_REASON_TCP_RFC7323_PAWS},
 		{"PAWS", ep, func(s, r uint32) rawSeg {
 			// An ACK with a new TSval at 2 s sets ts_recent and its
 			// stamp; then one 65536 ticks older.

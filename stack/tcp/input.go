@@ -178,7 +178,7 @@ func (c *Conn) validateIncoming(s *segment) kernelmodel.DropReason {
 		}
 		return dropOther
 	}
-	if c.rx.SawTstamp && c.rx.TstampOK && c.paws.TSRecentStamp != 0 {
+	if c.rx.SawTstamp && c.rx.TstampOK {
 		if s.flags&flagRST == 0 && c.paws.PAWSDiscard(c.rx.RcvTSval, false, k.Now()) {
 			c.t.Ext.PAWSEstab++
 			c.sendDupAck(s)
