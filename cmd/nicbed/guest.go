@@ -73,8 +73,8 @@ func runGuest(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case f.nic != "" && f.nic != "e1000" && f.nic != "igb":
 		return usageErr(stderr, "guest", "--nic %q: want e1000 or igb", f.nic)
-	case f.intr != "auto" && f.intr != "msix" && f.intr != "msi" && f.intr != "intx":
-		return usageErr(stderr, "guest", "--intr %q: want auto, msix, msi or intx", f.intr)
+	case checkIntr(f.nic, f.intr) != nil:
+		return usageErr(stderr, "guest", "%v", checkIntr(f.nic, f.intr))
 	case f.bytes < 1:
 		return usageErr(stderr, "guest", "--bytes %d: must be positive", f.bytes)
 	case f.timeout <= 0:

@@ -124,6 +124,21 @@ var hostNICs = map[string]func() testbed.Factory{
 	"igb":   func() testbed.Factory { return testbed.IGB{} },
 }
 
+// checkIntr checks --intr for a NIC family ("" while it is not known
+// yet): one of auto, msix, msi and intx, and for the 82540EM, which has
+// neither MSI nor MSI-X, auto or intx.
+func checkIntr(nic, intr string) error {
+	switch intr {
+	case "auto", "msix", "msi", "intx":
+	default:
+		return fmt.Errorf("--intr %q: want auto, msix, msi or intx", intr)
+	}
+	if nic == "e1000" && intr != "auto" && intr != "intx" {
+		return fmt.Errorf("--intr %s: the 82540EM has INTx only", intr)
+	}
+	return nil
+}
+
 // igbIntr sets the igb driver's options for --intr: as a platform that
 // offers no MSI-X (NoMSIX), or neither MSI-X nor MSI (NoMSI).
 func igbIntr(o *igbdriver.Options, intr string) {
@@ -212,13 +227,12 @@ func hostUsage(stderr io.Writer, format string, args ...any) error {
 
 // check validates the flags and fills in the parsed values.
 func (f *hostFlags) check() error {
-	switch f.intr {
-	case "auto", "msix", "msi", "intx":
-	default:
-		return fmt.Errorf("--intr %q: want auto, msix, msi or intx", f.intr)
+	nic := f.nic
+	if f.vfio != "" {
+		nic = "" // the device ID tells, once the function is open
 	}
-	if f.nic == "e1000" && f.intr != "auto" && f.intr != "intx" && f.vfio == "" {
-		return fmt.Errorf("--intr %s: the 82540EM has INTx only", f.intr)
+	if err := checkIntr(nic, f.intr); err != nil {
+		return err
 	}
 	if _, ok := hostNICs[f.nic]; !ok {
 		return fmt.Errorf("--nic %q: unknown NIC (want e1000 or igb)", f.nic)

@@ -81,8 +81,8 @@ func host(f *hostFlags, stdout, stderr io.Writer) (err error) {
 			return hostUsage(stderr, "--nic %s: %s is an %s (device ID %#04x)", f.nic, f.vfio, family, pt.dev.ConfigRead(0x02, 2))
 		}
 		h.Mem = pt.dma.Arena
-		if family == "e1000" && f.intr != "auto" && f.intr != "intx" {
-			return hostUsage(stderr, "--intr %s: %s is an 82540EM, which has INTx only", f.intr, f.vfio)
+		if err := checkIntr(family, f.intr); err != nil {
+			return hostUsage(stderr, "%s: %v", f.vfio, err)
 		}
 		var igbOpts igbdriver.Options
 		igbIntr(&igbOpts, f.intr)

@@ -61,11 +61,8 @@ func runVM(args []string, stdout, stderr io.Writer) error {
 	if f.nic != "e1000" && f.nic != "igb" {
 		return usageErr(stderr, "vm", "--nic %q: want e1000 or igb", f.nic)
 	}
-	switch {
-	case f.intr != "auto" && f.intr != "msix" && f.intr != "msi" && f.intr != "intx":
-		return usageErr(stderr, "vm", "--intr %q: want auto, msix, msi or intx", f.intr)
-	case f.nic == "e1000" && f.intr != "auto" && f.intr != "intx":
-		return usageErr(stderr, "vm", "--intr %s: QEMU's 82540EM has INTx only", f.intr)
+	if err := checkIntr(f.nic, f.intr); err != nil {
+		return usageErr(stderr, "vm", "%v", err)
 	}
 	if f.timeout <= 0 || f.cpus < 1 || f.cpus > 8 {
 		return usageErr(stderr, "vm", "--timeout must be positive and --cpus 1 to 8")

@@ -5,28 +5,16 @@ import (
 	"time"
 
 	"github.com/nicbed/nicbed/stack/header"
+	"github.com/nicbed/nicbed/stack/tcp"
 )
 
-// hasOption reports whether a TCP segment's options hold kind.
-func hasOption(seg header.TCP, kind byte) bool {
-	opts := seg[20:seg.DataOffset()]
-	for i := 0; i < len(opts); {
-		switch opts[i] {
-		case 0:
-			return false
-		case 1:
-			i++
-			continue
-		}
-		if opts[i] == kind {
-			return true
-		}
-		if i+1 >= len(opts) || opts[i+1] < 2 {
-			return false
-		}
-		i += int(opts[i+1])
-	}
-	return false
+// offersWscale reports whether a SYN's options hold a window scale, read
+// by the stack's own tcp_parse_options.
+func offersWscale(seg header.TCP) bool {
+	var rx tcp.RxOptions
+	sys := tcp.NewSysctl()
+	tcp.ParseOptions(seg[20:seg.DataOffset()], true, false, &sys, &rx)
+	return rx.WscaleOK
 }
 
 // TestWindowScaling (RFC 7323 section 2): with both ends offering wscale 7,
@@ -55,10 +43,10 @@ func TestWindowScaling(t *testing.T) {
 
 			syn := tcpFrames(p.pa.Sent)[0]
 			synack := tcpFrames(p.pb.Sent)[0]
-			if got := hasOption(syn, header.TCPOptionWindowScale); got != (tc.scaling != 0) {
+			if got := offersWscale(syn); got != (tc.scaling != 0) {
 				t.Errorf("SYN has wscale %v, want %v", got, tc.scaling != 0)
 			}
-			if got := hasOption(synack, header.TCPOptionWindowScale); got != (tc.scaling != 0) {
+			if got := offersWscale(synack); got != (tc.scaling != 0) {
 				t.Errorf("SYN-ACK has wscale %v, want %v (only if the SYN offered it)", got, tc.scaling != 0)
 			}
 			// The server's (receiver's) segments after the handshake.
